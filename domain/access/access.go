@@ -1,0 +1,112 @@
+// Package access is an access token: who may do what through the API.
+//
+// Business rules:
+//  1. Only an admin issues or revokes tokens.
+//  2. A steward token is bound to one or more lanes, a member token to one member; other
+//     roles are bound to nothing.
+//  3. The secret is never stored: only its SHA-256 digest is in the event.
+//  4. A revoked token stays revoked.
+package access
+
+import (
+	"strings"
+
+	"github.com/redlane/redlane/domain"
+)
+
+// AggregateType is the token's aggregate type. Permanent.
+const AggregateType = "token"
+
+// Wire names of the token's events. Permanent.
+const (
+	TypeIssued  = "redlane.token.issued.v1"
+	TypeRevoked = "redlane.token.revoked.v1"
+)
+
+// Issued: an admin issued a token.
+type Issued struct {
+	Role   domain.Role `json:"role"`
+	Lanes  []string    `json:"lanes,omitempty"`
+	Member string      `json:"member,omitempty"`
+	Name   string      `json:"name"`
+	Hash   string      `json:"hash"` // hex SHA-256 of the secret
+}
+
+// Revoked: an admin revoked a token.
+type Revoked struct{}
+
+// EventType names the event on the wire.
+func (Issued) EventType() string { return TypeIssued }
+
+// EventType names the event on the wire.
+func (Revoked) EventType() string { return TypeRevoked }
+
+// Events is the registry of the token's event types.
+var Events = func() *domain.Registry {
+	r := domain.NewRegistry()
+	r.Register(domain.Def[Issued](), domain.Def[Revoked]())
+	return r
+}()
+
+// State is a token as its events have made it.
+type State struct {
+	ID      string
+	Issued  Issued
+	Revoked bool
+}
+
+// Issue asks for a token. The caller has checked that the lanes and member exist.
+type Issue Issued
+
+// Revoke withdraws a token.
+type Revoke struct{}
+
+// Decide decides a token command.
+func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, error) {
+	if a.Role != domain.RoleAdmin {
+		return nil, domain.Errorf(domain.KindForbidden, "only an admin manages tokens")
+	}
+	switch c := cmd.(type) {
+	case Issue:
+		var v domain.Validator
+		v.Check(c.Role.Valid(), "role", "must be admin, steward, member, operator or auditor")
+		v.Check(c.Role != domain.RoleSteward || len(c.Lanes) > 0, "lanes", "a steward token needs at least one lane")
+		v.Check(c.Role == domain.RoleSteward || len(c.Lanes) == 0, "lanes", "only steward tokens are bound to lanes")
+		v.Check(c.Role != domain.RoleMember || c.Member != "", "member", "a member token needs a member id")
+		v.Check(c.Role == domain.RoleMember || c.Member == "", "member", "only member tokens are bound to a member")
+		v.Check(len(c.Hash) == 64, "hash", "must be a hex SHA-256 digest")
+		v.Check(len([]rune(strings.TrimSpace(c.Name))) <= 50, "name", "is too long")
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		if exists {
+			return nil, domain.Errorf(domain.KindConflict, "token %s already exists", s.ID)
+		}
+		c.Name = strings.TrimSpace(c.Name)
+		return []domain.Event{Issued(c)}, nil
+	case Revoke:
+		if !exists {
+			return nil, domain.Errorf(domain.KindNotFound, "no such token")
+		}
+		if s.Revoked {
+			return nil, nil
+		}
+		return []domain.Event{Revoked{}}, nil
+	}
+	return nil, domain.Errorf(domain.KindInternal, "unknown token command %T", cmd)
+}
+
+// Evolve applies a token event.
+func Evolve(s State, ev domain.Event, env domain.Envelope) State {
+	s.ID = env.AggregateID
+	switch e := ev.(type) {
+	case Issued:
+		s.Issued = e
+	case Revoked:
+		s.Revoked = true
+	}
+	return s
+}
+
+// Aggregate describes the token to the command runner.
+var Aggregate = domain.Aggregate[State]{Type: AggregateType, Registry: Events, Evolve: Evolve}

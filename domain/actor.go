@@ -1,0 +1,41 @@
+package domain
+
+import "slices"
+
+// Role is what an access token lets its holder do.
+type Role string
+
+// The roles. Resident and System are never issued as tokens: a resident proves a receipt,
+// and the system acts on deadlines and schedules.
+const (
+	RoleAdmin    Role = "admin"
+	RoleSteward  Role = "steward"
+	RoleMember   Role = "member"
+	RoleOperator Role = "operator"
+	RoleAuditor  Role = "auditor"
+	RoleResident Role = "resident"
+	RoleSystem   Role = "system"
+)
+
+// Valid reports whether r may be issued as a token.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleAdmin, RoleSteward, RoleMember, RoleOperator, RoleAuditor:
+		return true
+	}
+	return false
+}
+
+// Actor is who issues a command: a token's holder, a resident with a receipt, or the system.
+type Actor struct {
+	ID     string   // token id, "resident" or "system"
+	Name   string   // shown in histories
+	Role   Role     //
+	Lanes  []string // a steward's lanes
+	Member string   // a member token's member id
+}
+
+// StewardOf reports whether the actor is a steward of lane.
+func (a Actor) StewardOf(lane string) bool {
+	return a.Role == RoleSteward && slices.Contains(a.Lanes, lane)
+}

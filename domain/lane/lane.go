@@ -1,0 +1,116 @@
+// Package lane is a street or alley (街巷) with its service station (服务驿站).
+//
+// Business rules:
+//  1. Only an admin registers or changes a lane.
+//  2. A lane is registered once, with a name and the community and street office it
+//     belongs to; its id never changes.
+package lane
+
+import (
+	"strings"
+
+	"github.com/redlane/redlane/domain"
+)
+
+// AggregateType is the lane's aggregate type. Permanent.
+const AggregateType = "lane"
+
+// Wire names of the lane's events. Permanent.
+const (
+	TypeRegistered = "redlane.lane.registered.v1"
+	TypeUpdated    = "redlane.lane.updated.v1"
+)
+
+// Registered: a lane and its station were set up.
+type Registered struct {
+	Name      string `json:"name"`
+	Community string `json:"community"`
+	Street    string `json:"street"`
+	Station   string `json:"station,omitempty"` // the station's name, e.g. 柔桥后巷驿站
+}
+
+// Updated: a lane's names or community changed.
+type Updated Registered
+
+// EventType names the event on the wire.
+func (Registered) EventType() string { return TypeRegistered }
+
+// EventType names the event on the wire.
+func (Updated) EventType() string { return TypeUpdated }
+
+// Events is the registry of the lane's event types.
+var Events = func() *domain.Registry {
+	r := domain.NewRegistry()
+	r.Register(domain.Def[Registered](), domain.Def[Updated]())
+	return r
+}()
+
+// State is a lane as its events have made it.
+type State struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Community string `json:"community"`
+	Street    string `json:"street"`
+	Station   string `json:"station,omitempty"`
+}
+
+// Register sets up a lane; Update changes one.
+type (
+	Register Registered
+	Update   Registered
+)
+
+// Decide decides a lane command.
+func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, error) {
+	if a.Role != domain.RoleAdmin {
+		return nil, domain.Errorf(domain.KindForbidden, "only an admin manages lanes")
+	}
+	var fields Registered
+	switch c := cmd.(type) {
+	case Register:
+		fields = Registered(c)
+	case Update:
+		fields = Registered(c)
+	default:
+		return nil, domain.Errorf(domain.KindInternal, "unknown lane command %T", cmd)
+	}
+	fields.Name = strings.TrimSpace(fields.Name)
+	fields.Station = strings.TrimSpace(fields.Station)
+	var v domain.Validator
+	v.Check(fields.Name != "", "name", "is required")
+	v.Check(domain.ValidID(fields.Community), "community", domain.IDRule)
+	v.Check(domain.ValidID(fields.Street), "street", domain.IDRule)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	switch cmd.(type) {
+	case Register:
+		if exists {
+			return nil, domain.Errorf(domain.KindConflict, "lane %s already exists", s.ID)
+		}
+		return []domain.Event{fields}, nil
+	default:
+		if !exists {
+			return nil, domain.Errorf(domain.KindNotFound, "no such lane")
+		}
+		if fields == (Registered{Name: s.Name, Community: s.Community, Street: s.Street, Station: s.Station}) {
+			return nil, nil
+		}
+		return []domain.Event{Updated(fields)}, nil
+	}
+}
+
+// Evolve applies a lane event.
+func Evolve(s State, ev domain.Event, env domain.Envelope) State {
+	s.ID = env.AggregateID
+	switch e := ev.(type) {
+	case Registered:
+		s.Name, s.Community, s.Street, s.Station = e.Name, e.Community, e.Street, e.Station
+	case Updated:
+		s.Name, s.Community, s.Street, s.Station = e.Name, e.Community, e.Street, e.Station
+	}
+	return s
+}
+
+// Aggregate describes the lane to the command runner.
+var Aggregate = domain.Aggregate[State]{Type: AggregateType, Registry: Events, Evolve: Evolve}

@@ -1,0 +1,151 @@
+// Package member is a volunteer party member (党员) who takes on requests.
+//
+// Business rules:
+//  1. Only an admin registers, changes or retires a member.
+//  2. A member belongs to exactly one community and may have skills and join teams.
+//  3. A retired member takes no new work; their history stays.
+package member
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/redlane/redlane/domain"
+)
+
+// AggregateType is the member's aggregate type. Permanent.
+const AggregateType = "member"
+
+// Wire names of the member's events. Permanent.
+const (
+	TypeRegistered = "redlane.member.registered.v1"
+	TypeUpdated    = "redlane.member.updated.v1"
+	TypeRetired    = "redlane.member.retired.v1"
+)
+
+// Profile is what is known of a member.
+type Profile struct {
+	Name      string   `json:"name"`
+	Community string   `json:"community"`
+	Skills    []string `json:"skills"`
+	Teams     []string `json:"teams"`
+}
+
+// Registered: a member joined the service.
+type Registered Profile
+
+// Updated: a member's profile changed.
+type Updated Profile
+
+// Retired: a member stopped taking work.
+type Retired struct {
+	Reason string `json:"reason"`
+}
+
+// EventType names the event on the wire.
+func (Registered) EventType() string { return TypeRegistered }
+
+// EventType names the event on the wire.
+func (Updated) EventType() string { return TypeUpdated }
+
+// EventType names the event on the wire.
+func (Retired) EventType() string { return TypeRetired }
+
+// Events is the registry of the member's event types.
+var Events = func() *domain.Registry {
+	r := domain.NewRegistry()
+	r.Register(domain.Def[Registered](), domain.Def[Updated](), domain.Def[Retired]())
+	return r
+}()
+
+// State is a member as their events have made them.
+type State struct {
+	ID string `json:"id"`
+	Profile
+	Active bool `json:"active"`
+}
+
+// Register, Update and Retire are the member's commands.
+type (
+	Register Profile
+	Update   Profile
+	Retire   struct{ Reason string }
+)
+
+// Decide decides a member command.
+func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, error) {
+	if a.Role != domain.RoleAdmin {
+		return nil, domain.Errorf(domain.KindForbidden, "only an admin manages members")
+	}
+	switch c := cmd.(type) {
+	case Register:
+		p, err := clean(Profile(c))
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			return nil, domain.Errorf(domain.KindConflict, "member %s already exists", s.ID)
+		}
+		return []domain.Event{Registered(p)}, nil
+	case Update:
+		p, err := clean(Profile(c))
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			return nil, domain.Errorf(domain.KindNotFound, "no such member")
+		}
+		if p.Name == s.Name && p.Community == s.Community && slices.Equal(p.Skills, s.Skills) && slices.Equal(p.Teams, s.Teams) {
+			return nil, nil
+		}
+		return []domain.Event{Updated(p)}, nil
+	case Retire:
+		if !exists {
+			return nil, domain.Errorf(domain.KindNotFound, "no such member")
+		}
+		if !s.Active {
+			return nil, nil
+		}
+		return []domain.Event{Retired{Reason: strings.TrimSpace(c.Reason)}}, nil
+	}
+	return nil, domain.Errorf(domain.KindInternal, "unknown member command %T", cmd)
+}
+
+func clean(p Profile) (Profile, error) {
+	p.Name = strings.TrimSpace(p.Name)
+	var v domain.Validator
+	v.Check(p.Name != "", "name", "is required")
+	v.Check(domain.ValidID(p.Community), "community", domain.IDRule)
+	p.Skills = tidy(p.Skills)
+	p.Teams = tidy(p.Teams)
+	v.Check(len(p.Skills) <= 20, "skills", "at most 20")
+	v.Check(len(p.Teams) <= 20, "teams", "at most 20")
+	return p, v.Err()
+}
+
+func tidy(xs []string) []string {
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		if x = strings.TrimSpace(x); x != "" && !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Evolve applies a member event.
+func Evolve(s State, ev domain.Event, env domain.Envelope) State {
+	s.ID = env.AggregateID
+	switch e := ev.(type) {
+	case Registered:
+		s.Profile, s.Active = Profile(e), true
+	case Updated:
+		s.Profile = Profile(e)
+	case Retired:
+		s.Active = false
+	}
+	return s
+}
+
+// Aggregate describes the member to the command runner.
+var Aggregate = domain.Aggregate[State]{Type: AggregateType, Registry: Events, Evolve: Evolve}
