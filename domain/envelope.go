@@ -23,7 +23,7 @@ type Envelope struct {
 	Subject         string          `json:"subject"` // aggregate kind and id, e.g. order/0193…
 	Time            time.Time       `json:"time"`    // UTC
 	DataContentType string          `json:"datacontenttype"`
-	Actor           string          `json:"actor"`            // token id, "resident" or "system"
+	Actor           string          `json:"actor"` // token id, "resident" or "system"
 	ActorName       string          `json:"actorname,omitempty"`
 	Role            Role            `json:"role"`             // the actor's role
 	AggregateType   string          `json:"aggregatetype"`    // order, lane, member, token
