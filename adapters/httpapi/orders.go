@@ -1,0 +1,307 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/service"
+)
+
+// orderView is an order as the API shows it.
+type orderView struct {
+	ID          string         `json:"id"`
+	Number      string         `json:"number"`
+	Lane        string         `json:"lane"`
+	Community   string         `json:"community"`
+	Street      string         `json:"street"`
+	Category    string         `json:"category"`
+	Title       string         `json:"title"`
+	Description string         `json:"description"`
+	Requester   requesterView  `json:"requester"`
+	Mode        order.Mode     `json:"mode"`
+	Channel     order.Channel  `json:"channel"`
+	Priority    order.Priority `json:"priority"`
+	Status      order.Status   `json:"status"`
+	Assignee    *string        `json:"assignee"`
+	Escalation  order.Level    `json:"escalation"`
+	Overdue     bool           `json:"overdue"`
+	Version     uint64         `json:"version"`
+	Rating      *order.Rating  `json:"rating"`
+	SubmittedAt time.Time      `json:"submitted_at"`
+	UpdatedAt   time.Time      `json:"updated_at"`
+	AcceptBy    time.Time      `json:"accept_by"`
+	CompleteBy  time.Time      `json:"complete_by"`
+	Receipt     string         `json:"receipt,omitempty"`
+}
+
+type requesterView struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
+// view shows an order to actor: the phone in full only to the lane's stewards.
+func view(snap domain.Snapshot[order.State], actor domain.Actor) orderView {
+	s := snap.State
+	phone := s.Requester.Phone
+	if !actor.StewardOf(s.Lane) {
+		phone = order.MaskPhone(phone)
+	}
+	v := orderView{
+		ID: s.ID, Number: s.Number, Lane: s.Lane, Community: s.Community, Street: s.Street,
+		Category: s.Category, Title: s.Title, Description: s.Description,
+		Requester: requesterView{Name: s.Requester.Name, Phone: phone},
+		Mode:      s.Mode, Channel: s.Channel, Priority: s.Priority,
+		Status: s.Status, Escalation: s.Escalation, Overdue: s.Overdue(), Version: snap.Version,
+		Rating: s.Rating, SubmittedAt: s.SubmittedAt, UpdatedAt: s.UpdatedAt,
+		AcceptBy: s.AcceptBy, CompleteBy: s.CompleteBy,
+	}
+	if s.Assignee != "" {
+		v.Assignee = &s.Assignee
+	}
+	return v
+}
+
+type submitRequest struct {
+	Lane        string        `json:"lane"`
+	Category    string        `json:"category"`
+	Title       string        `json:"title"`
+	Description string        `json:"description"`
+	Requester   requesterView `json:"requester"`
+	Mode        string        `json:"mode"`
+	Channel     string        `json:"channel"`
+	Priority    string        `json:"priority"`
+}
+
+func (a *API) submit(w http.ResponseWriter, r *http.Request) {
+	actor := service.Resident
+	if _, sent := bearer(r); sent {
+		var err error
+		if actor, err = a.actor(r); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	var req submitRequest
+	if err := readBody(w, r, &req); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 200 {
+		a.fail(w, r, domain.Invalid("Idempotency-Key", "must be at most 200 characters"))
+		return
+	}
+	fp := sha256.Sum256([]byte(strings.Join([]string{req.Lane, req.Category, req.Title, req.Description,
+		req.Requester.Name, req.Requester.Phone, req.Mode, req.Channel, req.Priority, actor.ID}, "\x00")))
+	snap, created, err := a.svc.Submit(r.Context(), a.meta(r, actor), service.SubmitRequest{
+		LaneID: req.Lane,
+		Submit: order.Submit{
+			Category: req.Category, Title: req.Title, Description: req.Description,
+			Requester: order.Requester{Name: req.Requester.Name, Phone: req.Requester.Phone},
+			Mode:      order.Mode(req.Mode), Channel: order.Channel(req.Channel), Priority: order.Priority(req.Priority),
+		},
+		IdempotencyKey: key,
+		Fingerprint:    hex.EncodeToString(fp[:]),
+	})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v := view(snap, actor)
+	v.Receipt = a.svc.Receipt(snap.ID)
+	w.Header().Set("Location", "/api/v1/orders/"+snap.ID)
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(snap.Version, 10)))
+	if !created {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+// orderActor authenticates a request about one order: a bearer token, or else the
+// resident's receipt (X-Receipt, or receipt in the body of rate and cancel).
+func (a *API) orderActor(r *http.Request, id, bodyReceipt string) (domain.Actor, error) {
+	if _, sent := bearer(r); sent {
+		return a.actor(r)
+	}
+	receipt := r.Header.Get("X-Receipt")
+	if receipt == "" {
+		receipt = bodyReceipt
+	}
+	if receipt == "" {
+		return domain.Actor{}, domain.Errorf(domain.KindUnauthorized, "a bearer token or the order's receipt is required")
+	}
+	if !a.svc.CheckReceipt(id, receipt) {
+		return domain.Actor{}, domain.Errorf(domain.KindUnauthorized, "the receipt does not match this order")
+	}
+	return service.Resident, nil
+}
+
+func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	actor, err := a.orderActor(r, id, "")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	snap, err := a.svc.Order(r.Context(), id)
+	if err == nil && !a.mayRead(actor, snap.State) {
+		err = domain.Errorf(domain.KindForbidden, "this order is not yours to read")
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(snap.Version, 10)))
+	writeJSON(w, http.StatusOK, view(snap, actor))
+}
+
+// mayRead reports whether actor may read an order in state s.
+func (a *API) mayRead(actor domain.Actor, s order.State) bool {
+	switch actor.Role {
+	case domain.RoleAdmin, domain.RoleAuditor, domain.RoleOperator, domain.RoleResident:
+		return true
+	case domain.RoleSteward:
+		return actor.StewardOf(s.Lane)
+	case domain.RoleMember:
+		if actor.Member == "" {
+			return false
+		}
+		if actor.Member == s.Assignee {
+			return true
+		}
+		m, ok := a.svc.Dir.Member(actor.Member)
+		return ok && m.Community == s.Community
+	}
+	return false
+}
+
+func (a *API) orderEvents(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	var snap domain.Snapshot[order.State]
+	if err == nil {
+		snap, err = a.svc.Order(r.Context(), r.PathValue("id"))
+	}
+	if err == nil {
+		err = forbidUnless(actor.Role == domain.RoleAuditor || actor.StewardOf(snap.State.Lane),
+			"only auditors and the lane's stewards read an order's events")
+	}
+	var recs []domain.Recorded
+	if err == nil {
+		recs, err = a.svc.History(r.Context(), snap.ID)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	type item struct {
+		domain.Envelope
+		Seq uint64 `json:"seq"`
+	}
+	items := make([]item, len(recs))
+	for i, rec := range recs {
+		items[i] = item{rec.Envelope, rec.Seq}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+// actionBody holds the fields of every order action; each action reads its own.
+type actionBody struct {
+	Member   string `json:"member"`
+	Reason   string `json:"reason"`
+	Note     string `json:"note"`
+	Minutes  int    `json:"minutes"`
+	Solved   *bool  `json:"solved"`
+	Stars    int    `json:"stars"`
+	Comment  string `json:"comment"`
+	Receipt  string `json:"receipt"`
+	Level    string `json:"level"`
+	Text     string `json:"text"`
+	Internal bool   `json:"internal"`
+}
+
+func (b actionBody) command(action string) (order.Command, bool) {
+	switch action {
+	case "dispatch":
+		return order.Dispatch{Member: order.MemberRef{ID: b.Member}}, true
+	case "claim":
+		return order.Claim{}, true
+	case "reassign":
+		return order.Reassign{Member: order.MemberRef{ID: b.Member}, Reason: b.Reason}, true
+	case "accept":
+		return order.Accept{}, true
+	case "decline":
+		return order.Decline{Reason: b.Reason}, true
+	case "complete":
+		return order.Complete{Note: b.Note, Minutes: b.Minutes}, true
+	case "rate":
+		return order.Rate{Solved: b.Solved, Stars: b.Stars, Comment: b.Comment}, true
+	case "cancel":
+		return order.Cancel{Reason: b.Reason}, true
+	case "escalate":
+		return order.Escalate{Level: order.Level(b.Level), Reason: b.Reason}, true
+	case "reopen":
+		return order.Reopen{Reason: b.Reason}, true
+	case "note":
+		return order.Note{Text: b.Text, Internal: b.Internal}, true
+	}
+	return nil, false
+}
+
+// parseIfMatch reads If-Match: "N" (or W/"N", or N). Zero means no precondition.
+func parseIfMatch(h string) (uint64, error) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0, nil
+	}
+	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+	n, err := strconv.ParseUint(h, 10, 64)
+	if err != nil || n == 0 {
+		return 0, domain.Invalid("If-Match", `must be the order's version in quotes, such as "3"`)
+	}
+	return n, nil
+}
+
+func (a *API) act(w http.ResponseWriter, r *http.Request) {
+	id, action := r.PathValue("id"), r.PathValue("action")
+	var body actionBody
+	cmd, known := body.command(action)
+	if !known {
+		a.fail(w, r, &httpError{status: http.StatusNotFound, detail: "no such action: " + action})
+		return
+	}
+	// Authenticate before reading the body, except that a receipt may come in the body.
+	_, sent := bearer(r)
+	var err error
+	var actor domain.Actor
+	if sent || r.Header.Get("X-Receipt") != "" {
+		actor, err = a.orderActor(r, id, "")
+	}
+	if err == nil {
+		err = readBody(w, r, &body)
+	}
+	if err == nil && !sent && r.Header.Get("X-Receipt") == "" {
+		actor, err = a.orderActor(r, id, body.Receipt)
+	}
+	var ifMatch uint64
+	if err == nil {
+		ifMatch, err = parseIfMatch(r.Header.Get("If-Match"))
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	cmd, _ = body.command(action)
+	snap, err := a.svc.Act(r.Context(), a.meta(r, actor), id, cmd, ifMatch)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(snap.Version, 10)))
+	writeJSON(w, http.StatusOK, view(snap, actor))
+}

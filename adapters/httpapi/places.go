@@ -1,0 +1,140 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/access"
+	"github.com/redlane/redlane/domain/lane"
+	"github.com/redlane/redlane/domain/member"
+)
+
+type tokenRequest struct {
+	Role   domain.Role `json:"role"`
+	Lanes  []string    `json:"lanes"`
+	Member string      `json:"member"`
+	Name   string      `json:"name"`
+}
+
+func (a *API) issueToken(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	if err == nil {
+		err = forbidUnless(actor.Role == domain.RoleAdmin, "only an admin issues tokens")
+	}
+	var req tokenRequest
+	if err == nil {
+		err = readBody(w, r, &req)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	id, secret, err := a.svc.IssueToken(r.Context(), a.meta(r, actor), access.Issue{Role: req.Role, Lanes: req.Lanes, Member: req.Member, Name: req.Name})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "token": secret, "role": req.Role, "lanes": req.Lanes, "member": req.Member, "name": req.Name})
+}
+
+func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	if err == nil {
+		err = forbidUnless(actor.Role == domain.RoleAdmin, "only an admin revokes tokens")
+	}
+	if err == nil {
+		err = a.svc.RevokeToken(r.Context(), a.meta(r, actor), r.PathValue("id"))
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type laneRequest struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Community string `json:"community"`
+	Street    string `json:"street"`
+	Station   string `json:"station"`
+}
+
+func (a *API) registerLane(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	if err == nil {
+		err = forbidUnless(actor.Role == domain.RoleAdmin, "only an admin manages lanes")
+	}
+	var req laneRequest
+	if err == nil {
+		err = readBody(w, r, &req)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	l, err := a.svc.RegisterLane(r.Context(), a.meta(r, actor), req.ID, lane.Register{Name: req.Name, Community: req.Community, Street: req.Street, Station: req.Station})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, l)
+}
+
+func (a *API) listLanes(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.actor(r); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": a.svc.Dir.Lanes()})
+}
+
+type memberRequest struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Community string   `json:"community"`
+	Skills    []string `json:"skills"`
+	Teams     []string `json:"teams"`
+}
+
+func (a *API) registerMember(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	if err == nil {
+		err = forbidUnless(actor.Role == domain.RoleAdmin, "only an admin manages members")
+	}
+	var req memberRequest
+	if err == nil {
+		err = readBody(w, r, &req)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	m, err := a.svc.RegisterMember(r.Context(), a.meta(r, actor), req.ID, member.Register{Name: req.Name, Community: req.Community, Skills: req.Skills, Teams: req.Teams})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, m)
+}
+
+func (a *API) listMembers(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.actor(r); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": a.svc.Dir.Members()})
+}
+
+func (a *API) listCategories(w http.ResponseWriter, r *http.Request) {
+	type cat struct {
+		Code   string   `json:"code"`
+		Name   string   `json:"name"`
+		Skills []string `json:"skills"`
+	}
+	var items []cat
+	for _, c := range a.svc.Catalog().All() {
+		items = append(items, cat{c.Code, c.Name, c.Skills})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}

@@ -1,0 +1,190 @@
+// Package httpapi serves Redlane's HTTP API, version 1 (see the README and
+// spec/api.md): JSON in and out, problem+json errors, bearer tokens and residents'
+// receipts.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/service"
+)
+
+// Config wires the API.
+type Config struct {
+	Service *service.Service
+	Log     *slog.Logger
+	// Ready reports why the process cannot serve yet, or nil.
+	Ready func(context.Context) error
+	// Registry collects metrics; /metrics serves what it gathers.
+	Registry *prometheus.Registry
+}
+
+// API is the HTTP API's handler.
+type API struct {
+	svc      *service.Service
+	log      *slog.Logger
+	ready    func(context.Context) error
+	mux      *http.ServeMux
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// New returns the API.
+func New(cfg Config) *API {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func(context.Context) error { return nil }
+	}
+	a := &API{svc: cfg.Service, log: cfg.Log, ready: cfg.Ready, mux: http.NewServeMux()}
+	a.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "redlane_http_requests_total", Help: "HTTP requests by route and status code.",
+	}, []string{"route", "code"})
+	a.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "redlane_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+	}, []string{"route"})
+	if cfg.Registry != nil {
+		cfg.Registry.MustRegister(a.requests, a.latency)
+		a.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	}
+	a.routes()
+	return a
+}
+
+// Route is one route of the API: its pattern and handler. Routes lists them all, so that
+// tests can prove each is covered.
+type Route struct {
+	Pattern string
+	Handler http.HandlerFunc
+}
+
+func (a *API) routes() {
+	for _, rt := range a.Routes() {
+		a.mux.Handle(rt.Pattern, a.instrument(rt.Pattern, rt.Handler))
+	}
+	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, a.log, &httpError{status: http.StatusNotFound, detail: "no such resource: " + r.URL.Path})
+	})
+}
+
+// Routes lists every route the API serves besides /metrics.
+func (a *API) Routes() []Route {
+	return []Route{
+		{"GET /healthz", a.healthz},
+		{"GET /readyz", a.readyz},
+		{"POST /api/v1/tokens", a.issueToken},
+		{"DELETE /api/v1/tokens/{id}", a.revokeToken},
+		{"POST /api/v1/lanes", a.registerLane},
+		{"GET /api/v1/lanes", a.listLanes},
+		{"POST /api/v1/members", a.registerMember},
+		{"GET /api/v1/members", a.listMembers},
+		{"GET /api/v1/categories", a.listCategories},
+		{"POST /api/v1/orders", a.submit},
+		{"GET /api/v1/orders/{id}", a.getOrder},
+		{"GET /api/v1/orders/{id}/events", a.orderEvents},
+		{"POST /api/v1/orders/{id}/{action}", a.act},
+	}
+}
+
+// ServeHTTP serves the API.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	a.mux.ServeHTTP(w, r)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (a *API) instrument(route string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		h(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		a.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
+		a.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.ready(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// bearer returns the secret of an Authorization: Bearer header, and whether one was sent.
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", false
+	}
+	scheme, secret, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", true
+	}
+	return strings.TrimSpace(secret), true
+}
+
+// actor authenticates the request's bearer token; no token is an error.
+func (a *API) actor(r *http.Request) (domain.Actor, error) {
+	secret, _ := bearer(r)
+	return a.svc.Authenticate(secret)
+}
+
+// meta is the metadata of a command issued by this request.
+func (a *API) meta(r *http.Request, actor domain.Actor) domain.Meta {
+	corr := r.Header.Get("X-Correlation-ID")
+	if len(corr) > 64 || !domain.ValidID(corr) {
+		corr = ""
+	}
+	return a.svc.Meta(actor, corr)
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeProblem(w, r, a.log, err)
+}
+
+func forbidUnless(ok bool, why string) error {
+	if ok {
+		return nil
+	}
+	return domain.Errorf(domain.KindForbidden, "%s", why)
+}

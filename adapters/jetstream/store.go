@@ -1,0 +1,526 @@
+// Package jetstream is the domain.EventStore on a NATS JetStream stream.
+//
+// # Wire format
+//
+// All events live in one stream (Config.Stream, default "REDLANE"): file storage, limits
+// retention without limits, no max age, a two-minute duplicate window, direct get and
+// atomic batch publish allowed. Nothing here ever purges or deletes from it.
+//
+// Each aggregate has its own subject, <Config.Prefix>.<aggregate type>.<aggregate id>,
+// e.g. "redlane.events.order.0193f0c4-…"; the stream listens on <Prefix>.>. Types and
+// ids are 1 to 128 characters of A-Z, a-z, 0-9, '-' and '_'. The stream sequence is the
+// event's log position (domain.Recorded.Seq), a total order over all aggregates.
+//
+// A message's body is exactly the JSON of its domain.Envelope (a CloudEvents 1.0 event
+// in structured mode); nothing else is ever stored in the stream. Its headers are
+//
+//	Nats-Msg-Id                          the envelope id, for JetStream's deduplication
+//	Nats-Expected-Last-Subject-Sequence  on the first event of an append: the position the
+//	                                     aggregate's last event must be at (0: none yet)
+//	Redlane-Type                         the event type, e.g. redlane.order.dispatched.v1
+//	Redlane-Version                      the aggregate version the event brings it to
+//
+// An append of several events is one JetStream atomic batch, so an aggregate's events of
+// one command sit at consecutive positions or not at all. Its messages also keep the
+// batch headers the server stores with them: Nats-Batch-Id, Nats-Batch-Sequence (1, 2,
+// …) and, on the last, Nats-Batch-Commit. Readers ignore headers they do not know.
+package jetstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+
+	"github.com/redlane/redlane/domain"
+)
+
+// The headers Redlane sets on every event besides JetStream's own.
+const (
+	// HeaderType carries the envelope's event type.
+	HeaderType = "Redlane-Type"
+	// HeaderVersion carries the aggregate version the event brings its aggregate to.
+	HeaderVersion = "Redlane-Version"
+)
+
+// The defaults of Config.
+const (
+	// DefaultStream is the stream name used when Config.Stream is empty.
+	DefaultStream = "REDLANE"
+	// DefaultPrefix is the subject prefix used when Config.Prefix is empty.
+	DefaultPrefix = "redlane.events"
+)
+
+// duplicateWindow is how long JetStream remembers message ids for deduplication.
+const duplicateWindow = 2 * time.Minute
+
+// scanBatch is how many messages one batched direct get asks for.
+const scanBatch = 512
+
+// JetStream API error codes the store interprets.
+const (
+	errCodeWrongLastSeq      = 10071 // expected last (subject) sequence does not hold
+	errCodeWrongLastSeqConst = 10164 // the same, on replicated streams under contention
+	errCodeBatchDuplicate    = 10201 // an atomic batch carries an already stored msg id
+	errCodeBatchIncomplete   = 10176 // the batch was dropped before its commit
+	errCodeBatchInflight     = 10210 // too many atomic batches open on the stream
+)
+
+// maxBatchesInFlight bounds this store's concurrent atomic batches, below the server's
+// default limit of 50 open batches per stream.
+const maxBatchesInFlight = 32
+
+var validID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+
+// Config says which stream holds the events and how it is replicated.
+type Config struct {
+	// Stream is the stream's name; DefaultStream when empty.
+	Stream string
+	// Prefix starts every event subject; DefaultPrefix when empty.
+	Prefix string
+	// Replicas is the stream's replication factor; 1 when zero.
+	Replicas int
+}
+
+// Store is the JetStream event store. It is safe for concurrent use.
+type Store struct {
+	js         jetstream.JetStream
+	stream     jetstream.Stream
+	name       string
+	prefix     string // with the trailing dot
+	directGet  string // the batched direct get API subject of the stream
+	apiTimeout time.Duration
+	batches    chan struct{} // a semaphore of maxBatchesInFlight
+}
+
+var _ domain.EventStore = (*Store)(nil)
+
+// Open creates the event stream, or updates an existing one to the configuration above,
+// and returns a store on it.
+func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error) {
+	if cfg.Stream == "" {
+		cfg.Stream = DefaultStream
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
+	if strings.ContainsAny(cfg.Stream, ".*> \t\r\n") {
+		return nil, fmt.Errorf("jetstream store: invalid stream name %q", cfg.Stream)
+	}
+	for _, tok := range strings.Split(cfg.Prefix, ".") {
+		if tok == "" || tok == "*" || tok == ">" || strings.ContainsAny(tok, " \t\r\n*>") {
+			return nil, fmt.Errorf("jetstream store: invalid subject prefix %q", cfg.Prefix)
+		}
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:               cfg.Stream,
+		Description:        "Redlane events: one subject per aggregate, body is the CloudEvents envelope JSON",
+		Subjects:           []string{cfg.Prefix + ".>"},
+		Storage:            jetstream.FileStorage,
+		Retention:          jetstream.LimitsPolicy,
+		MaxAge:             0,
+		MaxMsgs:            -1,
+		MaxBytes:           -1,
+		MaxMsgsPerSubject:  -1,
+		Duplicates:         duplicateWindow,
+		Replicas:           cfg.Replicas,
+		AllowDirect:        true,
+		AllowAtomicPublish: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jetstream store: create or update stream %s: %w", cfg.Stream, err)
+	}
+	opts := js.Options()
+	api := "$JS.API."
+	switch {
+	case opts.APIPrefix != "":
+		api = strings.TrimSuffix(opts.APIPrefix, ".") + "."
+	case opts.Domain != "":
+		api = "$JS." + opts.Domain + ".API."
+	}
+	timeout := opts.DefaultTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	return &Store{
+		js:         js,
+		stream:     stream,
+		name:       cfg.Stream,
+		prefix:     cfg.Prefix + ".",
+		directGet:  api + "DIRECT.GET." + cfg.Stream,
+		apiTimeout: timeout,
+		batches:    make(chan struct{}, maxBatchesInFlight),
+	}, nil
+}
+
+// StreamName returns the name of the stream holding the events.
+func (s *Store) StreamName() string { return s.name }
+
+// Subject returns the subject of an aggregate's events. It does not check the names;
+// Append and Load refuse invalid ones.
+func (s *Store) Subject(aggType, aggID string) string { return s.prefix + aggType + "." + aggID }
+
+func (s *Store) subject(aggType, aggID string) (string, error) {
+	if !validID.MatchString(aggType) {
+		return "", domain.Invalid("id", fmt.Sprintf("aggregate type %q must be 1 to 128 letters, digits, '-' or '_'", aggType))
+	}
+	if !validID.MatchString(aggID) {
+		return "", domain.Invalid("id", fmt.Sprintf("aggregate id %q must be 1 to 128 letters, digits, '-' or '_'", aggID))
+	}
+	return s.Subject(aggType, aggID), nil
+}
+
+// Append stores events for one aggregate if its last event is still at position expected;
+// see domain.EventStore. One event is one publish; several are one atomic batch.
+func (s *Store) Append(ctx context.Context, aggType, aggID string, expected uint64, events []domain.Envelope) ([]uint64, error) {
+	subj, err := s.subject(aggType, aggID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEvents(aggType, aggID, events); err != nil {
+		return nil, err
+	}
+	if len(events) == 0 {
+		return nil, nil
+	}
+	msgs := make([]*nats.Msg, len(events))
+	for i := range events {
+		data, err := json.Marshal(&events[i])
+		if err != nil {
+			return nil, fmt.Errorf("append %s/%s: encode event %s: %w", aggType, aggID, events[i].ID, err)
+		}
+		msgs[i] = &nats.Msg{Subject: subj, Data: data, Header: nats.Header{
+			jetstream.MsgIDHeader: {events[i].ID},
+			HeaderType:            {events[i].Type},
+			HeaderVersion:         {strconv.FormatUint(events[i].Version, 10)},
+		}}
+	}
+
+	if len(msgs) == 1 {
+		ack, err := s.js.PublishMsg(ctx, msgs[0], jetstream.WithExpectLastSequencePerSubject(expected))
+		if err != nil {
+			return s.failed(ctx, subj, expected, events, err)
+		}
+		// ack.Duplicate: the id was stored already; ack.Sequence is where.
+		return []uint64{ack.Sequence}, nil
+	}
+
+	msgs[0].Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(expected, 10))
+	ack, err := s.publishBatch(ctx, msgs)
+	if err != nil {
+		return s.failed(ctx, subj, expected, events, err)
+	}
+	// An atomic batch is stored at consecutive positions, ending at the commit's.
+	n := uint64(len(msgs))
+	if ack.BatchSize != n || ack.Sequence < n {
+		return nil, fmt.Errorf("append %s/%s: batch acknowledged %d messages ending at %d, sent %d", aggType, aggID, ack.BatchSize, ack.Sequence, n)
+	}
+	seqs := make([]uint64, n)
+	for i := range seqs {
+		seqs[i] = ack.Sequence - n + 1 + uint64(i)
+	}
+	return seqs, nil
+}
+
+// publishBatch publishes msgs as one atomic batch. The messages before the commit go
+// out without waiting for an ack, so a batch costs one round trip. A batch the server
+// dropped before its commit (it had too many open, say) stored nothing and is sent
+// again after a short pause.
+func (s *Store) publishBatch(ctx context.Context, msgs []*nats.Msg) (*jetstreamext.BatchAck, error) {
+	select {
+	case s.batches <- struct{}{}:
+		defer func() { <-s.batches }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	pause := 500 * time.Microsecond
+	for attempt := 0; ; attempt++ {
+		ack, err := jetstreamext.PublishMsgBatch(ctx, s.js, msgs, jetstreamext.BatchFlowControl{AckFirst: false})
+		var apiErr *jetstream.APIError
+		if err == nil || attempt == 8 || !errors.As(err, &apiErr) ||
+			(apiErr.ErrorCode != errCodeBatchIncomplete && apiErr.ErrorCode != errCodeBatchInflight) {
+			return ack, err
+		}
+		select {
+		case <-time.After(pause + time.Duration(rand.Int64N(int64(pause)))):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		pause *= 2
+	}
+}
+
+// failed turns a refused publish into the contract's answer. The server refuses an
+// already stored id in two ways that are no conflict at all: a single publish with a
+// stale expected position fails its position check before it reaches deduplication,
+// and an atomic batch with a stored id fails as a whole. Both are retries of an append
+// that went through, so the events are looked up and their positions reported.
+func (s *Store) failed(ctx context.Context, subj string, expected uint64, events []domain.Envelope, cause error) ([]uint64, error) {
+	var apiErr *jetstream.APIError
+	if !errors.As(cause, &apiErr) {
+		return nil, fmt.Errorf("append to %s: %w", subj, cause)
+	}
+	switch apiErr.ErrorCode {
+	case errCodeWrongLastSeq, errCodeWrongLastSeqConst, errCodeBatchDuplicate:
+	default:
+		return nil, fmt.Errorf("append to %s: %w", subj, cause)
+	}
+	want := make(map[string]int, len(events))
+	for i, e := range events {
+		want[e.ID] = i
+	}
+	seqs := make([]uint64, len(events))
+	found := 0
+	look := func(from uint64) error {
+		return s.scan(ctx, subj, from, 0, func(seq uint64, data []byte) error {
+			var head struct {
+				ID string `json:"id"`
+			}
+			if err := json.Unmarshal(data, &head); err != nil {
+				return fmt.Errorf("decode event at %d: %w", seq, err)
+			}
+			if i, ok := want[head.ID]; ok && seqs[i] == 0 {
+				seqs[i] = seq
+				found++
+			}
+			return nil
+		})
+	}
+	// A retry's events sit after the position it expected.
+	if err := look(expected + 1); err != nil {
+		return nil, fmt.Errorf("append to %s: look for a stored retry: %w", subj, err)
+	}
+	if found < len(events) && apiErr.ErrorCode == errCodeBatchDuplicate && expected > 0 {
+		// The server says some id is stored; it may lie before expected.
+		clear(seqs)
+		found = 0
+		if err := look(1); err != nil {
+			return nil, fmt.Errorf("append to %s: look for a stored retry: %w", subj, err)
+		}
+	}
+	switch {
+	case found == len(events):
+		return seqs, nil
+	case found > 0:
+		return nil, fmt.Errorf("append to %s: %d of %d events are stored already: %w", subj, found, len(events), domain.ErrConflict)
+	case apiErr.ErrorCode == errCodeBatchDuplicate:
+		return nil, fmt.Errorf("append to %s: an event id is stored for another aggregate: %w", subj, cause)
+	}
+	return nil, fmt.Errorf("append to %s at %d: %w (%s)", subj, expected, domain.ErrConflict, apiErr.Description)
+}
+
+// Load returns the aggregate's events after position after, oldest first. It first asks
+// for the aggregate's last event, which answers most loads alone, and only then reads the
+// events before it.
+func (s *Store) Load(ctx context.Context, aggType, aggID string, after uint64) ([]domain.Recorded, error) {
+	subj, err := s.subject(aggType, aggID)
+	if err != nil {
+		return nil, err
+	}
+	last, err := s.stream.GetLastMsgForSubject(ctx, subj)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load %s: last event: %w", subj, err)
+	}
+	if last.Sequence <= after {
+		return nil, nil
+	}
+	var out []domain.Recorded
+	if last.Sequence > after+1 {
+		err = s.scan(ctx, subj, after+1, last.Sequence-1, func(seq uint64, data []byte) error {
+			env, err := domain.DecodeEnvelope(data)
+			if err != nil {
+				return fmt.Errorf("event at %d: %w", seq, err)
+			}
+			out = append(out, domain.Recorded{Envelope: env, Seq: seq})
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("load %s after %d: %w", subj, after, err)
+		}
+	}
+	env, err := domain.DecodeEnvelope(last.Data)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: event at %d: %w", subj, last.Sequence, err)
+	}
+	return append(out, domain.Recorded{Envelope: env, Seq: last.Sequence}), nil
+}
+
+// directGetRequest is a batched direct get: up to Batch messages on NextFor from Seq.
+type directGetRequest struct {
+	Seq     uint64 `json:"seq"`
+	NextFor string `json:"next_by_subj"`
+	Batch   int    `json:"batch"`
+}
+
+// scan calls fn with each message on subj at positions from through until (0: the end),
+// in order, reading with batched direct gets.
+func (s *Store) scan(ctx context.Context, subj string, from, until uint64, fn func(seq uint64, data []byte) error) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.apiTimeout)
+		defer cancel()
+	}
+	nc := s.js.Conn()
+	for until == 0 || from <= until {
+		batch := scanBatch
+		if until > 0 && until-from+1 < uint64(batch) {
+			batch = int(until - from + 1)
+		}
+		req, err := json.Marshal(directGetRequest{Seq: from, NextFor: subj, Batch: batch})
+		if err != nil {
+			return err
+		}
+		more, next, err := s.directBatch(ctx, nc, req, until, fn)
+		if err != nil || !more {
+			return err
+		}
+		from = next
+	}
+	return nil
+}
+
+// directBatch runs one batched direct get. It reports whether messages are left and
+// the position to go on from.
+func (s *Store) directBatch(ctx context.Context, nc *nats.Conn, req []byte, until uint64, fn func(uint64, []byte) error) (more bool, next uint64, err error) {
+	inbox := nc.NewInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		return false, 0, err
+	}
+	defer sub.Unsubscribe()
+	if err := nc.PublishRequest(s.directGet, inbox, req); err != nil {
+		return false, 0, err
+	}
+	for {
+		msg, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return false, 0, fmt.Errorf("direct get: %w", err)
+		}
+		if len(msg.Data) == 0 {
+			switch status := msg.Header.Get("Status"); status {
+			case "":
+			case "204": // end of batch
+				pending, _ := strconv.ParseUint(msg.Header.Get("Nats-Num-Pending"), 10, 64)
+				return pending > 0 && next > 0, next, nil
+			case "404": // nothing (more) on the subject
+				return false, 0, nil
+			default:
+				return false, 0, fmt.Errorf("direct get: %s %s", status, msg.Header.Get("Description"))
+			}
+		}
+		seq, err := strconv.ParseUint(msg.Header.Get(jetstream.SequenceHeader), 10, 64)
+		if err != nil {
+			return false, 0, fmt.Errorf("direct get: bad sequence header %q", msg.Header.Get(jetstream.SequenceHeader))
+		}
+		if until > 0 && seq > until {
+			return false, 0, nil
+		}
+		if err := fn(seq, msg.Data); err != nil {
+			return false, 0, err
+		}
+		next = seq + 1
+	}
+}
+
+// LastSeq returns the stream's last position, 0 when it is empty.
+func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s info: %w", s.name, err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// MessageCount returns how many events the stream holds.
+func (s *Store) MessageCount(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s info: %w", s.name, err)
+	}
+	return info.State.Msgs, nil
+}
+
+// ReadAll calls fn with every event of every aggregate from position from up to the last
+// position when it is called, in log order, reading with an ordered consumer. It stops at
+// fn's first error and returns it.
+func (s *Store) ReadAll(ctx context.Context, from uint64, fn func(domain.Recorded) error) error {
+	last, err := s.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	from = max(from, 1)
+	if last < from {
+		return nil
+	}
+	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   from,
+	})
+	if err != nil {
+		return fmt.Errorf("read %s from %d: %w", s.name, from, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	if err != nil {
+		return fmt.Errorf("read %s from %d: %w", s.name, from, err)
+	}
+	defer func() {
+		it.Stop()
+		name := cons.CachedInfo().Name
+		dctx, cancel := context.WithTimeout(context.Background(), s.apiTimeout)
+		defer cancel()
+		_ = s.stream.DeleteConsumer(dctx, name) // best effort; it expires when inactive
+	}()
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", s.name, err)
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return fmt.Errorf("read %s: %w", s.name, err)
+		}
+		seq := md.Sequence.Stream
+		env, err := domain.DecodeEnvelope(msg.Data())
+		if err != nil {
+			return fmt.Errorf("read %s: event at %d: %w", s.name, seq, err)
+		}
+		if err := fn(domain.Recorded{Envelope: env, Seq: seq}); err != nil {
+			return err
+		}
+		if seq >= last {
+			return nil
+		}
+	}
+}
+
+// checkEvents refuses envelopes that do not belong to the aggregate or repeat an id.
+func checkEvents(aggType, aggID string, events []domain.Envelope) error {
+	seen := make(map[string]bool, len(events))
+	for i, e := range events {
+		switch {
+		case e.ID == "":
+			return domain.Invalid("events", fmt.Sprintf("event %d has no id", i))
+		case seen[e.ID]:
+			return domain.Invalid("events", fmt.Sprintf("event id %s appears twice", e.ID))
+		case e.AggregateType != aggType || e.AggregateID != aggID:
+			return domain.Invalid("events", fmt.Sprintf("event %s belongs to %s/%s, not %s/%s", e.ID, e.AggregateType, e.AggregateID, aggType, aggID))
+		}
+		seen[e.ID] = true
+	}
+	return nil
+}

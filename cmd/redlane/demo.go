@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/access"
+	"github.com/redlane/redlane/domain/lane"
+	"github.com/redlane/redlane/domain/member"
+	"github.com/redlane/redlane/service"
+)
+
+// The demo district, from the programme Redlane is modelled on: 东城街道 with 塔苑社区,
+// 西城街道 with 迎春社区, and lanes among the "36 streets and 72 lanes".
+var demoLanes = []struct {
+	id string
+	lane.Register
+}{
+	{"rouqiao-houxiang", lane.Register{Name: "柔桥后巷", Community: "taoyuan", Street: "dongcheng", Station: "柔桥后巷驿站"}},
+	{"kongyuan", lane.Register{Name: "孔园", Community: "taoyuan", Street: "dongcheng", Station: "孔园驿站"}},
+	{"wudongqiao", lane.Register{Name: "五洞桥", Community: "yingchun", Street: "xicheng", Station: "五洞桥驿站"}},
+}
+
+var demoMembers = []struct {
+	id string
+	member.Register
+}{
+	{"m-001", member.Register{Name: "李明", Community: "taoyuan", Skills: []string{"repair", "electrical"}, Teams: []string{"红色方舟"}}},
+	{"m-002", member.Register{Name: "陈静", Community: "taoyuan", Skills: []string{"counselling", "policy"}, Teams: []string{"姐妹帮帮团"}}},
+	{"m-003", member.Register{Name: "张医生", Community: "taoyuan", Skills: []string{"medical"}, Teams: []string{"护航者"}}},
+	{"m-004", member.Register{Name: "王律师", Community: "yingchun", Skills: []string{"legal", "policy"}, Teams: []string{"红心特快"}}},
+	{"m-005", member.Register{Name: "赵消防", Community: "yingchun", Skills: []string{"fire-safety", "repair"}, Teams: []string{"护航者"}}},
+	{"m-006", member.Register{Name: "周老师", Community: "yingchun", Skills: []string{"education"}, Teams: []string{"红色方舟"}}},
+}
+
+var demoTokens = []access.Issue{
+	{Role: domain.RoleSteward, Lanes: []string{"rouqiao-houxiang", "kongyuan"}, Name: "王芳"},
+	{Role: domain.RoleSteward, Lanes: []string{"wudongqiao"}, Name: "刘洋"},
+	{Role: domain.RoleMember, Member: "m-001", Name: "李明"},
+	{Role: domain.RoleMember, Member: "m-004", Name: "王律师"},
+	{Role: domain.RoleOperator, Name: "96345 热线"},
+	{Role: domain.RoleAuditor, Name: "审计"},
+}
+
+// loadDemo registers the demo district once. On the first load it also issues demo tokens
+// and writes them to DATA/demo-tokens.json (mode 0600), never to the log.
+func loadDemo(ctx context.Context, svc *service.Service, dataDir string, log *slog.Logger) error {
+	if _, loaded := svc.Dir.Lane(demoLanes[0].id); loaded {
+		log.Info("demo data already loaded")
+		return nil
+	}
+	m := svc.Meta(service.Admin, "")
+	for _, l := range demoLanes {
+		if _, err := svc.RegisterLane(ctx, m, l.id, l.Register); err != nil && domain.KindOf(err) != domain.KindConflict {
+			return fmt.Errorf("lane %s: %w", l.id, err)
+		}
+	}
+	for _, mem := range demoMembers {
+		if _, err := svc.RegisterMember(ctx, m, mem.id, mem.Register); err != nil && domain.KindOf(err) != domain.KindConflict {
+			return fmt.Errorf("member %s: %w", mem.id, err)
+		}
+	}
+	type issued struct {
+		ID     string      `json:"id"`
+		Token  string      `json:"token"`
+		Role   domain.Role `json:"role"`
+		Lanes  []string    `json:"lanes,omitempty"`
+		Member string      `json:"member,omitempty"`
+		Name   string      `json:"name"`
+	}
+	var out []issued
+	for _, t := range demoTokens {
+		id, secret, err := svc.IssueToken(ctx, m, t)
+		if err != nil {
+			return fmt.Errorf("token for %s: %w", t.Name, err)
+		}
+		out = append(out, issued{id, secret, t.Role, t.Lanes, t.Member, t.Name})
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dataDir, "demo-tokens.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return err
+	}
+	log.Info("demo data loaded", "lanes", len(demoLanes), "members", len(demoMembers), "tokens", path)
+	return nil
+}

@@ -1,0 +1,63 @@
+// Command redlane runs Redlane: an event-sourced work-order system for neighbourhood
+// services on NATS JetStream.
+//
+//	redlane serve [flags]     run the HTTP API over an embedded or existing NATS
+//	redlane version           print the version
+//
+// Run "redlane serve -h" for the flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "time/tzdata" // Asia/Shanghai must be known on machines without a zoneinfo database
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "redlane:", err)
+		os.Exit(1)
+	}
+}
+
+// run is main without the process: tests call it with their own arguments and streams.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr, getenv, nil)
+	case "version":
+		fmt.Fprintln(stdout, "redlane", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+const usage = `usage: redlane <command> [flags]
+
+commands:
+  serve      run the HTTP API over an embedded (or, with --nats-url, an existing) NATS server
+  version    print the version
+
+Run "redlane <command> -h" for a command's flags.
+`

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/redlane/redlane/adapters/httpapi"
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
+	"github.com/redlane/redlane/adapters/natsserver"
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/service"
+)
+
+// natsFlags are the flags of every command that reads or writes the log.
+type natsFlags struct {
+	url      string
+	creds    string
+	user     string
+	password string
+	stream   string
+	replicas int
+}
+
+func (f *natsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.url, "nats-url", "", "use this NATS server or cluster (comma-separated URLs) instead of an embedded one")
+	fs.StringVar(&f.creds, "nats-creds", "", "NATS credentials file (JWT and nkey seed) for --nats-url")
+	fs.StringVar(&f.user, "nats-user", "", "NATS user name (embedded server: required of clients; --nats-url: sent)")
+	fs.StringVar(&f.password, "nats-password", "", "NATS password; or set REDLANE_NATS_PASSWORD")
+	fs.StringVar(&f.stream, "stream", "REDLANE", "the JetStream stream that holds the events")
+	fs.IntVar(&f.replicas, "replicas", 1, "the stream's replicas (1, or 3 on a cluster)")
+}
+
+func (f *natsFlags) connect(url, name string) (*nats.Conn, error) {
+	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	if f.creds != "" {
+		opts = append(opts, nats.UserCredentials(f.creds))
+	}
+	if f.user != "" {
+		opts = append(opts, nats.UserInfo(f.user, f.password))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// serve runs the HTTP API until ctx ends. started, when not nil, gets the listening
+// HTTP address (tests use port 0).
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, started chan<- string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var nf natsFlags
+	nf.register(fs)
+	dataDir := fs.String("data", "./data", "data directory: the embedded server's JetStream store and the admin token")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP listen address")
+	natsListen := fs.String("nats-listen", "127.0.0.1:4222", "embedded NATS client listen address (host:port; port 0 picks one)")
+	demo := fs.Bool("demo", false, "load the demo streets, communities, lanes and members once")
+	syncMode := fs.String("sync", "always", `embedded server: "always" flushes each event to disk before acknowledging it; "interval" lets the OS flush (faster, loses acknowledged events on power loss)`)
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if nf.password == "" {
+		nf.password = getenv("REDLANE_NATS_PASSWORD")
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *syncMode != "always" && *syncMode != "interval" {
+		return fmt.Errorf(`--sync must be "always" or "interval", not %q`, *syncMode)
+	}
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+
+	// The log: an embedded server unless told to use another.
+	url := nf.url
+	if url == "" {
+		host, portText, err := net.SplitHostPort(*natsListen)
+		if err != nil {
+			return fmt.Errorf("--nats-listen: %w", err)
+		}
+		port, err := strconv.Atoi(portText)
+		if err != nil {
+			return fmt.Errorf("--nats-listen port: %w", err)
+		}
+		if port == 0 {
+			port = -1
+		}
+		srv, err := natsserver.Start(natsserver.Config{
+			DataDir: filepath.Join(*dataDir, "nats"), Host: host, Port: port,
+			SyncAlways: *syncMode == "always", User: nf.user, Password: nf.password,
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Shutdown()
+		url = srv.ClientURL()
+		log.Info("embedded NATS started", "url", url, "sync", *syncMode, "data", *dataDir)
+	}
+	nc, err := nf.connect(url, "redlane serve")
+	if err != nil {
+		return err
+	}
+	defer nc.Drain() //nolint:errcheck // closing anyway
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	store, err := jsstore.Open(openCtx, js, jsstore.Config{Stream: nf.stream, Replicas: nf.replicas})
+	if err != nil {
+		return fmt.Errorf("open the event stream: %w", err)
+	}
+	receiptKey, err := jsstore.SharedSecret(openCtx, js, "receipt-key", func() []byte { return randomBytes(32) }, nf.replicas)
+	if err != nil {
+		return err
+	}
+	adminToken, err := loadAdminToken(*dataDir, getenv)
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return err
+	}
+
+	svc := service.New(service.Config{
+		Store: store, Clock: domain.ClockFunc(time.Now), NewID: newEventID,
+		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: receiptKey, Loc: loc,
+	})
+
+	// The directory of lanes, members and tokens follows the log.
+	var dirReady atomic.Bool
+	followErr := make(chan error, 1)
+	var filters []string
+	for _, t := range service.DirectoryTypes {
+		filters = append(filters, store.Subject(t, "*"))
+	}
+	go func() {
+		followErr <- jsstore.FollowSubjects(ctx, js, store.StreamName(), filters, svc.Dir.Apply, func() { dirReady.Store(true) })
+	}()
+
+	if *demo {
+		if err := waitFor(ctx, dirReady.Load, 30*time.Second); err != nil {
+			return fmt.Errorf("demo data: directory did not catch up: %w", err)
+		}
+		if err := loadDemo(ctx, svc, *dataDir, log); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := httpapi.New(httpapi.Config{
+		Service: svc, Log: log, Registry: reg,
+		Ready: func(ctx context.Context) error {
+			if !nc.IsConnected() {
+				return errors.New("NATS is not reachable")
+			}
+			if _, err := store.LastSeq(ctx); err != nil {
+				return fmt.Errorf("the event stream is not reachable: %w", err)
+			}
+			if !dirReady.Load() {
+				return errors.New("the directory of lanes, members and tokens is catching up")
+			}
+			return nil
+		},
+	})
+	ln, err := net.Listen("tcp", *httpAddr)
+	if err != nil {
+		return fmt.Errorf("--http: %w", err)
+	}
+	hs := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	log.Info("redlane serving", "http", "http://"+ln.Addr().String(), "nats", url, "stream", store.StreamName())
+	if started != nil {
+		started <- ln.Addr().String()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		return fmt.Errorf("http: %w", err)
+	case err := <-followErr:
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("directory follower: %w", err)
+		}
+	}
+	log.Info("shutting down")
+	shutCtx, cancelShut := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelShut()
+	return hs.Shutdown(shutCtx)
+}
+
+func newEventID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return b
+}
+
+// loadAdminToken returns REDLANE_ADMIN_TOKEN, or the token in DATA/admin.token, making
+// one there (mode 0600) on first start. The token is never logged.
+func loadAdminToken(dataDir string, getenv func(string) string) (string, error) {
+	if t := strings.TrimSpace(getenv("REDLANE_ADMIN_TOKEN")); t != "" {
+		return t, nil
+	}
+	path := filepath.Join(dataDir, "admin.token")
+	if b, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(b)); t != "" {
+			return t, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	t := "rla_" + hex.EncodeToString(randomBytes(24))
+	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	return t, nil
+}
+
+func waitFor(ctx context.Context, cond func() bool, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return errors.New("timed out")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}

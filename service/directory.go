@@ -1,0 +1,124 @@
+package service
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/access"
+	"github.com/redlane/redlane/domain/lane"
+	"github.com/redlane/redlane/domain/member"
+)
+
+// Directory is an in-memory index of lanes, members and access tokens, folded from their
+// events: it answers listings and looks tokens up by digest. It is fed both by this
+// process's own appends (so a write is visible at once) and by a follower of the log (so
+// writes from other processes arrive too); applying an event twice is harmless.
+type Directory struct {
+	mu      sync.RWMutex
+	lanes   map[string]entry[lane.State]
+	members map[string]entry[member.State]
+	tokens  map[string]entry[access.State]
+	byHash  map[string]string // token digest → token id
+}
+
+type entry[S any] struct {
+	state S
+	seq   uint64
+}
+
+// NewDirectory returns an empty directory.
+func NewDirectory() *Directory {
+	return &Directory{
+		lanes:   map[string]entry[lane.State]{},
+		members: map[string]entry[member.State]{},
+		tokens:  map[string]entry[access.State]{},
+		byHash:  map[string]string{},
+	}
+}
+
+// DirectoryTypes are the aggregate types a Directory follows.
+var DirectoryTypes = []string{lane.AggregateType, member.AggregateType, access.AggregateType}
+
+// Apply folds one stored event in. Events at or below what the directory has seen for
+// that aggregate are ignored, so replays and redeliveries are harmless.
+func (d *Directory) Apply(rec domain.Recorded) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	id := rec.AggregateID
+	switch rec.AggregateType {
+	case lane.AggregateType:
+		return applyTo(d.lanes, id, rec, lane.Aggregate)
+	case member.AggregateType:
+		return applyTo(d.members, id, rec, member.Aggregate)
+	case access.AggregateType:
+		if err := applyTo(d.tokens, id, rec, access.Aggregate); err != nil {
+			return err
+		}
+		t := d.tokens[id].state
+		d.byHash[t.Issued.Hash] = id
+	}
+	return nil
+}
+
+func applyTo[S any](m map[string]entry[S], id string, rec domain.Recorded, agg domain.Aggregate[S]) error {
+	e := m[id]
+	if rec.Seq <= e.seq {
+		return nil
+	}
+	ev, err := agg.Registry.Decode(rec.Envelope)
+	if err != nil {
+		return err
+	}
+	m[id] = entry[S]{state: agg.Evolve(e.state, ev, rec.Envelope), seq: rec.Seq}
+	return nil
+}
+
+// Lane returns a lane by id.
+func (d *Directory) Lane(id string) (lane.State, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	e, ok := d.lanes[id]
+	return e.state, ok
+}
+
+// Member returns a member by id.
+func (d *Directory) Member(id string) (member.State, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	e, ok := d.members[id]
+	return e.state, ok
+}
+
+// TokenByHash returns the token whose secret has this digest.
+func (d *Directory) TokenByHash(hash string) (access.State, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	id, ok := d.byHash[hash]
+	if !ok {
+		return access.State{}, false
+	}
+	return d.tokens[id].state, true
+}
+
+// Lanes lists lanes by id.
+func (d *Directory) Lanes() []lane.State {
+	return sorted(d, d.lanes, func(s lane.State) string { return s.ID })
+}
+
+// Members lists members by id.
+func (d *Directory) Members() []member.State {
+	return sorted(d, d.members, func(s member.State) string { return s.ID })
+}
+
+func sorted[S any](d *Directory, m map[string]entry[S], key func(S) string) []S {
+	d.mu.RLock()
+	out := make([]S, 0, len(m))
+	for _, e := range m {
+		out = append(out, e.state)
+	}
+	d.mu.RUnlock()
+	slices.SortFunc(out, func(a, b S) int { return cmp.Compare(key(a), key(b)) })
+	return out
+}

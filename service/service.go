@@ -1,0 +1,319 @@
+// Package service is Redlane's application layer: it takes commands from any edge (HTTP,
+// CLI, schedules), resolves what they name (lanes, members, the acting token), and runs
+// them against the aggregates through the command runner. It holds no business rules of
+// its own; those are in domain.
+package service
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/access"
+	"github.com/redlane/redlane/domain/lane"
+	"github.com/redlane/redlane/domain/member"
+	"github.com/redlane/redlane/domain/order"
+)
+
+// Config wires a Service.
+type Config struct {
+	Store   domain.EventStore
+	Clock   domain.Clock
+	NewID   func() string // event ids: UUIDv7
+	Catalog order.Catalog
+	// AdminToken is the bootstrap admin secret; it acts as the admin role.
+	AdminToken string
+	// ReceiptKey derives residents' receipts from order ids; the same key must serve every
+	// process on one log.
+	ReceiptKey []byte
+	// Loc is where local dates are reckoned (order numbers); Asia/Shanghai.
+	Loc *time.Location
+}
+
+// Service runs commands and answers lookups.
+type Service struct {
+	cfg     Config
+	Dir     *Directory
+	Orders  *domain.Runner[order.State]
+	lanes   *domain.Runner[lane.State]
+	members *domain.Runner[member.State]
+	tokens  *domain.Runner[access.State]
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.Loc == nil {
+		cfg.Loc = time.UTC
+	}
+	return &Service{
+		cfg:     cfg,
+		Dir:     NewDirectory(),
+		Orders:  domain.NewRunner(cfg.Store, order.Aggregate, cfg.NewID),
+		lanes:   domain.NewRunner(cfg.Store, lane.Aggregate, cfg.NewID),
+		members: domain.NewRunner(cfg.Store, member.Aggregate, cfg.NewID),
+		tokens:  domain.NewRunner(cfg.Store, access.Aggregate, cfg.NewID),
+	}
+}
+
+// Catalog returns the category catalogue.
+func (s *Service) Catalog() order.Catalog { return s.cfg.Catalog }
+
+// Now reads the service's clock.
+func (s *Service) Now() time.Time { return s.cfg.Clock.Now().UTC() }
+
+// Meta returns the metadata for a command the actor issues now.
+func (s *Service) Meta(a domain.Actor, correlation string) domain.Meta {
+	if correlation == "" {
+		correlation = s.cfg.NewID()
+	}
+	return domain.Meta{Actor: a, Time: s.Now(), CorrelationID: correlation, CausationID: correlation}
+}
+
+// Admin is the actor behind the bootstrap admin token.
+var Admin = domain.Actor{ID: "admin", Name: "admin", Role: domain.RoleAdmin}
+
+// Resident is the actor behind a valid receipt.
+var Resident = domain.Actor{ID: "resident", Name: "居民", Role: domain.RoleResident}
+
+// System is the actor of deadlines and schedules.
+var System = domain.Actor{ID: "system", Name: "系统", Role: domain.RoleSystem}
+
+// HashSecret returns the hex SHA-256 digest under which a token secret is stored.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// Authenticate returns the actor a bearer secret stands for.
+func (s *Service) Authenticate(secret string) (domain.Actor, error) {
+	if secret == "" {
+		return domain.Actor{}, domain.Errorf(domain.KindUnauthorized, "a bearer token is required")
+	}
+	if s.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.AdminToken)) == 1 {
+		return Admin, nil
+	}
+	t, ok := s.Dir.TokenByHash(HashSecret(secret))
+	if !ok || t.Revoked {
+		return domain.Actor{}, domain.Errorf(domain.KindUnauthorized, "the token is not valid")
+	}
+	return domain.Actor{ID: t.ID, Name: t.Issued.Name, Role: t.Issued.Role, Lanes: t.Issued.Lanes, Member: t.Issued.Member}, nil
+}
+
+// Receipt returns the resident's receipt for an order: a keyed digest of its id, so it
+// needs no storage and every process derives the same one.
+func (s *Service) Receipt(orderID string) string {
+	m := hmac.New(sha256.New, s.cfg.ReceiptKey)
+	m.Write([]byte("receipt:" + orderID))
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(m.Sum(nil)[:15]))
+}
+
+// CheckReceipt reports whether r is the receipt of the order.
+func (s *Service) CheckReceipt(orderID, r string) bool {
+	return r != "" && hmac.Equal([]byte(strings.ToLower(strings.TrimSpace(r))), []byte(s.Receipt(orderID)))
+}
+
+// IssueToken issues a token and returns its id and its secret, shown only this once.
+func (s *Service) IssueToken(ctx context.Context, m domain.Meta, req access.Issue) (string, string, error) {
+	if m.Actor.Role != domain.RoleAdmin {
+		return "", "", domain.Errorf(domain.KindForbidden, "only an admin manages tokens")
+	}
+	var v domain.Validator
+	for i, l := range req.Lanes {
+		_, ok := s.Dir.Lane(l)
+		v.Check(ok, fmt.Sprintf("lanes[%d]", i), "no such lane: "+l)
+	}
+	if req.Member != "" {
+		_, ok := s.Dir.Member(req.Member)
+		v.Check(ok, "member", "no such member: "+req.Member)
+	}
+	if err := v.Err(); err != nil {
+		return "", "", err
+	}
+	secret := "rl_" + strings.ReplaceAll(uuid.NewString()+uuid.NewString(), "-", "")
+	req.Hash = HashSecret(secret)
+	id := s.cfg.NewID()
+	_, recs, err := s.tokens.Execute(ctx, id, m, func(snap domain.Snapshot[access.State]) ([]domain.Event, error) {
+		return access.Decide(snap.State, snap.Exists(), req, m.Actor)
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return id, secret, s.applyAll(recs)
+}
+
+// RevokeToken revokes a token at once.
+func (s *Service) RevokeToken(ctx context.Context, m domain.Meta, id string) error {
+	if !domain.ValidID(id) {
+		return domain.Errorf(domain.KindNotFound, "no such token")
+	}
+	_, recs, err := s.tokens.Execute(ctx, id, m, func(snap domain.Snapshot[access.State]) ([]domain.Event, error) {
+		return access.Decide(snap.State, snap.Exists(), access.Revoke{}, m.Actor)
+	})
+	if err != nil {
+		return err
+	}
+	return s.applyAll(recs)
+}
+
+// RegisterLane registers a lane.
+func (s *Service) RegisterLane(ctx context.Context, m domain.Meta, id string, cmd lane.Register) (lane.State, error) {
+	if !domain.ValidID(id) {
+		return lane.State{}, domain.Invalid("id", domain.IDRule)
+	}
+	snap, recs, err := s.lanes.Execute(ctx, id, m, func(snap domain.Snapshot[lane.State]) ([]domain.Event, error) {
+		return lane.Decide(snap.State, snap.Exists(), cmd, m.Actor)
+	})
+	if err != nil {
+		return lane.State{}, err
+	}
+	return snap.State, s.applyAll(recs)
+}
+
+// RegisterMember registers a member.
+func (s *Service) RegisterMember(ctx context.Context, m domain.Meta, id string, cmd member.Register) (member.State, error) {
+	if !domain.ValidID(id) {
+		return member.State{}, domain.Invalid("id", domain.IDRule)
+	}
+	snap, recs, err := s.members.Execute(ctx, id, m, func(snap domain.Snapshot[member.State]) ([]domain.Event, error) {
+		return member.Decide(snap.State, snap.Exists(), cmd, m.Actor)
+	})
+	if err != nil {
+		return member.State{}, err
+	}
+	return snap.State, s.applyAll(recs)
+}
+
+func (s *Service) applyAll(recs []domain.Recorded) error {
+	for _, r := range recs {
+		if err := s.Dir.Apply(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SubmitRequest is a request to place an order.
+type SubmitRequest struct {
+	order.Submit
+	LaneID string
+	// IdempotencyKey, when set, makes a retried submit return the first order.
+	IdempotencyKey string
+	// Fingerprint identifies the request's content, so that a key reused for another
+	// request is refused rather than answered with the wrong order.
+	Fingerprint string
+}
+
+// idempotencySpace namespaces order ids derived from idempotency keys.
+var idempotencySpace = uuid.MustParse("6f1c3f0e-5b8a-4d53-9a38-2f1d8f9c7a41")
+
+// Submit places an order and returns it. With an idempotency key, a retry returns the
+// order the first attempt made, and created is false.
+func (s *Service) Submit(ctx context.Context, m domain.Meta, req SubmitRequest) (snap domain.Snapshot[order.State], created bool, err error) {
+	l, ok := s.Dir.Lane(req.LaneID)
+	if req.LaneID != "" && !ok {
+		return snap, false, domain.Invalid("lane", "no such lane: "+req.LaneID)
+	}
+	req.Lane = order.LaneRef{ID: l.ID, Community: l.Community, Street: l.Street}
+	id := s.cfg.NewID()
+	if req.IdempotencyKey != "" {
+		id = uuid.NewSHA1(idempotencySpace, []byte(req.IdempotencyKey)).String()
+		req.Idempotency = HashSecret(req.IdempotencyKey + "\x00" + req.Fingerprint)
+	}
+	req.Number = s.number(id)
+	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.cfg.Catalog}
+	snap, recs, err := s.Orders.Execute(ctx, id, m, func(snap domain.Snapshot[order.State]) ([]domain.Event, error) {
+		if snap.Exists() && req.Idempotency != "" {
+			if snap.State.Idempotency != req.Idempotency {
+				return nil, domain.Errorf(domain.KindConflict, "this Idempotency-Key was already used for a different request")
+			}
+			return nil, nil // the retry of a submit that went through
+		}
+		return order.Decide(snap.State, req.Submit, env)
+	})
+	return snap, len(recs) > 0, err
+}
+
+// number makes the order's human number from the local date and its id.
+func (s *Service) number(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	code := base32.StdEncoding.EncodeToString(sum[:5])[:6]
+	return s.Now().In(s.cfg.Loc).Format("20060102") + "-" + code
+}
+
+// Act runs an order command on behalf of the actor. ifMatch, when not zero, is the
+// version the caller saw: the command is refused if the order has moved on.
+func (s *Service) Act(ctx context.Context, m domain.Meta, id string, cmd order.Command, ifMatch uint64) (domain.Snapshot[order.State], error) {
+	if !domain.ValidID(id) {
+		return domain.Snapshot[order.State]{}, domain.Errorf(domain.KindNotFound, "no such order")
+	}
+	cmd, err := s.resolve(m.Actor, cmd)
+	if err != nil {
+		return domain.Snapshot[order.State]{}, err
+	}
+	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.cfg.Catalog}
+	snap, _, err := s.Orders.Execute(ctx, id, m, func(snap domain.Snapshot[order.State]) ([]domain.Event, error) {
+		if ifMatch != 0 && snap.Exists() && snap.Version != ifMatch {
+			return nil, domain.Errorf(domain.KindConflict, "the order is at version %d, not %d: reload it", snap.Version, ifMatch)
+		}
+		return order.Decide(snap.State, cmd, env)
+	})
+	return snap, err
+}
+
+// resolve fills in what a command names from the directory.
+func (s *Service) resolve(a domain.Actor, cmd order.Command) (order.Command, error) {
+	ref := func(id string) (order.MemberRef, error) {
+		if id == "" {
+			return order.MemberRef{}, nil // the domain names the missing field
+		}
+		mem, ok := s.Dir.Member(id)
+		if !ok {
+			return order.MemberRef{}, domain.Invalid("member", "no such member: "+id)
+		}
+		return order.MemberRef{ID: mem.ID, Community: mem.Community, Active: mem.Active}, nil
+	}
+	var err error
+	switch c := cmd.(type) {
+	case order.Dispatch:
+		c.Member, err = ref(c.Member.ID)
+		return c, err
+	case order.Reassign:
+		c.Member, err = ref(c.Member.ID)
+		return c, err
+	case order.Claim:
+		if a.Role == domain.RoleMember {
+			c.Member, err = ref(a.Member)
+			if err != nil {
+				return c, domain.Errorf(domain.KindForbidden, "this token's member no longer exists")
+			}
+		}
+		return c, nil
+	}
+	return cmd, nil
+}
+
+// Order returns an order's current state.
+func (s *Service) Order(ctx context.Context, id string) (domain.Snapshot[order.State], error) {
+	if !domain.ValidID(id) {
+		return domain.Snapshot[order.State]{}, domain.Errorf(domain.KindNotFound, "no such order")
+	}
+	snap, err := s.Orders.Load(ctx, id)
+	if err == nil && !snap.Exists() {
+		err = domain.Errorf(domain.KindNotFound, "no such order")
+	}
+	return snap, err
+}
+
+// History returns an order's stored events, oldest first.
+func (s *Service) History(ctx context.Context, id string) ([]domain.Recorded, error) {
+	return s.cfg.Store.Load(ctx, order.AggregateType, id, 0)
+}
