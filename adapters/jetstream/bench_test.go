@@ -3,7 +3,6 @@ package jetstream
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"testing"
 
@@ -124,6 +123,7 @@ func BenchmarkLoadInterleaved(b *testing.B) {
 	}{
 		{"all_10", func(int) uint64 { return 0 }, perAgg},
 		{"last_1", func(k int) uint64 { return a.last[k] - nAggs }, 1},
+		{"last_3", func(k int) uint64 { return a.last[k] - 3*nAggs }, 3},
 		{"none_new", func(k int) uint64 { return a.last[k] }, 0},
 	}
 	loaders := []struct {
@@ -136,7 +136,7 @@ func BenchmarkLoadInterleaved(b *testing.B) {
 		}},
 		{"direct_get_without_last_check", func(id string, after uint64) (int, error) {
 			n := 0
-			err := s.scan(ctx, s.Subject("order", id), after+1, 0, func(uint64, []byte) error { n++; return nil })
+			err := s.scan(ctx, s.Subject("order", id), after+1, 0, 0, func(uint64, []byte) error { n++; return nil })
 			return n, err
 		}},
 		{"ordered_consumer", func(id string, after uint64) (int, error) {
@@ -223,4 +223,3 @@ func BenchmarkReadAll(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/5000, "ns/event")
 }
 
-var _ = fmt.Sprint

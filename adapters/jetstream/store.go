@@ -284,7 +284,7 @@ func (s *Store) failed(ctx context.Context, subj string, expected uint64, events
 	seqs := make([]uint64, len(events))
 	found := 0
 	look := func(from uint64) error {
-		return s.scan(ctx, subj, from, 0, func(seq uint64, data []byte) error {
+		return s.scan(ctx, subj, from, 0, 0, func(seq uint64, data []byte) error {
 			var head struct {
 				ID string `json:"id"`
 			}
@@ -321,43 +321,65 @@ func (s *Store) failed(ctx context.Context, subj string, expected uint64, events
 	return nil, fmt.Errorf("append to %s at %d: %w (%s)", subj, expected, domain.ErrConflict, apiErr.Description)
 }
 
-// Load returns the aggregate's events after position after, oldest first. It first asks
-// for the aggregate's last event, which answers most loads alone, and only then reads the
-// events before it.
+// Load returns the aggregate's events after position after, oldest first.
+//
+// It first asks for the aggregate's last event, which answers most loads alone. Reading
+// the events before it makes the server walk the stream from one of the aggregate's
+// events to the next, so Load avoids that walk when versions show there is nothing to
+// find: the last event's aggregate version, against the version of the event at after,
+// tells how many events lie between (versions grow by one per event on a subject).
 func (s *Store) Load(ctx context.Context, aggType, aggID string, after uint64) ([]domain.Recorded, error) {
 	subj, err := s.subject(aggType, aggID)
 	if err != nil {
 		return nil, err
 	}
-	last, err := s.stream.GetLastMsgForSubject(ctx, subj)
+	lastMsg, err := s.stream.GetLastMsgForSubject(ctx, subj)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load %s: last event: %w", subj, err)
 	}
-	if last.Sequence <= after {
+	if lastMsg.Sequence <= after {
 		return nil, nil
 	}
-	var out []domain.Recorded
-	if last.Sequence > after+1 {
-		err = s.scan(ctx, subj, after+1, last.Sequence-1, func(seq uint64, data []byte) error {
-			env, err := domain.DecodeEnvelope(data)
-			if err != nil {
-				return fmt.Errorf("event at %d: %w", seq, err)
-			}
-			out = append(out, domain.Recorded{Envelope: env, Seq: seq})
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("load %s after %d: %w", subj, after, err)
-		}
-	}
-	env, err := domain.DecodeEnvelope(last.Data)
+	lastEnv, err := domain.DecodeEnvelope(lastMsg.Data)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: event at %d: %w", subj, last.Sequence, err)
+		return nil, fmt.Errorf("load %s: event at %d: %w", subj, lastMsg.Sequence, err)
 	}
-	return append(out, domain.Recorded{Envelope: env, Seq: last.Sequence}), nil
+	last := domain.Recorded{Envelope: lastEnv, Seq: lastMsg.Sequence}
+	if last.Seq == after+1 {
+		return []domain.Recorded{last}, nil
+	}
+
+	// between is how many events lie between after and last; -1 when unknown.
+	between := -1
+	if after == 0 {
+		between = int(min(last.Version-1, 1<<20))
+	} else if prev, err := s.stream.GetMsg(ctx, after); err == nil && prev.Subject == subj {
+		if v, err := strconv.ParseUint(prev.Header.Get(HeaderVersion), 10, 64); err == nil && v < last.Version {
+			between = int(min(last.Version-v-1, 1<<20))
+		}
+	} else if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, fmt.Errorf("load %s: event at %d: %w", subj, after, err)
+	}
+	if between == 0 {
+		return []domain.Recorded{last}, nil
+	}
+
+	out := make([]domain.Recorded, 0, max(between, 0)+1)
+	err = s.scan(ctx, subj, after+1, last.Seq-1, between, func(seq uint64, data []byte) error {
+		env, err := domain.DecodeEnvelope(data)
+		if err != nil {
+			return fmt.Errorf("event at %d: %w", seq, err)
+		}
+		out = append(out, domain.Recorded{Envelope: env, Seq: seq})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load %s after %d: %w", subj, after, err)
+	}
+	return append(out, last), nil
 }
 
 // directGetRequest is a batched direct get: up to Batch messages on NextFor from Seq.
@@ -368,8 +390,10 @@ type directGetRequest struct {
 }
 
 // scan calls fn with each message on subj at positions from through until (0: the end),
-// in order, reading with batched direct gets.
-func (s *Store) scan(ctx context.Context, subj string, from, until uint64, fn func(seq uint64, data []byte) error) error {
+// in order, reading with batched direct gets. want, when positive, is how many messages
+// the caller expects; it sizes the first batch, so that the server stops looking when
+// it has found them. The result does not depend on it.
+func (s *Store) scan(ctx context.Context, subj string, from, until uint64, want int, fn func(seq uint64, data []byte) error) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.apiTimeout)
@@ -378,6 +402,9 @@ func (s *Store) scan(ctx context.Context, subj string, from, until uint64, fn fu
 	nc := s.js.Conn()
 	for until == 0 || from <= until {
 		batch := scanBatch
+		if want > 0 {
+			batch, want = min(want, scanBatch), 0
+		}
 		if until > 0 && until-from+1 < uint64(batch) {
 			batch = int(until - from + 1)
 		}

@@ -413,7 +413,12 @@ func testInterleaved(t *testing.T, h Harness) {
 	}
 	for a, id := range ids {
 		checkLoaded(t, mustLoad(t, s, id, 0), envs[a], seqs[a])
-		checkLoaded(t, mustLoad(t, s, id, seqs[a][perAgg/2-1]), envs[a][perAgg/2:], seqs[a][perAgg/2:])
+		for _, i := range []int{0, perAgg / 2, perAgg - 2, perAgg - 1} {
+			// After one of its own events.
+			checkLoaded(t, mustLoad(t, s, id, seqs[a][i]), envs[a][i+1:], seqs[a][i+1:])
+			// After another aggregate's event.
+			checkLoaded(t, mustLoad(t, s, id, seqs[a][i]+1), envs[a][i+1:], seqs[a][i+1:])
+		}
 	}
 }
 

@@ -9,6 +9,9 @@
 package access
 
 import (
+	"encoding/hex"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/redlane/redlane/domain"
@@ -74,7 +77,12 @@ func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, erro
 		v.Check(c.Role == domain.RoleSteward || len(c.Lanes) == 0, "lanes", "only steward tokens are bound to lanes")
 		v.Check(c.Role != domain.RoleMember || c.Member != "", "member", "a member token needs a member id")
 		v.Check(c.Role == domain.RoleMember || c.Member == "", "member", "only member tokens are bound to a member")
-		v.Check(len(c.Hash) == 64, "hash", "must be a hex SHA-256 digest")
+		_, hexErr := hex.DecodeString(c.Hash)
+		v.Check(len(c.Hash) == 64 && hexErr == nil, "hash", "must be a hex SHA-256 digest")
+		for i, l := range c.Lanes {
+			v.Check(domain.ValidID(l) && !slices.Contains(c.Lanes[:i], l), fmt.Sprintf("lanes[%d]", i), "must be a lane id, given once")
+		}
+		v.Check(c.Member == "" || domain.ValidID(c.Member), "member", domain.IDRule)
 		v.Check(len([]rune(strings.TrimSpace(c.Name))) <= 50, "name", "is too long")
 		if err := v.Err(); err != nil {
 			return nil, err

@@ -11,7 +11,8 @@
 //  4. The resident (with the receipt), or a steward after a call-back, rates a completed
 //     order. Solved and satisfied are separate facts; an unsolved rating reopens it.
 //  5. A resident may cancel their own order while it is open.
-//  6. Escalation only goes up: lane → community → street.
+//  6. Escalation only goes up: lane → community → street. Stewards escalate, and so does
+//     the system, by the configured rules (overdue work, repeated declines).
 //  7. Notes may be added to any order that is not cancelled, by a steward or the
 //     assigned member.
 //  8. Each deadline is marked overdue at most once per cycle, by the system.
@@ -273,7 +274,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		}
 		var v domain.Validator
 		checkMemberInto(&v, "member", c.Member)
-		checkText(&v, "reason", c.Reason, MaxReason)
+		c.Reason = checkText(&v, "reason", c.Reason, MaxReason)
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
@@ -308,7 +309,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 			return nil, err
 		}
 		var v domain.Validator
-		checkText(&v, "reason", c.Reason, MaxReason)
+		c.Reason = checkText(&v, "reason", c.Reason, MaxReason)
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
@@ -321,7 +322,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 			return nil, err
 		}
 		var v domain.Validator
-		checkText(&v, "note", c.Note, MaxNote)
+		c.Note = checkText(&v, "note", c.Note, MaxNote)
 		v.Check(c.Minutes >= 1 && c.Minutes <= MaxMinutes, "minutes", "must be between 1 and 10080")
 		if err := v.Err(); err != nil {
 			return nil, err
@@ -334,6 +335,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		if a.Role != domain.RoleResident && !a.StewardOf(s.Lane) {
 			return nil, domain.Errorf(domain.KindForbidden, "only the resident with the receipt, or a steward of lane %s after a call-back, may rate", s.Lane)
 		}
+		c.Comment = strings.TrimSpace(c.Comment)
 		var v domain.Validator
 		v.Check(c.Solved != nil, "solved", "is required: was the problem solved, true or false")
 		v.Check(c.Stars >= 1 && c.Stars <= 5, "stars", "must be a whole number from 1 to 5")
@@ -356,7 +358,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 			return nil, domain.Errorf(domain.KindForbidden, "only a steward of lane %s, or the resident while the order is open, may cancel it", s.Lane)
 		}
 		var v domain.Validator
-		checkText(&v, "reason", c.Reason, MaxReason)
+		c.Reason = checkText(&v, "reason", c.Reason, MaxReason)
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
@@ -374,7 +376,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		}
 		var v domain.Validator
 		v.Check(c.Level == LevelCommunity || c.Level == LevelStreet, "level", `must be "community" or "street"`)
-		checkText(&v, "reason", c.Reason, MaxReason)
+		c.Reason = checkText(&v, "reason", c.Reason, MaxReason)
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
@@ -390,7 +392,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 			return nil, err
 		}
 		var v domain.Validator
-		checkText(&v, "reason", c.Reason, MaxReason)
+		c.Reason = checkText(&v, "reason", c.Reason, MaxReason)
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
@@ -404,7 +406,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 			return nil, domain.Errorf(domain.KindForbidden, "only a steward of lane %s or the assigned member may add notes", s.Lane)
 		}
 		var v domain.Validator
-		checkText(&v, "text", c.Text, MaxNote)
+		c.Text = checkText(&v, "text", c.Text, MaxNote)
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
@@ -443,12 +445,13 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	}
 	var v domain.Validator
 	v.Check(c.Lane.ID != "", "lane", "is required")
+	v.Check(c.Lane.ID == "" || domain.ValidID(c.Lane.ID) && c.Lane.Community != "", "lane", "is not a known lane")
 	cat, ok := env.Catalog.Lookup(c.Category)
 	v.Check(c.Category == "" || ok, "category", "is not in the catalogue")
 	v.Check(c.Category != "", "category", "is required")
-	checkText(&v, "title", c.Title, MaxTitle)
+	c.Title = checkText(&v, "title", c.Title, MaxTitle)
 	v.Check(utf8.RuneCountInString(c.Description) <= MaxDescription, "description", "is too long")
-	checkText(&v, "requester.name", c.Requester.Name, 50)
+	c.Requester.Name = checkText(&v, "requester.name", c.Requester.Name, 50)
 	v.Check(validPhone(c.Requester.Phone), "requester.phone", "must be 5 to 20 digits, optionally with + - or spaces")
 	v.Check(slices.Contains([]Mode{ModeInstant, ModeThematic, ModePeriodic}, c.Mode), "mode", "must be instant, thematic or periodic")
 	v.Check(slices.Contains([]Channel{ChannelStation, ChannelHotline, ChannelTerminal, ChannelWeb}, c.Channel), "channel", "must be station, hotline, terminal or web")
@@ -481,7 +484,7 @@ func decideOverdue(s State, c MarkOverdue, env Env) ([]domain.Event, error) {
 	default:
 		return nil, domain.Invalid("deadline", "must be accept or complete")
 	}
-	if !pending || slices.Contains(s.OverdueOn, c.Deadline) || env.Now.Before(due) {
+	if !pending || slices.Contains(s.OverdueOn, c.Deadline) || !env.Now.After(due) {
 		return nil, nil // nothing to mark: a command that changes nothing emits nothing
 	}
 	return one(MarkedOverdue{Deadline: c.Deadline, Due: due})
@@ -503,7 +506,7 @@ func Evolve(s State, ev domain.Event, env domain.Envelope) State {
 	case Dispatched:
 		s.Status, s.Assignee = StatusDispatched, e.Member
 	case Reassigned:
-		s.Status, s.Assignee = StatusDispatched, e.Member
+		s.Status, s.Assignee, s.AcceptedAt = StatusDispatched, e.Member, time.Time{}
 	case Claimed:
 		s.Status, s.Assignee, s.AcceptedAt = StatusAccepted, e.Member, env.Time
 	case Accepted:
@@ -587,10 +590,12 @@ func checkMemberInto(v *domain.Validator, field string, m MemberRef) {
 	v.Check(m.ID == "" || m.Active, field, "is not an active member")
 }
 
-func checkText(v *domain.Validator, field, text string, max int) {
+// checkText checks a required text field and returns it trimmed.
+func checkText(v *domain.Validator, field, text string, max int) string {
 	t := strings.TrimSpace(text)
 	v.Check(t != "", field, "is required and must not be blank")
 	v.Check(utf8.RuneCountInString(t) <= max, field, "is too long")
+	return t
 }
 
 func validPhone(p string) bool {
@@ -608,14 +613,19 @@ func validPhone(p string) bool {
 	return digits >= 5 && digits <= 20
 }
 
-// MaskPhone hides the middle of a phone number: 13812345678 → 138****5678.
+// MaskPhone hides the middle of a phone number: 13812345678 → 138****5678. Shorter
+// numbers keep at most their last third (none under six), so no number is shown whole.
 func MaskPhone(p string) string {
 	r := []rune(p)
-	if len(r) <= 4 {
-		return strings.Repeat("*", len(r))
+	n := len(r)
+	if n >= 11 {
+		return string(r[:3]) + "****" + string(r[n-4:])
 	}
-	keepHead := min(3, len(r)-4)
-	return string(r[:keepHead]) + "****" + string(r[len(r)-4:])
+	keep := 0
+	if n >= 6 {
+		keep = n / 3
+	}
+	return strings.Repeat("*", n-keep) + string(r[n-keep:])
 }
 
 // Aggregate describes the order to the command runner.
