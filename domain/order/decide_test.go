@@ -325,7 +325,7 @@ func TestDecideClaim(t *testing.T) {
 		{
 			name:  "member of the community yields Claimed and the order is accepted",
 			given: history(order.StatusOpen), cmd: order.Claim{Member: ref2}, by: member2,
-			want: yields(order.Claimed{Member: "m-2"}),
+			want: yields(order.Claimed{Member: "m-2", OnTime: true}),
 			then: func(tb testing.TB, s order.State) {
 				tb.Helper()
 				all(wantStatus(order.StatusAccepted), wantAssignee("m-2"))(tb, s)
@@ -337,7 +337,7 @@ func TestDecideClaim(t *testing.T) {
 		{
 			name:  "member who declined it yields Claimed once it is open again",
 			given: append(history(order.StatusDispatched), declined1), cmd: order.Claim{Member: ref1}, by: member1,
-			want: yields(order.Claimed{Member: "m-1"}),
+			want: yields(order.Claimed{Member: "m-1", OnTime: true}),
 		},
 		{
 			name:  "member of another community is refused forbidden",

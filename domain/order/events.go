@@ -68,6 +68,7 @@ type Reassigned struct {
 // Claimed: a member of the community took an open order on (领办).
 type Claimed struct {
 	Member string `json:"member"`
+	OnTime bool   `json:"on_time"`
 }
 
 // Accepted: the dispatched member accepted (党员接单).

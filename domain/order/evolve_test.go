@@ -108,7 +108,7 @@ func TestEventWireFormat(t *testing.T) {
 			`"mode":"instant","channel":"web","priority":"normal","accept_by":"2025-03-02T09:00:00Z","complete_by":"2025-03-04T09:00:00Z"}`},
 		{dispatched1, `{"member":"m-1"}`},
 		{order.Reassigned{From: "m-1", Member: "m-2", Reason: "r"}, `{"from":"m-1","member":"m-2","reason":"r"}`},
-		{order.Claimed{Member: "m-2"}, `{"member":"m-2"}`},
+		{order.Claimed{Member: "m-2"}, `{"member":"m-2","on_time":false}`},
 		{accepted1, `{"member":"m-1","on_time":true}`},
 		{declined1, `{"member":"m-1","reason":"不在本地"}`},
 		{completed1, `{"member":"m-1","note":"换了阀门","minutes":45,"on_time":true}`},

@@ -295,7 +295,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		if err := inStatus(s, "claim", StatusOpen); err != nil {
 			return nil, err
 		}
-		return one(Claimed{Member: c.Member.ID})
+		return one(Claimed{Member: c.Member.ID, OnTime: !env.Now.After(s.AcceptBy)})
 	case Accept:
 		if err := assigneeOnly(s, a); err != nil {
 			return nil, err

@@ -106,7 +106,7 @@ var transitions = []transition{
 		may:  func(p party, _ order.Status) bool { return is(p, member1, member2) },
 		from: statusesOf(order.StatusOpen),
 		want: func(p party, _ time.Time) []domain.Event {
-			return []domain.Event{order.Claimed{Member: p.actor.Member}}
+			return []domain.Event{order.Claimed{Member: p.actor.Member, OnTime: true}}
 		},
 		to:        order.StatusAccepted,
 		elsewhere: refused(domain.KindConflict),
