@@ -68,6 +68,18 @@ func BenchmarkAppendOne(b *testing.B) {
 			})
 		})
 	}
+	// The floor on this machine: a plain publish of the same body, no headers, no checks.
+	b.Run("plain_publish_floor", func(b *testing.B) {
+		s := benchStore(b, false)
+		benchAppend(b, s, 1, func(ctx context.Context, id string, _ uint64, envs []domain.Envelope) ([]uint64, error) {
+			data, _ := json.Marshal(&envs[0])
+			ack, err := s.js.Publish(ctx, s.Subject("order", id), data)
+			if err != nil {
+				return nil, err
+			}
+			return []uint64{ack.Sequence}, nil
+		})
+	})
 }
 
 func BenchmarkAppendBatch3(b *testing.B) {
@@ -136,7 +148,7 @@ func BenchmarkLoadInterleaved(b *testing.B) {
 		}},
 		{"direct_get_without_last_check", func(id string, after uint64) (int, error) {
 			n := 0
-			err := s.scan(ctx, s.Subject("order", id), after+1, 0, 0, func(uint64, []byte) error { n++; return nil })
+			err := s.scan(ctx, s.Subject("order", id), after+1, 0, 0, 0, func(*nats.Msg, uint64) error { n++; return nil })
 			return n, err
 		}},
 		{"ordered_consumer", func(id string, after uint64) (int, error) {
@@ -222,4 +234,3 @@ func BenchmarkReadAll(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/5000, "ns/event")
 }
-

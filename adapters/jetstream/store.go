@@ -24,6 +24,24 @@
 // one command sit at consecutive positions or not at all. Its messages also keep the
 // batch headers the server stores with them: Nats-Batch-Id, Nats-Batch-Sequence (1, 2,
 // …) and, on the last, Nats-Batch-Commit. Readers ignore headers they do not know.
+//
+// # Retries
+//
+// JetStream checks a single message's expected position before its id, so the retry of
+// an append that went through fails as a wrong last sequence; an atomic batch whose
+// first id is stored fails as a duplicate. On either refusal Append looks at the
+// aggregate's first event after the expected position: if it is the retried event, the
+// append went through and its positions are reported; otherwise it is a conflict. This
+// holds after the server's two-minute duplicate window too. An id stored for another
+// aggregate is refused as a conflict while the window remembers it.
+//
+// # Reading
+//
+// Load asks for the aggregate's last event (a direct get by subject) and, when events
+// lie between it and the position asked for, reads them with batched direct gets
+// filtered on the subject. Each such read makes the server walk the stream between the
+// aggregate's events, so Load skips it when the aggregate versions show nothing lies
+// between. ReadAll replays the whole stream with an ordered consumer.
 package jetstream
 
 import (
@@ -213,7 +231,17 @@ func (s *Store) Append(ctx context.Context, aggType, aggID string, expected uint
 		if err != nil {
 			return s.failed(ctx, subj, expected, events, err)
 		}
-		// ack.Duplicate: the id was stored already; ack.Sequence is where.
+		if ack.Duplicate {
+			// The id is stored already, at ack.Sequence: as this aggregate's event, a
+			// retry at its current position; otherwise the id is taken.
+			m, err := s.stream.GetMsg(ctx, ack.Sequence)
+			if err != nil {
+				return nil, fmt.Errorf("append to %s: look up duplicate at %d: %w", subj, ack.Sequence, err)
+			}
+			if m.Subject != subj {
+				return nil, fmt.Errorf("append to %s: event id %s is stored for %s: %w", subj, events[0].ID, m.Subject, domain.ErrConflict)
+			}
+		}
 		return []uint64{ack.Sequence}, nil
 	}
 
@@ -265,8 +293,9 @@ func (s *Store) publishBatch(ctx context.Context, msgs []*nats.Msg) (*jetstreame
 // failed turns a refused publish into the contract's answer. The server refuses an
 // already stored id in two ways that are no conflict at all: a single publish with a
 // stale expected position fails its position check before it reaches deduplication,
-// and an atomic batch with a stored id fails as a whole. Both are retries of an append
-// that went through, so the events are looked up and their positions reported.
+// and an atomic batch whose first id is stored fails as a whole. Both are retries of
+// an append that went through, so the events are looked up and their positions
+// reported.
 func (s *Store) failed(ctx context.Context, subj string, expected uint64, events []domain.Envelope, cause error) ([]uint64, error) {
 	var apiErr *jetstream.APIError
 	if !errors.As(cause, &apiErr) {
@@ -277,48 +306,78 @@ func (s *Store) failed(ctx context.Context, subj string, expected uint64, events
 	default:
 		return nil, fmt.Errorf("append to %s: %w", subj, cause)
 	}
-	want := make(map[string]int, len(events))
+	seqs, err := s.stored(ctx, subj, expected, events, apiErr.ErrorCode == errCodeBatchDuplicate)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("append to %s: look for a stored retry: %w", subj, err)
+	case seqs != nil:
+		return seqs, nil
+	case apiErr.ErrorCode == errCodeBatchDuplicate:
+		return nil, fmt.Errorf("append to %s: an event id is stored already, but not as this append: %w (%s)", subj, domain.ErrConflict, apiErr.Description)
+	}
+	return nil, fmt.Errorf("append to %s at %d: %w (%s)", subj, expected, domain.ErrConflict, apiErr.Description)
+}
+
+// stored returns where events are stored if an earlier append of them went through,
+// or nil. Such an append was made at the same expected position, so its first event
+// is the aggregate's first after expected and the others follow it (an atomic batch
+// takes consecutive positions). When the server said an id is stored (anywhere), and
+// it is not there, the aggregate's whole history is searched.
+func (s *Store) stored(ctx context.Context, subj string, expected uint64, events []domain.Envelope, known bool) ([]uint64, error) {
+	first, err := s.stream.GetMsg(ctx, expected+1, jetstream.WithGetMsgSubject(subj))
+	if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, err
+	}
+	if first != nil && msgID(first.Header, first.Data) == events[0].ID {
+		seqs := []uint64{first.Sequence}
+		if len(events) > 1 {
+			err := s.scan(ctx, subj, first.Sequence+1, first.Sequence+uint64(len(events))-1, len(events)-1, 0, func(m *nats.Msg, seq uint64) error {
+				if i := len(seqs); i < len(events) && seq == first.Sequence+uint64(i) && msgID(m.Header, m.Data) == events[i].ID {
+					seqs = append(seqs, seq)
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		if len(seqs) == len(events) {
+			return seqs, nil
+		}
+		return nil, nil
+	}
+	if !known {
+		return nil, nil
+	}
+	index := make(map[string]int, len(events))
 	for i, e := range events {
-		want[e.ID] = i
+		index[e.ID] = i
 	}
 	seqs := make([]uint64, len(events))
 	found := 0
-	look := func(from uint64) error {
-		return s.scan(ctx, subj, from, 0, 0, func(seq uint64, data []byte) error {
-			var head struct {
-				ID string `json:"id"`
-			}
-			if err := json.Unmarshal(data, &head); err != nil {
-				return fmt.Errorf("decode event at %d: %w", seq, err)
-			}
-			if i, ok := want[head.ID]; ok && seqs[i] == 0 {
-				seqs[i] = seq
-				found++
-			}
-			return nil
-		})
-	}
-	// A retry's events sit after the position it expected.
-	if err := look(expected + 1); err != nil {
-		return nil, fmt.Errorf("append to %s: look for a stored retry: %w", subj, err)
-	}
-	if found < len(events) && apiErr.ErrorCode == errCodeBatchDuplicate && expected > 0 {
-		// The server says some id is stored; it may lie before expected.
-		clear(seqs)
-		found = 0
-		if err := look(1); err != nil {
-			return nil, fmt.Errorf("append to %s: look for a stored retry: %w", subj, err)
+	err = s.scan(ctx, subj, 1, 0, 0, 0, func(m *nats.Msg, seq uint64) error {
+		if i, ok := index[msgID(m.Header, m.Data)]; ok && seqs[i] == 0 {
+			seqs[i] = seq
+			found++
 		}
+		return nil
+	})
+	if err != nil || found < len(events) {
+		return nil, err
 	}
-	switch {
-	case found == len(events):
-		return seqs, nil
-	case found > 0:
-		return nil, fmt.Errorf("append to %s: %d of %d events are stored already: %w", subj, found, len(events), domain.ErrConflict)
-	case apiErr.ErrorCode == errCodeBatchDuplicate:
-		return nil, fmt.Errorf("append to %s: an event id is stored for another aggregate: %w", subj, cause)
+	return seqs, nil
+}
+
+// msgID returns a stored event's id: its Nats-Msg-Id, or the id in its body.
+func msgID(h nats.Header, data []byte) string {
+	if id := h.Get(jetstream.MsgIDHeader); id != "" {
+		return id
 	}
-	return nil, fmt.Errorf("append to %s at %d: %w (%s)", subj, expected, domain.ErrConflict, apiErr.Description)
+	var head struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(data, &head)
+	return head.ID
 }
 
 // Load returns the aggregate's events after position after, oldest first.
@@ -368,8 +427,8 @@ func (s *Store) Load(ctx context.Context, aggType, aggID string, after uint64) (
 	}
 
 	out := make([]domain.Recorded, 0, max(between, 0)+1)
-	err = s.scan(ctx, subj, after+1, last.Seq-1, between, func(seq uint64, data []byte) error {
-		env, err := domain.DecodeEnvelope(data)
+	err = s.scan(ctx, subj, after+1, last.Seq-1, between, 1, func(m *nats.Msg, seq uint64) error {
+		env, err := domain.DecodeEnvelope(m.Data)
 		if err != nil {
 			return fmt.Errorf("event at %d: %w", seq, err)
 		}
@@ -391,9 +450,10 @@ type directGetRequest struct {
 
 // scan calls fn with each message on subj at positions from through until (0: the end),
 // in order, reading with batched direct gets. want, when positive, is how many messages
-// the caller expects; it sizes the first batch, so that the server stops looking when
-// it has found them. The result does not depend on it.
-func (s *Store) scan(ctx context.Context, subj string, from, until uint64, want int, fn func(seq uint64, data []byte) error) error {
+// the caller expects; it sizes the first batch, so that the server stops looking when it
+// has found them. beyond is how many messages on subj the caller knows of after until:
+// when the server reports no more than those pending, the scan is complete.
+func (s *Store) scan(ctx context.Context, subj string, from, until uint64, want int, beyond uint64, fn func(m *nats.Msg, seq uint64) error) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.apiTimeout)
@@ -412,8 +472,8 @@ func (s *Store) scan(ctx context.Context, subj string, from, until uint64, want 
 		if err != nil {
 			return err
 		}
-		more, next, err := s.directBatch(ctx, nc, req, until, fn)
-		if err != nil || !more {
+		pending, next, err := s.directBatch(ctx, nc, req, until, fn)
+		if err != nil || pending <= beyond || next == 0 {
 			return err
 		}
 		from = next
@@ -421,44 +481,47 @@ func (s *Store) scan(ctx context.Context, subj string, from, until uint64, want 
 	return nil
 }
 
-// directBatch runs one batched direct get. It reports whether messages are left and
-// the position to go on from.
-func (s *Store) directBatch(ctx context.Context, nc *nats.Conn, req []byte, until uint64, fn func(uint64, []byte) error) (more bool, next uint64, err error) {
+// directBatch runs one batched direct get. It returns how many messages on the subject
+// the server has after those it sent, and the position to go on from (0: stop).
+func (s *Store) directBatch(ctx context.Context, nc *nats.Conn, req []byte, until uint64, fn func(*nats.Msg, uint64) error) (pending, next uint64, err error) {
 	inbox := nc.NewInbox()
 	sub, err := nc.SubscribeSync(inbox)
 	if err != nil {
-		return false, 0, err
+		return 0, 0, err
 	}
 	defer sub.Unsubscribe()
 	if err := nc.PublishRequest(s.directGet, inbox, req); err != nil {
-		return false, 0, err
+		return 0, 0, err
 	}
 	for {
 		msg, err := sub.NextMsgWithContext(ctx)
 		if err != nil {
-			return false, 0, fmt.Errorf("direct get: %w", err)
+			return 0, 0, fmt.Errorf("direct get: %w", err)
 		}
 		if len(msg.Data) == 0 {
 			switch status := msg.Header.Get("Status"); status {
 			case "":
 			case "204": // end of batch
-				pending, _ := strconv.ParseUint(msg.Header.Get("Nats-Num-Pending"), 10, 64)
-				return pending > 0 && next > 0, next, nil
+				pending, err := strconv.ParseUint(msg.Header.Get("Nats-Num-Pending"), 10, 64)
+				if err != nil {
+					return 0, 0, fmt.Errorf("direct get: end of batch without pending count")
+				}
+				return pending, next, nil
 			case "404": // nothing (more) on the subject
-				return false, 0, nil
+				return 0, 0, nil
 			default:
-				return false, 0, fmt.Errorf("direct get: %s %s", status, msg.Header.Get("Description"))
+				return 0, 0, fmt.Errorf("direct get: %s %s", status, msg.Header.Get("Description"))
 			}
 		}
 		seq, err := strconv.ParseUint(msg.Header.Get(jetstream.SequenceHeader), 10, 64)
 		if err != nil {
-			return false, 0, fmt.Errorf("direct get: bad sequence header %q", msg.Header.Get(jetstream.SequenceHeader))
+			return 0, 0, fmt.Errorf("direct get: bad sequence header %q", msg.Header.Get(jetstream.SequenceHeader))
 		}
 		if until > 0 && seq > until {
-			return false, 0, nil
+			return 0, 0, nil
 		}
-		if err := fn(seq, msg.Data); err != nil {
-			return false, 0, err
+		if err := fn(msg, seq); err != nil {
+			return 0, 0, err
 		}
 		next = seq + 1
 	}

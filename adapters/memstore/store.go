@@ -67,7 +67,8 @@ func (s *Store) Append(ctx context.Context, aggType, aggID string, expected uint
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	// A retry: the events are stored already, whatever expected says now.
+	// A retry: the events are stored already, whatever expected says now. An id stored
+	// for another aggregate is no retry but a conflict, as is a partly stored append.
 	seqs := make([]uint64, 0, len(events))
 	for _, e := range events {
 		if at, ok := s.ids[e.ID]; ok && at.agg == k {
@@ -90,8 +91,8 @@ func (s *Store) Append(ctx context.Context, aggType, aggID string, expected uint
 		return nil, fmt.Errorf("append %s/%s: expected last position %d, is %d: %w", aggType, aggID, expected, last, domain.ErrConflict)
 	}
 	for _, e := range events {
-		if _, ok := s.ids[e.ID]; ok {
-			return nil, domain.Invalid("id", fmt.Sprintf("event id %s is stored for another aggregate", e.ID))
+		if at, ok := s.ids[e.ID]; ok {
+			return nil, fmt.Errorf("append %s/%s: event id %s is stored for %s: %w", aggType, aggID, e.ID, at.agg, domain.ErrConflict)
 		}
 	}
 	for _, e := range events {

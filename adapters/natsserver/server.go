@@ -8,10 +8,12 @@
 package natsserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -60,6 +62,9 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsserver: data dir: %w", err)
 	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("natsserver: data dir: %w", err)
+	}
 	opts := &server.Options{
 		ServerName: "redlane",
 		Host:       cfg.Host,
@@ -68,7 +73,7 @@ func Start(cfg Config) (*Server, error) {
 		StoreDir:   dir,
 		SyncAlways: cfg.SyncAlways,
 		NoSigs:     true,
-		NoLog:      cfg.Logger == nil,
+		NoLog:      true, // the hook set below does the logging
 		Debug:      cfg.Debug,
 		Username:   cfg.User,
 		Password:   cfg.Password,
@@ -77,14 +82,26 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsserver: %w", err)
 	}
-	if cfg.Logger != nil {
-		ns.SetLoggerV2(slogLogger{cfg.Logger}, cfg.Debug, false, false)
-	}
+	// The hook always listens, so that a fatal start-up error ends the wait at once.
+	hook := &logHook{l: cfg.Logger, fatal: make(chan string, 1)}
+	ns.SetLoggerV2(hook, cfg.Debug && cfg.Logger != nil, false, false)
 	go ns.Start()
-	if !ns.ReadyForConnections(readyTimeout) {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-		return nil, fmt.Errorf("natsserver: not ready for connections after %s", readyTimeout)
+	deadline := time.Now().Add(readyTimeout)
+	for !ns.ReadyForConnections(50 * time.Millisecond) {
+		var cause string
+		select {
+		case msg := <-hook.fatal:
+			cause = msg
+		default:
+			if time.Now().After(deadline) {
+				cause = fmt.Sprintf("not ready for connections after %s", readyTimeout)
+			}
+		}
+		if cause != "" {
+			ns.Shutdown()
+			ns.WaitForShutdown()
+			return nil, fmt.Errorf("natsserver: %s", cause)
+		}
 	}
 	if !ns.JetStreamEnabled() {
 		ns.Shutdown()
@@ -112,12 +129,29 @@ func (s *Server) Shutdown() {
 	s.ns.WaitForShutdown()
 }
 
-// slogLogger passes the server's log lines to a slog.Logger.
-type slogLogger struct{ l *slog.Logger }
+// logHook passes the server's log lines to a slog.Logger, if any, and reports the first
+// fatal one to Start.
+type logHook struct {
+	l     *slog.Logger
+	fatal chan string
+}
 
-func (l slogLogger) Noticef(format string, v ...any) { l.l.Info(fmt.Sprintf(format, v...)) }
-func (l slogLogger) Warnf(format string, v ...any)   { l.l.Warn(fmt.Sprintf(format, v...)) }
-func (l slogLogger) Fatalf(format string, v ...any)  { l.l.Error(fmt.Sprintf(format, v...)) }
-func (l slogLogger) Errorf(format string, v ...any)  { l.l.Error(fmt.Sprintf(format, v...)) }
-func (l slogLogger) Debugf(format string, v ...any)  { l.l.Debug(fmt.Sprintf(format, v...)) }
-func (l slogLogger) Tracef(format string, v ...any)  { l.l.Debug(fmt.Sprintf(format, v...)) }
+func (h *logHook) log(level slog.Level, format string, v []any) {
+	if h.l != nil {
+		h.l.Log(context.Background(), level, fmt.Sprintf(format, v...), "component", "nats-server")
+	}
+}
+
+func (h *logHook) Noticef(format string, v ...any) { h.log(slog.LevelInfo, format, v) }
+func (h *logHook) Warnf(format string, v ...any)   { h.log(slog.LevelWarn, format, v) }
+func (h *logHook) Errorf(format string, v ...any)  { h.log(slog.LevelError, format, v) }
+func (h *logHook) Debugf(format string, v ...any)  { h.log(slog.LevelDebug, format, v) }
+func (h *logHook) Tracef(format string, v ...any)  { h.log(slog.LevelDebug, format, v) }
+
+func (h *logHook) Fatalf(format string, v ...any) {
+	h.log(slog.LevelError, format, v)
+	select {
+	case h.fatal <- fmt.Sprintf(format, v...):
+	default:
+	}
+}

@@ -345,7 +345,38 @@ func testDedupe(t *testing.T, h Harness) {
 	if got := mustAppend(t, s, id, s1[0], three); fmt.Sprint(got) != fmt.Sprint(s3) {
 		t.Fatalf("stale multi-event retry at %v, want %v", got, s3)
 	}
+	// Retrying at the aggregate's current position reports the first positions too.
+	if got := mustAppend(t, s, id, s4[0], one); got[0] != s1[0] {
+		t.Fatalf("retry at the current position stored at %v, want %v", got, s1)
+	}
+	if got := mustAppend(t, s, id, s4[0], three); fmt.Sprint(got) != fmt.Sprint(s3) {
+		t.Fatalf("multi-event retry at the current position at %v, want %v", got, s3)
+	}
+	// An append that repeats some stored ids but not all is no retry: it is refused and
+	// writes nothing.
+	fresh := Seal(t, AggType, id, 5, 1)
+	for _, mixed := range [][]domain.Envelope{{three[0], fresh[0]}, {fresh[0], three[0]}} {
+		for _, expected := range []uint64{s1[0], s4[0]} {
+			_, err := s.Append(ctxFor(t), AggType, id, expected, mixed)
+			wantConflict(t, err)
+		}
+	}
 	checkLoaded(t, mustLoad(t, s, id, 0), concat(one, three, four), concat(s1, s3, s4))
+
+	// Ids stored for one aggregate are refused for another.
+	other := NewID()
+	for _, envs := range [][]domain.Envelope{one, three} {
+		moved := make([]domain.Envelope, len(envs))
+		for i, e := range envs {
+			e.AggregateID = other
+			moved[i] = e
+		}
+		_, err := s.Append(ctxFor(t), AggType, other, 0, moved)
+		wantConflict(t, err)
+	}
+	if recs := mustLoad(t, s, other, 0); len(recs) != 0 {
+		t.Fatalf("ids of another aggregate stored: %d events", len(recs))
+	}
 }
 
 func testAtomic(t *testing.T, h Harness) {
