@@ -26,11 +26,14 @@ type Config struct {
 	Ready func(context.Context) error
 	// Registry collects metrics; /metrics serves what it gathers.
 	Registry *prometheus.Registry
+	// Views reads the projections; nil serves no projection routes' data.
+	Views ViewReader
 }
 
 // API is the HTTP API's handler.
 type API struct {
 	svc      *service.Service
+	views    ViewReader
 	log      *slog.Logger
 	ready    func(context.Context) error
 	mux      *http.ServeMux
@@ -46,7 +49,7 @@ func New(cfg Config) *API {
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
 	}
-	a := &API{svc: cfg.Service, log: cfg.Log, ready: cfg.Ready, mux: http.NewServeMux()}
+	a := &API{svc: cfg.Service, views: cfg.Views, log: cfg.Log, ready: cfg.Ready, mux: http.NewServeMux()}
 	a.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "redlane_http_requests_total", Help: "HTTP requests by route and status code.",
 	}, []string{"route", "code"})
@@ -94,6 +97,12 @@ func (a *API) Routes() []Route {
 		{"GET /api/v1/orders/{id}", a.getOrder},
 		{"GET /api/v1/orders/{id}/events", a.orderEvents},
 		{"POST /api/v1/orders/{id}/{action}", a.act},
+		{"GET /api/v1/lanes/{lane}/backlog", a.laneBacklog},
+		{"GET /api/v1/members/{id}/record", a.memberRecord},
+		{"GET /api/v1/evaluations", a.evaluations},
+		{"GET /api/v1/feed", a.feedList},
+		{"GET /api/v1/feed/stream", a.feedStream},
+		{"GET /api/v1/reports/monthly", a.monthlyReport},
 	}
 }
 

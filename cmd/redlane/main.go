@@ -1,8 +1,10 @@
 // Command redlane runs Redlane: an event-sourced work-order system for neighbourhood
 // services on NATS JetStream.
 //
-//	redlane serve [flags]     run the HTTP API over an embedded or existing NATS
-//	redlane version           print the version
+//	redlane serve [flags]                 run the HTTP API over an embedded or existing NATS
+//	redlane projections rebuild [VIEW]    rebuild views from the log and switch them in
+//	redlane report monthly [flags]        a community's monthly report
+//	redlane version                       print the version
 //
 // Run "redlane serve -h" for the flags.
 package main
@@ -27,9 +29,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errUsage) {
 		fmt.Fprintln(os.Stderr, "redlane:", err)
 		os.Exit(1)
+	}
+	if err != nil {
+		os.Exit(2)
 	}
 }
 
@@ -42,6 +47,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr, getenv, nil)
+	case "projections":
+		return projectionsCmd(ctx, args[1:], stdout, stderr)
+	case "report":
+		return reportCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "redlane", version)
 		return nil
@@ -56,8 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 const usage = `usage: redlane <command> [flags]
 
 commands:
-  serve      run the HTTP API over an embedded (or, with --nats-url, an existing) NATS server
-  version    print the version
+  serve                  run the HTTP API over an embedded (or, with --nats-url, an existing) NATS server
+  projections rebuild    rebuild views from the event log and switch them in
+  report monthly         a community's monthly report from the views (csv, json or html)
+  version                print the version
 
 Run "redlane <command> -h" for a command's flags.
 `

@@ -121,6 +121,24 @@ func walk(tb testing.TB, c client, toks map[string]string) string {
 	return sub.ID
 }
 
+func waitReady(tb testing.TB, base string) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s/readyz not 200 after 30s", base)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestServeInProcess runs the real serve on port 0 with a temp data dir, walks an
 // order's life, shuts down gracefully and reads the order back after a restart.
 func TestServeInProcess(t *testing.T) {
@@ -167,9 +185,7 @@ func TestServeInProcess(t *testing.T) {
 	if len(lanes.Items) != len(demoLanes) {
 		t.Fatalf("%d lanes after a second --demo start, want %d", len(lanes.Items), len(demoLanes))
 	}
-	if c.call("GET", "/readyz", "", nil, nil) != 200 {
-		t.Error("/readyz is not 200")
-	}
+	waitReady(t, c.base)
 	var metrics []byte
 	c.call("GET", "/metrics", "", nil, &metrics)
 	if !strings.Contains(string(metrics), "redlane_http_requests_total") {

@@ -155,6 +155,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: receiptKey, Loc: loc,
 	})
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// The views: every process keeps them, one at a time writes each.
+	host, _ := os.Hostname()
+	vs, err := jsstore.NewViews(openCtx, js, store, jsstore.ViewsConfig{
+		Owner: fmt.Sprintf("%s:%d", host, os.Getpid()), Replicas: nf.replicas, Log: log, Registerer: reg,
+	})
+	if err != nil {
+		return fmt.Errorf("views: %w", err)
+	}
+	viewsDone := make(chan struct{})
+	go func() {
+		defer close(viewsDone)
+		_ = vs.Run(ctx, views...)
+	}()
+	defer func() { <-viewsDone }()
+
 	// The directory of lanes, members and tokens follows the log.
 	var dirReady atomic.Bool
 	followErr := make(chan error, 1)
@@ -175,10 +193,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := httpapi.New(httpapi.Config{
-		Service: svc, Log: log, Registry: reg,
+		Service: svc, Log: log, Registry: reg, Views: vs,
 		Ready: func(ctx context.Context) error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not reachable")
@@ -189,14 +205,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			if !dirReady.Load() {
 				return errors.New("the directory of lanes, members and tokens is catching up")
 			}
-			return nil
+			return vs.Ready(ctx, views)
 		},
 	})
 	ln, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
 		return fmt.Errorf("--http: %w", err)
 	}
-	hs := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Requests see a context that ends at shutdown, so live feeds close and let it finish.
+	reqCtx, endRequests := context.WithCancel(context.Background())
+	defer endRequests()
+	hs := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return reqCtx }}
+	hs.RegisterOnShutdown(endRequests)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	log.Info("redlane serving", "http", "http://"+ln.Addr().String(), "nats", url, "stream", store.StreamName())

@@ -1,0 +1,333 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections"
+	"github.com/redlane/redlane/projections/backlog"
+	"github.com/redlane/redlane/projections/feed"
+)
+
+// ViewReader reads the projections as their writer stored them.
+type ViewReader interface {
+	// Get returns the JSON document under key in a view, or nil.
+	Get(ctx context.Context, view, key string) ([]byte, error)
+	// Keys lists a view's keys matching a NATS subject filter.
+	Keys(ctx context.Context, view, filter string) ([]string, error)
+	// Feed returns linkage feed entries matching q.
+	Feed(ctx context.Context, q feed.Query) ([]feed.Entry, error)
+	// FollowFeed calls fn with new entries matching q until ctx ends or fn fails.
+	FollowFeed(ctx context.Context, q feed.Query, fn func(feed.Entry) error) error
+}
+
+// The views' names and keys, as their packages document them.
+const (
+	viewRecords = "records"
+	viewReports = "reports"
+)
+
+var periodRE = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
+
+// period reads ?period=YYYY-MM, defaulting to this month in Asia/Shanghai.
+func (a *API) period(r *http.Request) (string, error) {
+	p := r.URL.Query().Get("period")
+	if p == "" {
+		return projections.Period(a.svc.Now()), nil
+	}
+	if !periodRE.MatchString(p) {
+		return "", domain.Invalid("period", "must be a month such as 2026-11")
+	}
+	return p, nil
+}
+
+func (a *API) readDoc(ctx context.Context, view, key string, dst any) (bool, error) {
+	if a.views == nil {
+		return false, domain.Errorf(domain.KindInternal, "views are not configured")
+	}
+	b, err := a.views.Get(ctx, view, key)
+	if err != nil || b == nil {
+		return false, err
+	}
+	return true, json.Unmarshal(b, dst)
+}
+
+// backlogItem is a live order as the backlog endpoint shows it.
+type backlogItem struct {
+	backlog.Item
+	AgeSeconds int64 `json:"age_seconds"`
+}
+
+func (a *API) laneBacklog(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	laneID := r.PathValue("lane")
+	if err == nil {
+		err = forbidUnless(actor.StewardOf(laneID) || actor.Role == domain.RoleAuditor || actor.Role == domain.RoleAdmin,
+			"only the lane's stewards, auditors and admins read its backlog")
+	}
+	if err == nil {
+		if _, ok := a.svc.Dir.Lane(laneID); !ok {
+			err = domain.Errorf(domain.KindNotFound, "no such lane")
+		}
+	}
+	var doc backlog.Lane
+	if err == nil {
+		_, err = a.readDoc(r.Context(), backlog.Name, backlog.LaneKey(laneID), &doc)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	now := a.svc.Now()
+	counts := map[string]int{"open": 0, "dispatched": 0, "accepted": 0, "completed": 0, "overdue": 0}
+	items := make([]backlogItem, 0, len(doc.Items))
+	for _, it := range doc.Items {
+		it.Overdue = it.Overdue || pastDue(it, now)
+		counts[string(it.Status)]++
+		if it.Overdue {
+			counts["overdue"]++
+		}
+		items = append(items, backlogItem{Item: it, AgeSeconds: int64(now.Sub(it.SubmittedAt) / time.Second)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"lane": laneID, "name": doc.Name, "community": doc.Community, "street": doc.Street,
+		"counts": counts, "items": items, "seq": doc.Seq, "as_of": now,
+	})
+}
+
+// pastDue reports whether a live order has passed a deadline it has not met, even
+// before the system has recorded it.
+func pastDue(it backlog.Item, now time.Time) bool {
+	switch it.Status {
+	case order.StatusOpen, order.StatusDispatched:
+		return now.After(it.AcceptBy) || now.After(it.CompleteBy)
+	case order.StatusAccepted:
+		return now.After(it.CompleteBy)
+	}
+	return false
+}
+
+func (a *API) memberRecord(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	id := r.PathValue("id")
+	if err == nil {
+		err = forbidUnless(actor.Member == id || actor.Role == domain.RoleSteward || actor.Role == domain.RoleAuditor || actor.Role == domain.RoleAdmin,
+			"a member reads only their own record")
+	}
+	var period string
+	if err == nil {
+		period, err = a.period(r)
+	}
+	if err == nil {
+		if _, ok := a.svc.Dir.Member(id); !ok {
+			err = domain.Errorf(domain.KindNotFound, "no such member")
+		}
+	}
+	var doc map[string]any
+	var found bool
+	if err == nil {
+		found, err = a.readDoc(r.Context(), viewRecords, "record."+id+"."+period, &doc)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if !found {
+		m, _ := a.svc.Dir.Member(id)
+		doc = map[string]any{"member": id, "name": m.Name, "community": m.Community, "period": period,
+			"dispatched": 0, "accepted": 0, "declined": 0, "completed": 0, "minutes": 0, "ratings": 0,
+			"mean_stars": 0, "on_time_rate": 0, "points": 0, "events": []any{}}
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+func (a *API) evaluations(w http.ResponseWriter, r *http.Request) {
+	_, err := a.actor(r)
+	q := r.URL.Query()
+	community, team := q.Get("community"), q.Get("team")
+	var period string
+	if err == nil {
+		period, err = a.period(r)
+	}
+	if err == nil && community == "" && team == "" {
+		err = domain.Invalid("community", "give a community, or a team")
+	}
+	if err == nil && community != "" && !domain.ValidID(community) {
+		err = domain.Invalid("community", domain.IDRule)
+	}
+	minSample := 0
+	if err == nil && q.Get("min_sample") != "" {
+		minSample, err = strconv.Atoi(q.Get("min_sample"))
+		if err != nil || minSample < 0 {
+			err = domain.Invalid("min_sample", "must be a whole number")
+		}
+	}
+	var keys []string
+	if err == nil {
+		if community != "" {
+			keys = []string{"ranking." + community + "." + period}
+		} else {
+			keys, err = a.views.Keys(r.Context(), viewRecords, "ranking.*."+period)
+		}
+	}
+	type rankItem struct {
+		Member    string   `json:"member"`
+		Name      string   `json:"name"`
+		Teams     []string `json:"teams"`
+		Points    int      `json:"points"`
+		Completed int      `json:"completed"`
+		Ratings   int      `json:"ratings"`
+		MeanStars float64  `json:"mean_stars"`
+		Sample    int      `json:"sample"`
+	}
+	items := []rankItem{}
+	for _, k := range keys {
+		if err != nil {
+			break
+		}
+		var doc struct {
+			Items []rankItem `json:"items"`
+		}
+		_, err = a.readDoc(r.Context(), viewRecords, k, &doc)
+		for _, it := range doc.Items {
+			if (team == "" || contains(it.Teams, team)) && it.Sample >= minSample {
+				items = append(items, it)
+			}
+		}
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	sortRanking(items, func(x rankItem) (int, int, string) { return x.Points, x.Completed, x.Member })
+	sample := 0
+	for _, it := range items {
+		sample += it.Sample
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"community": community, "team": team, "period": period,
+		"min_sample": minSample, "members": len(items), "sample": sample, "items": items})
+}
+
+func (a *API) monthlyReport(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	if err == nil {
+		err = forbidUnless(actor.Role != domain.RoleMember, "members do not read community reports")
+	}
+	community := r.URL.Query().Get("community")
+	var period string
+	if err == nil {
+		period, err = a.period(r)
+	}
+	if err == nil && !domain.ValidID(community) {
+		err = domain.Invalid("community", "is required: "+domain.IDRule)
+	}
+	var doc map[string]any
+	var found bool
+	if err == nil {
+		found, err = a.readDoc(r.Context(), viewReports, "report."+community+"."+period, &doc)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if !found {
+		doc = map[string]any{"community": community, "period": period, "orders": 0,
+			"response_rate": nil, "resolution_rate": nil, "satisfaction_rate": nil,
+			"by_category": map[string]int{}, "by_lane": map[string]int{}, "feed_by_dimension": map[string]int{}, "top_members": []any{}}
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+// feedQuery reads the feed's filters from the query string.
+func feedQuery(r *http.Request) (feed.Query, error) {
+	q := r.URL.Query()
+	fq := feed.Query{Lane: q.Get("lane"), Community: q.Get("community"), Dimension: q.Get("dimension")}
+	var v domain.Validator
+	v.Check(fq.Lane == "" || domain.ValidID(fq.Lane), "lane", domain.IDRule)
+	v.Check(fq.Community == "" || domain.ValidID(fq.Community), "community", domain.IDRule)
+	v.Check(fq.Dimension == "" || feed.Valid(fq.Dimension), "dimension", "must be people, money, materials, places, matters or organisations")
+	after := q.Get("after")
+	if after == "" {
+		after = r.Header.Get("Last-Event-ID")
+	}
+	if after != "" {
+		n, err := strconv.ParseUint(after, 10, 64)
+		v.Check(err == nil, "after", "must be an event sequence number")
+		fq.After = n
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		v.Check(err == nil && n >= 1 && n <= 500, "limit", "must be from 1 to 500")
+		fq.Limit = n
+	}
+	return fq, v.Err()
+}
+
+func (a *API) feedList(w http.ResponseWriter, r *http.Request) {
+	fq, err := feedQuery(r)
+	var items []feed.Entry
+	if err == nil {
+		items, err = a.views.Feed(r.Context(), fq)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+// feedStream serves the feed as Server-Sent Events: each entry is an event whose id is
+// its sequence, so a reconnecting client resumes with Last-Event-ID.
+func (a *API) feedStream(w http.ResponseWriter, r *http.Request) {
+	fq, err := feedQuery(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		a.fail(w, r, fmt.Errorf("streaming unsupported"))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": redlane linkage feed\n\n")
+	flusher.Flush()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	entries := make(chan feed.Entry, 64)
+	go func() {
+		defer cancel()
+		_ = a.views.FollowFeed(ctx, fq, func(e feed.Entry) error {
+			select {
+			case entries <- e:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	heartbeat := time.NewTicker(15 * time.Second)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-heartbeat.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+		case e := <-entries:
+			b, _ := json.Marshal(e)
+			fmt.Fprintf(w, "id: %d\nevent: entry\ndata: %s\n\n", e.Seq, b)
+		}
+		flusher.Flush()
+	}
+}

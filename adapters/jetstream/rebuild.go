@@ -1,0 +1,197 @@
+package jetstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/projections"
+	"github.com/redlane/redlane/projections/feed"
+)
+
+// Progress is told how far a long read has come: done of total stream positions.
+type Progress func(done, total uint64)
+
+// FoldLog builds a view from the log's events up to position until (0: the last one
+// stored now), and returns every key it wrote and the position of the last event it
+// applied.
+func (v *Views) FoldLog(ctx context.Context, view projections.View, until uint64, progress Progress) ([]string, uint64, error) {
+	total, err := v.store.LastSeq(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if until == 0 || until > total {
+		until = total
+	}
+	types := view.Types()
+	keys := map[string]struct{}{}
+	var applied uint64
+	tick := time.Now()
+	errStop := errors.New("stop")
+	err = v.store.ReadAll(ctx, 1, func(rec domain.Recorded) error {
+		if rec.Seq > until {
+			return errStop
+		}
+		if slices.Contains(types, rec.AggregateType) {
+			ev, err := projections.Events.Decode(rec.Envelope)
+			if err != nil {
+				return fmt.Errorf("seq %d: %w", rec.Seq, err)
+			}
+			for _, k := range view.Apply(rec, ev) {
+				keys[k] = struct{}{}
+			}
+			applied = rec.Seq
+			if fv, ok := view.(interface{ Take() []feed.Entry }); ok {
+				fv.Take() // the feed's entries are already published; a rebuild remakes its context
+			}
+		}
+		if progress != nil && (rec.Seq == until || time.Since(tick) > 200*time.Millisecond) {
+			progress(rec.Seq, until)
+			tick = time.Now()
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return nil, 0, err
+	}
+	if progress != nil {
+		progress(until, until)
+	}
+	out := make([]string, 0, len(keys))
+	for k := range keys {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out, applied, nil
+}
+
+// Rebuild builds a view from nothing into a new generation's bucket and then switches
+// readers and the writer to it in one step, so no reader sees a half-built view. The
+// previous generation is kept until the next rebuild.
+func (v *Views) Rebuild(ctx context.Context, nv func() projections.View, progress Progress) (string, error) {
+	view := nv()
+	name := view.Name()
+	_, cur, err := v.bucket(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	next := pointer{Bucket: bucketName(name, cur.Generation+1), Generation: cur.Generation + 1}
+	_ = v.js.DeleteKeyValue(ctx, next.Bucket) // the remains of an interrupted rebuild
+	kv, err := v.createBucket(ctx, next.Bucket)
+	if err != nil {
+		return "", err
+	}
+	keys, last, err := v.FoldLog(ctx, view, 0, progress)
+	if err != nil {
+		return "", err
+	}
+	if err := v.writeAll(ctx, kv, view, keys); err != nil {
+		return "", err
+	}
+	cp, _ := json.Marshal(checkpoint{Seq: last, Writer: "rebuild:" + v.owner, At: time.Now().UTC()})
+	if _, err := kv.Put(ctx, checkpointKey, cp); err != nil {
+		return "", err
+	}
+	ptrs, err := v.js.KeyValue(ctx, PointerBucket)
+	if err != nil {
+		return "", err
+	}
+	e, err := ptrs.Get(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	var now pointer
+	if err := json.Unmarshal(e.Value(), &now); err != nil {
+		return "", err
+	}
+	if now.Generation != cur.Generation {
+		return "", fmt.Errorf("view %s: another rebuild switched to generation %d meanwhile", name, now.Generation)
+	}
+	next.Since = time.Now().UTC()
+	body, _ := json.Marshal(next)
+	if _, err := ptrs.Update(ctx, name, body, e.Revision()); err != nil {
+		return "", fmt.Errorf("view %s: switch: %w", name, err)
+	}
+	if cur.Generation > 1 {
+		_ = v.js.DeleteKeyValue(ctx, bucketName(name, cur.Generation-1))
+	}
+	return next.Bucket, nil
+}
+
+// writeAll stores the view's documents under keys, publishing asynchronously.
+func (v *Views) writeAll(ctx context.Context, kv jetstream.KeyValue, view projections.View, keys []string) error {
+	prefix := "$KV." + kv.Bucket() + "."
+	for chunk := range slices.Chunk(keys, 4096) {
+		for _, k := range chunk {
+			doc := view.Doc(k)
+			if doc == nil {
+				continue
+			}
+			m := nats.NewMsg(prefix + k)
+			m.Data = doc
+			if _, err := v.js.PublishMsgAsync(m); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-v.js.PublishAsyncComplete():
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Minute):
+			return errors.New("rebuild: the server did not acknowledge the documents")
+		}
+	}
+	return nil
+}
+
+// Dump returns every document of a view as stored now, without the checkpoint.
+func (v *Views) Dump(ctx context.Context, name string) (map[string][]byte, error) {
+	kv, _, err := v.bucket(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	st, err := v.js.Stream(ctx, "KV_"+kv.Bucket())
+	if err != nil {
+		return nil, err
+	}
+	info, err := st.Info(ctx)
+	if err != nil || info.State.Msgs == 0 {
+		return out, err
+	}
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverLastPerSubjectPolicy})
+	if err != nil {
+		return nil, err
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return nil, err
+	}
+	defer it.Stop()
+	prefix := "$KV." + kv.Bucket() + "."
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return nil, err
+		}
+		key := strings.TrimPrefix(msg.Subject(), prefix)
+		if op := msg.Headers().Get("KV-Operation"); op == "" && key != checkpointKey {
+			out[key] = msg.Data()
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return nil, err
+		}
+		if md.NumPending == 0 {
+			return out, nil
+		}
+	}
+}

@@ -1,0 +1,646 @@
+package jetstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/projections"
+	"github.com/redlane/redlane/projections/feed"
+)
+
+// Views keep the read models (projections.View) in NATS KV, fed from the event stream.
+//
+// # Storage (a public contract, read by reporting jobs with any NATS client)
+//
+//   - Bucket REDLANE_VIEWS: key <view name> → {"bucket":"REDLANE_VIEW_BACKLOG_1",
+//     "generation":1,"since":"…"}: which bucket holds the view now. A rebuild fills a new
+//     generation's bucket and then switches this pointer, so readers never see a
+//     half-built view.
+//   - Bucket REDLANE_VIEW_<NAME>_<generation>: the view's documents under the keys its
+//     package documents, plus _checkpoint → {"seq":N,…}: the last event applied. The
+//     documents and the checkpoint are written in one JetStream atomic batch, so a
+//     crash or a redelivery never applies an event twice or skips one.
+//   - Bucket REDLANE_LEASES: key view.<name> → {"owner","until"}: the one process that
+//     writes the view. The others serve reads from the same buckets, and take over when
+//     the lease runs out.
+//   - Stream REDLANE_FEED: the linkage feed's entries, subject
+//     redlane.feed.<community>.<lane> ("-" for none), body the entry's JSON, header
+//     Redlane-Source-Seq the event's position. Terminals subscribe to
+//     redlane.feed.<community>.> or redlane.feed.*.<lane>.
+//   - Durable consumer view-<name> on the event stream: the writer's position.
+type Views struct {
+	js     jetstream.JetStream
+	store  *Store
+	owner  string
+	ttl    time.Duration
+	log    *slog.Logger
+	lag    *prometheus.GaugeVec
+	feedJS jetstream.Stream
+
+	mu       sync.Mutex
+	pointers map[string]pointer
+	caught   map[string]bool
+	watchers []chan struct{}
+}
+
+// ViewsConfig configures Views.
+type ViewsConfig struct {
+	// Owner names this process in leases (host and pid, say).
+	Owner string
+	// LeaseTTL is how long a writer's lease lasts without renewal (default 5 s): how soon
+	// another process takes over a dead writer's views.
+	LeaseTTL time.Duration
+	// Replicas of the buckets and the feed stream.
+	Replicas int
+	Log      *slog.Logger
+	// Registerer, when set, gets the lag gauge redlane_view_lag_events{view}.
+	Registerer prometheus.Registerer
+}
+
+type pointer struct {
+	Bucket     string    `json:"bucket"`
+	Generation int       `json:"generation"`
+	Since      time.Time `json:"since"`
+}
+
+type checkpoint struct {
+	Seq    uint64    `json:"seq"`
+	Writer string    `json:"writer"`
+	At     time.Time `json:"at"`
+}
+
+type lease struct {
+	Owner string    `json:"owner"`
+	Until time.Time `json:"until"`
+}
+
+// The names of Views' buckets and stream. Permanent.
+const (
+	PointerBucket    = "REDLANE_VIEWS"
+	LeaseBucket      = "REDLANE_LEASES"
+	FeedStream       = "REDLANE_FEED"
+	FeedSubjectRoot  = "redlane.feed"
+	HeaderSourceSeq  = "Redlane-Source-Seq"
+	checkpointKey    = "_checkpoint"
+	flushEvents      = 150 // events per flush: keeps a flush's documents within one atomic batch
+	maxBatchMessages = 999
+)
+
+// NewViews prepares the buckets and the feed stream.
+func NewViews(ctx context.Context, js jetstream.JetStream, store *Store, cfg ViewsConfig) (*Views, error) {
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = 5 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	replicas := max(cfg.Replicas, 1)
+	for _, b := range []string{PointerBucket, LeaseBucket} {
+		if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b, History: 1, Storage: jetstream.FileStorage, Replicas: replicas}); err != nil {
+			return nil, fmt.Errorf("bucket %s: %w", b, err)
+		}
+	}
+	fs, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: FeedStream, Description: "Redlane's linkage feed (联动信息): one entry per event",
+		Subjects: []string{FeedSubjectRoot + ".>"}, Storage: jetstream.FileStorage, Replicas: replicas,
+		Duplicates: duplicateWindow, AllowDirect: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("feed stream: %w", err)
+	}
+	v := &Views{js: js, store: store, owner: cfg.Owner, ttl: cfg.LeaseTTL, log: cfg.Log, feedJS: fs,
+		pointers: map[string]pointer{}, caught: map[string]bool{}}
+	v.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "redlane_view_lag_events", Help: "Events stored but not yet applied to a view, as its writer last saw.",
+	}, []string{"view"})
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(v.lag); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+func bucketName(view string, gen int) string {
+	return fmt.Sprintf("REDLANE_VIEW_%s_%d", strings.ToUpper(view), gen)
+}
+
+// Pointer returns the bucket that holds a view now, creating generation 1 on first use.
+func (v *Views) bucket(ctx context.Context, view string) (jetstream.KeyValue, pointer, error) {
+	ptrs, err := v.js.KeyValue(ctx, PointerBucket)
+	if err != nil {
+		return nil, pointer{}, err
+	}
+	var p pointer
+	e, err := ptrs.Get(ctx, view)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(e.Value(), &p); err != nil {
+			return nil, p, fmt.Errorf("view %s pointer: %w", view, err)
+		}
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		p = pointer{Bucket: bucketName(view, 1), Generation: 1, Since: time.Now().UTC()}
+		if _, err := v.createBucket(ctx, p.Bucket); err != nil {
+			return nil, p, err
+		}
+		b, _ := json.Marshal(p)
+		if _, err := ptrs.Create(ctx, view, b); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+			return nil, p, err
+		}
+		return v.bucket(ctx, view)
+	default:
+		return nil, p, err
+	}
+	kv, err := v.js.KeyValue(ctx, p.Bucket)
+	if err != nil {
+		return nil, p, fmt.Errorf("view %s bucket %s: %w", view, p.Bucket, err)
+	}
+	v.mu.Lock()
+	v.pointers[view] = p
+	v.mu.Unlock()
+	return kv, p, nil
+}
+
+// createBucket makes a view bucket that takes atomic batches.
+func (v *Views) createBucket(ctx context.Context, name string) (jetstream.KeyValue, error) {
+	kv, err := v.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, History: 1, Storage: jetstream.FileStorage, Replicas: 1})
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", name, err)
+	}
+	s, err := v.js.Stream(ctx, "KV_"+name)
+	if err != nil {
+		return nil, err
+	}
+	cfg := s.CachedInfo().Config
+	if !cfg.AllowAtomicPublish {
+		cfg.AllowAtomicPublish = true
+		if _, err := v.js.UpdateStream(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("bucket %s: allow atomic batches: %w", name, err)
+		}
+	}
+	return kv, nil
+}
+
+// Get reads one document of a view: nil when the key holds nothing.
+func (v *Views) Get(ctx context.Context, view, key string) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		kv, _, err := v.bucket(ctx, view)
+		if err != nil {
+			return nil, err
+		}
+		e, err := kv.Get(ctx, key)
+		switch {
+		case err == nil:
+			return e.Value(), nil
+		case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrInvalidKey):
+			return nil, nil
+		case errors.Is(err, jetstream.ErrBucketNotFound) && attempt == 0:
+			continue // a rebuild switched buckets under us
+		default:
+			return nil, err
+		}
+	}
+}
+
+// Keys lists the keys of a view matching a NATS subject filter such as ranking.*.2026-11.
+func (v *Views) Keys(ctx context.Context, view, filter string) ([]string, error) {
+	kv, _, err := v.bucket(ctx, view)
+	if err != nil {
+		return nil, err
+	}
+	lister, err := kv.ListKeysFiltered(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for k := range lister.Keys() {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Checkpoint returns the position of the last event applied to a view.
+func (v *Views) Checkpoint(ctx context.Context, view string) (uint64, error) {
+	b, err := v.Get(ctx, view, checkpointKey)
+	if err != nil || b == nil {
+		return 0, err
+	}
+	var c checkpoint
+	if err := json.Unmarshal(b, &c); err != nil {
+		return 0, err
+	}
+	return c.Seq, nil
+}
+
+// Ready reports an error until every view has caught up, at least once, with the events
+// stored when this process first asked: a view writer in this process or elsewhere.
+func (v *Views) Ready(ctx context.Context, newViews []func() projections.View) error {
+	for _, nv := range newViews {
+		view := nv()
+		v.mu.Lock()
+		done := v.caught[view.Name()]
+		v.mu.Unlock()
+		if done {
+			continue
+		}
+		last, err := v.lastRelevant(ctx, view)
+		if err != nil {
+			return err
+		}
+		cp, err := v.Checkpoint(ctx, view.Name())
+		if err != nil {
+			return err
+		}
+		if cp < last {
+			return fmt.Errorf("view %s is catching up: %d of %d", view.Name(), cp, last)
+		}
+		v.mu.Lock()
+		v.caught[view.Name()] = true
+		v.mu.Unlock()
+	}
+	return nil
+}
+
+// CaughtUp reports whether a view has applied every stored event it reads.
+func (v *Views) CaughtUp(ctx context.Context, view projections.View) (bool, error) {
+	last, err := v.lastRelevant(ctx, view)
+	if err != nil {
+		return false, err
+	}
+	cp, err := v.Checkpoint(ctx, view.Name())
+	return cp >= last, err
+}
+
+// lastRelevant returns the position of the last stored event a view reads.
+func (v *Views) lastRelevant(ctx context.Context, view projections.View) (uint64, error) {
+	var last uint64
+	for _, t := range view.Types() {
+		msg, err := v.store.stream.GetLastMsgForSubject(ctx, v.store.Subject(t, "*"))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		last = max(last, msg.Sequence)
+	}
+	return last, nil
+}
+
+func (v *Views) filters(view projections.View) []string {
+	var fs []string
+	for _, t := range view.Types() {
+		fs = append(fs, v.store.Subject(t, "*"))
+	}
+	return fs
+}
+
+// loadView restores a view from its bucket and returns its checkpoint and the stream
+// sequence of the checkpoint's KV message (the fence for the next flush).
+func (v *Views) loadView(ctx context.Context, kv jetstream.KeyValue, view projections.View) (cp checkpoint, fence uint64, err error) {
+	st, err := v.js.Stream(ctx, "KV_"+kv.Bucket())
+	if err != nil {
+		return cp, 0, err
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return cp, 0, err
+	}
+	if info.State.Msgs == 0 {
+		return cp, 0, nil
+	}
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverLastPerSubjectPolicy})
+	if err != nil {
+		return cp, 0, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	if err != nil {
+		return cp, 0, err
+	}
+	defer it.Stop()
+	prefix := "$KV." + kv.Bucket() + "."
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return cp, 0, err
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return cp, 0, err
+		}
+		key := strings.TrimPrefix(msg.Subject(), prefix)
+		op := msg.Headers().Get("KV-Operation")
+		switch {
+		case op == "DEL" || op == "PURGE":
+		case key == checkpointKey:
+			if err := json.Unmarshal(msg.Data(), &cp); err != nil {
+				return cp, 0, fmt.Errorf("checkpoint: %w", err)
+			}
+			fence = md.Sequence.Stream
+		default:
+			if err := view.Restore(key, msg.Data()); err != nil {
+				return cp, 0, fmt.Errorf("restore %s: %w", key, err)
+			}
+		}
+		if md.NumPending == 0 {
+			return cp, fence, nil
+		}
+	}
+}
+
+// errFenced means another writer wrote the view since this one loaded it.
+var errFenced = errors.New("another writer has written the view")
+
+// flush stores the documents under keys and the checkpoint in one atomic batch, on
+// condition that the checkpoint is still the one this writer last wrote (fence).
+func (v *Views) flush(ctx context.Context, kv jetstream.KeyValue, view projections.View, keys []string, cp checkpoint, fence uint64) (uint64, error) {
+	prefix := "$KV." + kv.Bucket() + "."
+	cpBody, _ := json.Marshal(cp)
+	first := nats.NewMsg(prefix + checkpointKey)
+	first.Data = cpBody
+	first.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(fence, 10))
+	msgs := []*nats.Msg{first}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	for _, k := range keys {
+		m := nats.NewMsg(prefix + k)
+		if doc := view.Doc(k); doc != nil {
+			m.Data = doc
+		} else {
+			m.Header.Set("KV-Operation", "DEL")
+		}
+		msgs = append(msgs, m)
+	}
+	if len(msgs) > maxBatchMessages {
+		return 0, fmt.Errorf("view %s: %d documents changed in one flush, over the batch limit", view.Name(), len(keys))
+	}
+	var ack *jetstreamext.BatchAck
+	var err error
+	if len(msgs) == 1 {
+		var pa *jetstream.PubAck
+		pa, err = v.js.PublishMsg(ctx, first)
+		if err == nil {
+			return pa.Sequence, nil
+		}
+	} else {
+		ack, err = jetstreamext.PublishMsgBatch(ctx, v.js, msgs, jetstreamext.BatchFlowControl{AckFirst: false})
+		if err == nil {
+			return ack.Sequence - uint64(len(msgs)) + 1, nil
+		}
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode == errCodeWrongLastSeq || apiErr.ErrorCode == errCodeWrongLastSeqConst) {
+		return 0, errFenced
+	}
+	return 0, err
+}
+
+// Run keeps the views up to date until ctx ends: for each, it waits for the writer's
+// lease, restores the view from its bucket, and applies new events from its durable
+// consumer. Several processes may Run the same views; one writes each at a time.
+func (v *Views) Run(ctx context.Context, newViews ...func() projections.View) error {
+	var wg sync.WaitGroup
+	for _, nv := range newViews {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := nv().Name()
+			for ctx.Err() == nil {
+				err := v.write(ctx, nv)
+				if ctx.Err() != nil {
+					return
+				}
+				if err != nil {
+					v.log.Warn("view writer stopped; will retry", "view", name, "err", err)
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(v.ttl / 5):
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// acquire takes the view's lease if it is free or has run out. It returns the lease's
+// KV revision, or 0 when another process holds it.
+func (v *Views) acquire(ctx context.Context, leases jetstream.KeyValue, key string) (uint64, error) {
+	body, _ := json.Marshal(lease{Owner: v.owner, Until: time.Now().Add(v.ttl).UTC()})
+	e, err := leases.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		rev, err := leases.Create(ctx, key, body)
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return 0, nil
+		}
+		return rev, err
+	}
+	if err != nil {
+		return 0, err
+	}
+	var l lease
+	_ = json.Unmarshal(e.Value(), &l)
+	if l.Owner != v.owner && time.Now().Before(l.Until) {
+		return 0, nil
+	}
+	rev, err := leases.Update(ctx, key, body, e.Revision())
+	if err != nil {
+		return 0, nil // someone else renewed or took it first
+	}
+	return rev, nil
+}
+
+// write is one tenure as a view's writer: it returns when the lease is lost, the
+// pointer moves (a rebuild), or something fails.
+func (v *Views) write(ctx context.Context, nv func() projections.View) error {
+	view := nv()
+	name := view.Name()
+	leases, err := v.js.KeyValue(ctx, LeaseBucket)
+	if err != nil {
+		return err
+	}
+	leaseKey := "view." + name
+	rev, err := v.acquire(ctx, leases, leaseKey)
+	if err != nil || rev == 0 {
+		return err
+	}
+	v.log.Debug("view writer acquired lease", "view", name, "owner", v.owner)
+	defer func() {
+		// Hand the view over at once on a graceful stop, rather than when the lease runs out.
+		rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = leases.Delete(rctx, leaseKey, jetstream.LastRevision(rev))
+	}()
+	kv, ptr, err := v.bucket(ctx, name)
+	if err != nil {
+		return err
+	}
+	cp, fence, err := v.loadView(ctx, kv, view)
+	if err != nil {
+		return fmt.Errorf("load view %s: %w", name, err)
+	}
+	feedSeq, err := v.lastFeedSeq(ctx)
+	if err != nil {
+		return err
+	}
+	// The durable consumer starts where the checkpoint says, whatever it acked before:
+	// the checkpoint, stored with the documents, is the truth.
+	durable := "view-" + name
+	_ = v.store.stream.DeleteConsumer(ctx, durable)
+	cons, err := v.store.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable: durable, Description: "Redlane view writer: " + name,
+		FilterSubjects: v.filters(view), AckPolicy: jetstream.AckAllPolicy,
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: cp.Seq + 1,
+		MaxAckPending: 10 * flushEvents, AckWait: 30 * time.Second, InactiveThreshold: time.Hour,
+	})
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", durable, err)
+	}
+	renewAt := time.Now().Add(v.ttl / 3)
+	for ctx.Err() == nil {
+		if time.Now().After(renewAt) {
+			body, _ := json.Marshal(lease{Owner: v.owner, Until: time.Now().Add(v.ttl).UTC()})
+			if rev, err = leases.Update(ctx, leaseKey, body, rev); err != nil {
+				return fmt.Errorf("view %s: lease lost: %w", name, err)
+			}
+			renewAt = time.Now().Add(v.ttl / 3)
+			if cur, err := v.currentPointer(ctx, name); err == nil && cur.Bucket != ptr.Bucket {
+				v.log.Info("view switched to a rebuilt generation", "view", name, "bucket", cur.Bucket)
+				return nil
+			}
+		}
+		batch, err := cons.Fetch(flushEvents, jetstream.FetchMaxWait(v.ttl/5))
+		if err != nil {
+			return err
+		}
+		var last jetstream.Msg
+		var keys []string
+		var pending uint64
+		applied := false
+		for msg := range batch.Messages() {
+			last = msg
+			md, err := msg.Metadata()
+			if err != nil {
+				return err
+			}
+			pending = md.NumPending
+			if md.Sequence.Stream <= cp.Seq {
+				continue // applied before a crash or a takeover: skip, ack below
+			}
+			env, err := domain.DecodeEnvelope(msg.Data())
+			if err != nil {
+				return fmt.Errorf("view %s: event at %d: %w", name, md.Sequence.Stream, err)
+			}
+			rec := domain.Recorded{Envelope: env, Seq: md.Sequence.Stream}
+			if ev, err := projections.Events.Decode(env); err == nil {
+				keys = append(keys, view.Apply(rec, ev)...)
+			} else {
+				v.log.Warn("view skips an event it cannot decode", "view", name, "seq", rec.Seq, "err", err)
+			}
+			cp.Seq = rec.Seq
+			applied = true
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return err
+		}
+		if last == nil {
+			v.lag.WithLabelValues(name).Set(0)
+			continue
+		}
+		if applied {
+			if fv, ok := view.(interface{ Take() []feed.Entry }); ok {
+				if feedSeq, err = v.publishFeed(ctx, fv.Take(), feedSeq); err != nil {
+					return err
+				}
+			}
+			cp.Writer, cp.At = v.owner, time.Now().UTC()
+			if fence, err = v.flush(ctx, kv, view, keys, cp, fence); err != nil {
+				return fmt.Errorf("view %s: flush: %w", name, err)
+			}
+		}
+		if err := last.Ack(); err != nil {
+			return err
+		}
+		v.lag.WithLabelValues(name).Set(float64(pending))
+	}
+	return nil
+}
+
+func (v *Views) currentPointer(ctx context.Context, view string) (pointer, error) {
+	ptrs, err := v.js.KeyValue(ctx, PointerBucket)
+	if err != nil {
+		return pointer{}, err
+	}
+	e, err := ptrs.Get(ctx, view)
+	if err != nil {
+		return pointer{}, err
+	}
+	var p pointer
+	err = json.Unmarshal(e.Value(), &p)
+	return p, err
+}
+
+// lastFeedSeq returns the event position of the last feed entry published.
+func (v *Views) lastFeedSeq(ctx context.Context) (uint64, error) {
+	info, err := v.feedJS.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if info.State.Msgs == 0 {
+		return 0, nil
+	}
+	msg, err := v.feedJS.GetMsg(ctx, info.State.LastSeq)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseUint(msg.Header.Get(HeaderSourceSeq), 10, 64)
+}
+
+// FeedSubject is the subject of feed entries of a lane in a community.
+func FeedSubject(community, lane string) string {
+	tok := func(s string) string {
+		if s == "" || !domain.ValidID(s) {
+			return "-"
+		}
+		return s
+	}
+	return FeedSubjectRoot + "." + tok(community) + "." + tok(lane)
+}
+
+// publishFeed appends entries made after position after, each once.
+func (v *Views) publishFeed(ctx context.Context, entries []feed.Entry, after uint64) (uint64, error) {
+	for _, e := range entries {
+		if e.Seq <= after {
+			continue // published before a crash: the feed holds it already
+		}
+		body, err := json.Marshal(e)
+		if err != nil {
+			return after, err
+		}
+		m := nats.NewMsg(FeedSubject(e.Community, e.Lane))
+		m.Data = body
+		m.Header.Set(jetstream.MsgIDHeader, e.EventID)
+		m.Header.Set(HeaderSourceSeq, strconv.FormatUint(e.Seq, 10))
+		if _, err := v.js.PublishMsg(ctx, m); err != nil {
+			return after, fmt.Errorf("feed: %w", err)
+		}
+		after = e.Seq
+	}
+	return after, nil
+}

@@ -1,0 +1,275 @@
+package jetstream_test
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
+	"github.com/redlane/redlane/adapters/natsserver/natstest"
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/internal/randhist"
+	"github.com/redlane/redlane/projections"
+	"github.com/redlane/redlane/projections/backlog"
+	"github.com/redlane/redlane/projections/feed"
+	"github.com/redlane/redlane/projections/record"
+	"github.com/redlane/redlane/projections/report"
+	"github.com/redlane/redlane/service"
+)
+
+var allViews = []func() projections.View{
+	func() projections.View { return backlog.New() },
+	func() projections.View { return record.New() },
+	func() projections.View { return feed.New() },
+	func() projections.View { return report.New() },
+}
+
+type viewWorld struct {
+	js    jetstream.JetStream
+	store *jsstore.Store
+	svc   *service.Service
+	dist  *randhist.District
+	rng   *rand.Rand
+}
+
+// newViewWorld starts a server and a service whose clock moves seven minutes a
+// command from 2026-11-29, so histories cross the month's end in Asia/Shanghai.
+func newViewWorld(tb testing.TB, seed uint64) *viewWorld {
+	tb.Helper()
+	_, nc := natstest.Start(tb)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	store, err := jsstore.Open(ctx, js, jsstore.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var tick atomic.Int64
+	start := time.Date(2026, 11, 29, 1, 0, 0, 0, time.UTC)
+	svc := service.New(service.Config{
+		Store: store, Catalog: order.DefaultCatalog(), ReceiptKey: []byte("k"),
+		Clock: domain.ClockFunc(func() time.Time { return start.Add(time.Duration(tick.Add(1)) * 7 * time.Minute) }),
+		NewID: func() string { return uuid.Must(uuid.NewV7()).String() },
+	})
+	dist, err := randhist.Seed(ctx, svc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &viewWorld{js: js, store: store, svc: svc, dist: dist, rng: rand.New(rand.NewPCG(seed, seed*7+1))}
+}
+
+func (w *viewWorld) steps(tb testing.TB, n int) {
+	tb.Helper()
+	for range n {
+		if err := w.dist.Step(context.Background(), w.svc, w.rng); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func (w *viewWorld) views(tb testing.TB, owner string, ttl time.Duration) *jsstore.Views {
+	tb.Helper()
+	vs, err := jsstore.NewViews(context.Background(), w.js, w.store, jsstore.ViewsConfig{Owner: owner, LeaseTTL: ttl})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return vs
+}
+
+func run(tb testing.TB, vs *jsstore.Views) context.CancelFunc {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = vs.Run(ctx, allViews...) }()
+	tb.Cleanup(func() { cancel(); <-done })
+	return cancel
+}
+
+func waitCaughtUp(tb testing.TB, vs *jsstore.Views) {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, nv := range allViews {
+		for {
+			ok, err := vs.CaughtUp(context.Background(), nv())
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				tb.Fatalf("view %s did not catch up", nv().Name())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// assertEqualsRebuild checks that every view as stored equals the view folded from
+// nothing out of the log, document by document, and that the feed holds exactly the
+// entries a fold makes.
+func assertEqualsRebuild(tb testing.TB, w *viewWorld, vs *jsstore.Views) {
+	tb.Helper()
+	ctx := context.Background()
+	for _, nv := range allViews {
+		fresh := nv()
+		keys, _, err := vs.FoldLog(ctx, fresh, 0, nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		live, err := vs.Dump(ctx, fresh.Name())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		want := 0
+		for _, k := range keys {
+			doc := fresh.Doc(k)
+			if doc == nil {
+				if _, ok := live[k]; ok {
+					tb.Errorf("view %s: key %s is stored but a rebuild has none", fresh.Name(), k)
+				}
+				continue
+			}
+			want++
+			if !bytes.Equal(live[k], doc) {
+				tb.Errorf("view %s: key %s\nlive:    %s\nrebuilt: %s", fresh.Name(), k, live[k], doc)
+			}
+		}
+		if len(live) != want {
+			tb.Errorf("view %s: %d documents stored, a rebuild makes %d", fresh.Name(), len(live), want)
+		}
+	}
+	// The feed: a fold's entries, in order, against the stream's.
+	fv := feed.New()
+	var wantEntries []feed.Entry
+	err := w.store.ReadAll(ctx, 1, func(rec domain.Recorded) error {
+		ev, err := projections.Events.Decode(rec.Envelope)
+		if err != nil {
+			return err
+		}
+		fv.Apply(rec, ev)
+		wantEntries = append(wantEntries, fv.Take()...)
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var got []feed.Entry
+	var after uint64
+	for {
+		page, err := vs.Feed(ctx, feed.Query{After: after, Limit: 500})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, page...)
+		after = page[len(page)-1].Seq
+	}
+	if len(got) != len(wantEntries) {
+		tb.Fatalf("feed holds %d entries, a fold makes %d", len(got), len(wantEntries))
+	}
+	for i := range got {
+		if got[i].Seq != wantEntries[i].Seq || got[i].Text != wantEntries[i].Text || got[i].EventID != wantEntries[i].EventID {
+			tb.Fatalf("feed entry %d: %+v, want %+v", i, got[i], wantEntries[i])
+		}
+	}
+}
+
+func TestLiveViewsEqualRebuild(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run("seed_"+string(rune('0'+seed)), func(t *testing.T) {
+			w := newViewWorld(t, seed)
+			vs := w.views(t, "a", 2*time.Second)
+			run(t, vs)
+			w.steps(t, 150)
+			waitCaughtUp(t, vs)
+			w.steps(t, 100) // and more while it follows live
+			waitCaughtUp(t, vs)
+			assertEqualsRebuild(t, w, vs)
+		})
+	}
+}
+
+func TestRebuildSwitchesGenerationsWhileLive(t *testing.T) {
+	w := newViewWorld(t, 9)
+	vs := w.views(t, "a", 2*time.Second)
+	run(t, vs)
+	w.steps(t, 120)
+	waitCaughtUp(t, vs)
+	ctx := context.Background()
+	for _, nv := range allViews {
+		var last uint64
+		bucket, err := vs.Rebuild(ctx, nv, func(done, total uint64) { last = total })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "REDLANE_VIEW_" + map[string]string{"backlog": "BACKLOG", "records": "RECORDS", "feed": "FEED", "reports": "REPORTS"}[nv().Name()] + "_2"; bucket != want {
+			t.Errorf("rebuilt into %s, want %s", bucket, want)
+		}
+		if last == 0 {
+			t.Errorf("view %s: no progress reported", nv().Name())
+		}
+	}
+	w.steps(t, 80) // the writer moves to the new generation and goes on
+	waitCaughtUp(t, vs)
+	assertEqualsRebuild(t, w, vs)
+}
+
+func TestAnotherWriterTakesOver(t *testing.T) {
+	w := newViewWorld(t, 5)
+	a := w.views(t, "process-a", time.Second)
+	b := w.views(t, "process-b", time.Second)
+	killA := run(t, a)
+	time.Sleep(100 * time.Millisecond) // let a take the leases first
+	run(t, b)
+	w.steps(t, 100)
+	killA() // a dies mid-stream: its leases run out, b takes over
+	w.steps(t, 100)
+	waitCaughtUp(t, b)
+	assertEqualsRebuild(t, w, b)
+}
+
+func TestBacklogReadsAsDocumentedJSON(t *testing.T) {
+	w := newViewWorld(t, 11)
+	vs := w.views(t, "a", 2*time.Second)
+	run(t, vs)
+	w.steps(t, 60)
+	waitCaughtUp(t, vs)
+	// A reporting job in any language: find the bucket, then read the key.
+	ctx := context.Background()
+	ptrs, err := w.js.KeyValue(ctx, jsstore.PointerBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := ptrs.Get(ctx, "backlog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(e.Value(), []byte(`"bucket":"REDLANE_VIEW_BACKLOG_1"`)) {
+		t.Fatalf("pointer %s", e.Value())
+	}
+	kv, err := w.js.KeyValue(ctx, "REDLANE_VIEW_BACKLOG_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := kv.Get(ctx, "lane.rouqiao-houxiang")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{`"lane":"rouqiao-houxiang"`, `"counts":{`, `"open":`, `"items":[`, `"name":"柔桥后巷"`} {
+		if !bytes.Contains(doc.Value(), []byte(field)) {
+			t.Errorf("backlog document lacks %s: %s", field, doc.Value())
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
+	"github.com/redlane/redlane/projections"
+	"github.com/redlane/redlane/projections/backlog"
+	"github.com/redlane/redlane/projections/feed"
+	"github.com/redlane/redlane/projections/record"
+	"github.com/redlane/redlane/projections/report"
+)
+
+// views are the read models every redlane serve keeps up to date.
+var views = []func() projections.View{
+	func() projections.View { return backlog.New() },
+	func() projections.View { return record.New() },
+	func() projections.View { return feed.New() },
+	func() projections.View { return report.New() },
+}
+
+func viewNamed(name string) (func() projections.View, bool) {
+	for _, nv := range views {
+		if nv().Name() == name {
+			return nv, true
+		}
+	}
+	return nil, false
+}
+
+func viewNames() []string {
+	var out []string
+	for _, nv := range views {
+		out = append(out, nv().Name())
+	}
+	return out
+}
+
+// projectionsCmd runs "redlane projections rebuild [VIEW]".
+func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rebuild" {
+		fmt.Fprintf(stderr, "usage: redlane projections rebuild [VIEW] [--nats-url URL | --data DIR]\nviews: %s\n", strings.Join(viewNames(), ", "))
+		return errUsage
+	}
+	fs := flag.NewFlagSet("projections rebuild", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var nf natsFlags
+	nf.register(fs)
+	dataDir := fs.String("data", "./data", "the data directory of a stopped redlane serve (when no --nats-url)")
+	// Flags may come before or after the view's name.
+	rest := args[1:]
+	var names []string
+	for len(rest) > 0 {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		names = append(names, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(names) == 0 {
+		names = viewNames()
+	}
+	var chosen []func() projections.View
+	for _, n := range names {
+		nv, ok := viewNamed(n)
+		if !ok {
+			return fmt.Errorf("no view %q; views: %s", n, strings.Join(viewNames(), ", "))
+		}
+		chosen = append(chosen, nv)
+	}
+	lc, err := openLog(ctx, nf, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer lc.close()
+	host, _ := os.Hostname()
+	vs, err := jsstore.NewViews(ctx, lc.js, lc.store, jsstore.ViewsConfig{Owner: fmt.Sprintf("rebuild@%s:%d", host, os.Getpid()), Replicas: nf.replicas})
+	if err != nil {
+		return err
+	}
+	for _, nv := range chosen {
+		name := nv().Name()
+		bar := newProgress(stderr, "rebuild "+name)
+		bucket, err := vs.Rebuild(ctx, nv, bar.update)
+		if err != nil {
+			return fmt.Errorf("rebuild %s: %w", name, err)
+		}
+		fmt.Fprintf(stdout, "view %s rebuilt into %s and switched in\n", name, bucket)
+	}
+	return nil
+}

@@ -1,0 +1,393 @@
+// Package backlog is the lane backlog: for each lane (街巷), the orders that still need
+// its station's attention — open, dispatched, accepted, and completed but not yet rated —
+// with their counts by status and how many of them are overdue. Stewards watch it to
+// dispatch and chase work; the HTTP layer adds each item's age from submitted_at.
+//
+// # Documents
+//
+// Keys and their JSON (times RFC 3339, UTC):
+//
+//	lane.<laneID>   {"lane":"rouqiao-houxiang","name":"柔桥后巷","community":"taoyuan",
+//	                 "street":"dongcheng",
+//	                 "counts":{"open":1,"dispatched":1,"accepted":0,"completed":1,"overdue":1},
+//	                 "items":[{"id":"0193a5c2-…","number":"20261127-K3QZ7A","title":"楼道灯不亮了",
+//	                           "category":"repair","priority":"normal","status":"dispatched",
+//	                           "assignee":"m-001","escalation":"lane",
+//	                           "submitted_at":"2026-11-27T02:15:04Z",
+//	                           "accept_by":"2026-11-28T02:15:04Z",
+//	                           "complete_by":"2026-11-30T02:15:04Z","overdue":true}],
+//	                 "seq":42}
+//
+//	order.<orderID> {"lane":"rouqiao-houxiang","community":"taoyuan","street":"dongcheng",
+//	                 "id":"0193a5c2-…", …the item fields as above…, "seq":41}
+//
+// lane.<laneID> is the backlog (type Lane). Its items are the lane's live orders, sorted
+// by submitted_at and then id: a closed or cancelled order leaves the list, and one that
+// is reopened (重办), by a steward or by an unsolved rating, comes back as open.
+// assignee is "" while nobody has the order. overdue is true once an order.overdue.v1
+// event marked a deadline of the current cycle, and is cleared when the order is
+// reopened; counts.overdue counts the overdue items. name is "" until the lane's own
+// registration is seen; community and street then come from the order that named the lane.
+//
+// order.<orderID> is the view's index of every order it has seen submitted, live or not
+// (type Order): which lane to route the order's later events to, and the order's item as
+// it stands, so that a reopened order can return to its lane's list.
+//
+// In both, seq is the stream sequence of the last event that changed the document. An
+// event that changes nothing (a note, a second overdue mark, an event for an order the
+// view never saw submitted) changes no document.
+package backlog
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/lane"
+	"github.com/redlane/redlane/domain/order"
+)
+
+// Name is the view's permanent name: it names its storage and its durable consumer.
+const Name = "backlog"
+
+// Key prefixes of the view's documents.
+const (
+	lanePrefix  = "lane."
+	orderPrefix = "order."
+)
+
+// LaneKey is the key of lane's backlog document.
+func LaneKey(laneID string) string { return lanePrefix + laneID }
+
+// OrderKey is the key of an order's index document.
+func OrderKey(orderID string) string { return orderPrefix + orderID }
+
+// Lane is the document lane.<laneID>: one lane's backlog.
+type Lane struct {
+	Lane      string `json:"lane"`
+	Name      string `json:"name"`
+	Community string `json:"community"`
+	Street    string `json:"street"`
+	Counts    Counts `json:"counts"`
+	Items     []Item `json:"items"` // sorted by SubmittedAt, then ID; never null
+	Seq       uint64 `json:"seq"`
+}
+
+// Counts are a backlog's items by status, and how many of them are overdue.
+type Counts struct {
+	Open       int `json:"open"`
+	Dispatched int `json:"dispatched"`
+	Accepted   int `json:"accepted"`
+	Completed  int `json:"completed"` // completed, awaiting the resident's rating
+	Overdue    int `json:"overdue"`
+}
+
+// Item is one order as a backlog shows it.
+type Item struct {
+	ID          string         `json:"id"`
+	Number      string         `json:"number"`
+	Title       string         `json:"title"`
+	Category    string         `json:"category"`
+	Priority    order.Priority `json:"priority"`
+	Status      order.Status   `json:"status"`
+	Assignee    string         `json:"assignee"` // "" when nobody has the order
+	Escalation  order.Level    `json:"escalation"`
+	SubmittedAt time.Time      `json:"submitted_at"`
+	AcceptBy    time.Time      `json:"accept_by"`   // of the current cycle
+	CompleteBy  time.Time      `json:"complete_by"` // of the current cycle
+	Overdue     bool           `json:"overdue"`     // a deadline of the current cycle was marked overdue
+}
+
+// Order is the document order.<orderID>: the lane an order belongs to and its item as it
+// stands, whether or not it is live.
+type Order struct {
+	Lane      string `json:"lane"`
+	Community string `json:"community"` // as the order was submitted
+	Street    string `json:"street"`    // as the order was submitted
+	Item
+	Seq uint64 `json:"seq"`
+}
+
+// Live reports whether an order in status s belongs on its lane's backlog.
+func Live(s order.Status) bool {
+	switch s {
+	case order.StatusOpen, order.StatusDispatched, order.StatusAccepted, order.StatusCompleted:
+		return true
+	case order.StatusNone, order.StatusClosed, order.StatusCancelled:
+		return false
+	}
+	return false
+}
+
+// laneState is one lane; items holds its live orders, sorted only when Doc encodes them.
+type laneState struct {
+	key                    string
+	id, name, comm, street string
+	seq                    uint64
+	items                  map[string]*orderState
+}
+
+// orderState is one order the view has seen submitted.
+type orderState struct {
+	key          string
+	lane         *laneState
+	comm, street string
+	item         Item
+	seq          uint64
+}
+
+// View is the lane backlog. It implements projections.View; it is not safe for
+// concurrent use.
+type View struct {
+	lanes  map[string]*laneState
+	orders map[string]*orderState
+}
+
+// New returns an empty backlog.
+func New() *View {
+	return &View{lanes: map[string]*laneState{}, orders: map[string]*orderState{}}
+}
+
+// Name is "backlog", permanent.
+func (v *View) Name() string { return Name }
+
+// Types lists the aggregates the backlog reads: order and lane.
+func (v *View) Types() []string { return []string{order.AggregateType, lane.AggregateType} }
+
+// Apply folds one event in and returns the keys of the documents it changed: the lane's
+// for a lane event; the order's, and its lane's when the order is or was live, for an
+// order event that changed the order.
+func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
+	id := rec.AggregateID
+	if id == "" {
+		return nil
+	}
+	switch e := ev.(type) {
+	case lane.Registered:
+		return v.applyLane(rec, e)
+	case lane.Updated:
+		return v.applyLane(rec, lane.Registered(e))
+	case order.Submitted:
+		return v.submitted(rec, e)
+	}
+	o := v.orders[id]
+	if o == nil {
+		return nil // not an order event, or an order never seen submitted
+	}
+	it := o.item
+	switch e := ev.(type) {
+	case order.Dispatched:
+		it.Status, it.Assignee = order.StatusDispatched, e.Member
+	case order.Reassigned:
+		it.Status, it.Assignee = order.StatusDispatched, e.Member
+	case order.Claimed:
+		it.Status, it.Assignee = order.StatusAccepted, e.Member
+	case order.Accepted:
+		it.Status = order.StatusAccepted
+	case order.Declined:
+		it.Status, it.Assignee = order.StatusOpen, ""
+	case order.Completed:
+		it.Status = order.StatusCompleted
+	case order.Rated:
+		if e.Solved {
+			it.Status = order.StatusClosed
+		} else {
+			reopen(&it, e.AcceptBy, e.CompleteBy)
+		}
+	case order.Reopened:
+		reopen(&it, e.AcceptBy, e.CompleteBy)
+	case order.Cancelled:
+		it.Status = order.StatusCancelled
+	case order.Escalated:
+		it.Escalation = e.Level
+	case order.MarkedOverdue:
+		it.Overdue = true
+	default:
+		return nil // notes, and anything else, change no document
+	}
+	return v.change(rec, o, it)
+}
+
+// reopen starts a new cycle, as order.Evolve does: open, nobody's, new deadlines.
+func reopen(it *Item, acceptBy, completeBy time.Time) {
+	it.Status, it.Assignee, it.Overdue = order.StatusOpen, "", false
+	it.AcceptBy, it.CompleteBy = acceptBy.UTC(), completeBy.UTC()
+}
+
+func (v *View) applyLane(rec domain.Recorded, e lane.Registered) []string {
+	_, known := v.lanes[rec.AggregateID]
+	l := v.lane(rec.AggregateID, e.Community, e.Street)
+	if known && l.name == e.Name && l.comm == e.Community && l.street == e.Street {
+		return nil
+	}
+	l.name, l.comm, l.street, l.seq = e.Name, e.Community, e.Street, rec.Seq
+	return []string{l.key}
+}
+
+// lane returns the lane id, first making it with the community and street given.
+func (v *View) lane(id, comm, street string) *laneState {
+	l := v.lanes[id]
+	if l == nil {
+		l = &laneState{key: LaneKey(id), id: id, comm: comm, street: street, items: map[string]*orderState{}}
+		v.lanes[id] = l
+	}
+	return l
+}
+
+func (v *View) submitted(rec domain.Recorded, e order.Submitted) []string {
+	id := rec.AggregateID
+	if _, seen := v.orders[id]; seen || e.Lane == "" {
+		return nil
+	}
+	o := &orderState{
+		key: OrderKey(id), lane: v.lane(e.Lane, e.Community, e.Street), comm: e.Community, street: e.Street,
+		item: Item{
+			ID: id, Number: e.Number, Title: e.Title, Category: e.Category, Priority: e.Priority,
+			Status: order.StatusOpen, Escalation: order.LevelLane,
+			SubmittedAt: rec.Time.UTC(), AcceptBy: e.AcceptBy.UTC(), CompleteBy: e.CompleteBy.UTC(),
+		},
+		seq: rec.Seq,
+	}
+	v.orders[id] = o
+	o.lane.items[id] = o
+	o.lane.seq = rec.Seq
+	return []string{o.key, o.lane.key}
+}
+
+// change stores the order's new item, when it differs, and moves the order onto or off
+// its lane's list.
+func (v *View) change(rec domain.Recorded, o *orderState, it Item) []string {
+	if sameItem(o.item, it) {
+		return nil
+	}
+	was, is := Live(o.item.Status), Live(it.Status)
+	o.item, o.seq = it, rec.Seq
+	if !was && !is {
+		return []string{o.key}
+	}
+	l := o.lane
+	if is {
+		l.items[it.ID] = o
+	} else {
+		delete(l.items, it.ID)
+	}
+	l.seq = rec.Seq
+	return []string{o.key, l.key}
+}
+
+func sameItem(a, b Item) bool {
+	return a.ID == b.ID && a.Number == b.Number && a.Title == b.Title && a.Category == b.Category &&
+		a.Priority == b.Priority && a.Status == b.Status && a.Assignee == b.Assignee &&
+		a.Escalation == b.Escalation && a.Overdue == b.Overdue && a.SubmittedAt.Equal(b.SubmittedAt) &&
+		a.AcceptBy.Equal(b.AcceptBy) && a.CompleteBy.Equal(b.CompleteBy)
+}
+
+// Doc returns the document under key, or nil when there is none.
+func (v *View) Doc(key string) []byte {
+	var doc any
+	if id, ok := strings.CutPrefix(key, lanePrefix); ok {
+		l := v.lanes[id]
+		if l == nil {
+			return nil
+		}
+		doc = l.doc()
+	} else if id, ok := strings.CutPrefix(key, orderPrefix); ok {
+		o := v.orders[id]
+		if o == nil {
+			return nil
+		}
+		doc = Order{Lane: o.lane.id, Community: o.comm, Street: o.street, Item: o.item, Seq: o.seq}
+	} else {
+		return nil
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		panic("backlog: encode " + key + ": " + err.Error()) // cannot happen: plain structs
+	}
+	return b
+}
+
+func (l *laneState) doc() Lane {
+	d := Lane{Lane: l.id, Name: l.name, Community: l.comm, Street: l.street, Items: make([]Item, 0, len(l.items)), Seq: l.seq}
+	for _, o := range l.items {
+		d.Items = append(d.Items, o.item)
+	}
+	slices.SortFunc(d.Items, func(a, b Item) int {
+		if c := a.SubmittedAt.Compare(b.SubmittedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	for _, it := range d.Items {
+		switch it.Status {
+		case order.StatusOpen:
+			d.Counts.Open++
+		case order.StatusDispatched:
+			d.Counts.Dispatched++
+		case order.StatusAccepted:
+			d.Counts.Accepted++
+		case order.StatusCompleted:
+			d.Counts.Completed++
+		}
+		if it.Overdue {
+			d.Counts.Overdue++
+		}
+	}
+	return d
+}
+
+// Restore loads one document as Doc produced it, in any order of keys. An order's own
+// document is the truth about it; a lane document's items only stand in for orders
+// whose documents have not been restored (yet).
+func (v *View) Restore(key string, doc []byte) error {
+	if id, ok := strings.CutPrefix(key, lanePrefix); ok {
+		var d Lane
+		if err := json.Unmarshal(doc, &d); err != nil {
+			return fmt.Errorf("restore %s: %w", key, err)
+		}
+		if d.Lane != id {
+			return fmt.Errorf("restore %s: the document is of lane %q", key, d.Lane)
+		}
+		l := v.lane(id, d.Community, d.Street)
+		l.name, l.comm, l.street, l.seq = d.Name, d.Community, d.Street, d.Seq
+		for _, it := range d.Items {
+			if _, known := v.orders[it.ID]; known || it.ID == "" {
+				continue
+			}
+			v.put(&orderState{key: OrderKey(it.ID), lane: l, comm: d.Community, street: d.Street, item: utc(it), seq: d.Seq})
+		}
+		return nil
+	}
+	if id, ok := strings.CutPrefix(key, orderPrefix); ok {
+		var d Order
+		if err := json.Unmarshal(doc, &d); err != nil {
+			return fmt.Errorf("restore %s: %w", key, err)
+		}
+		if d.ID != id || d.Lane == "" {
+			return fmt.Errorf("restore %s: the document is of order %q in lane %q", key, d.ID, d.Lane)
+		}
+		v.put(&orderState{key: key, lane: v.lane(d.Lane, d.Community, d.Street), comm: d.Community, street: d.Street, item: utc(d.Item), seq: d.Seq})
+		return nil
+	}
+	return fmt.Errorf("restore %s: not a key of the backlog", key)
+}
+
+// put sets an order, replacing what the view had of it, and files it on its lane.
+func (v *View) put(o *orderState) {
+	id := o.item.ID
+	if old := v.orders[id]; old != nil {
+		delete(old.lane.items, id)
+	}
+	v.orders[id] = o
+	if Live(o.item.Status) {
+		o.lane.items[id] = o
+	}
+}
+
+func utc(it Item) Item {
+	it.SubmittedAt, it.AcceptBy, it.CompleteBy = it.SubmittedAt.UTC(), it.AcceptBy.UTC(), it.CompleteBy.UTC()
+	return it
+}

@@ -1,0 +1,596 @@
+// Package report is the monthly community report: per community and month (Asia/Shanghai,
+// projections.Period), the volume of requests, the three rates citizen hotlines use,
+// linkage-message counts by dimension and the members who served most — each rate and
+// ranking with its sample size, so that one fast job does not make anyone "best".
+//
+// # Definitions
+//
+// An order belongs to the community, lane and category it was submitted to.
+//
+//   - orders: orders submitted in the month in the community; by_category and by_lane
+//     count those orders by category code and lane id.
+//   - response_rate (响应率) = responded / response_sample. response_sample is the month's
+//     orders less those cancelled before anyone accepted them; responded counts those whose
+//     first acceptance (order.accepted or order.claimed, whichever came first) was on time
+//     (on_time true). An order still waiting counts in the sample and not as responded. The
+//     rate belongs to the month the order was submitted in, whenever it was accepted.
+//   - resolution_rate (解决率) = solved / rating_sample, and satisfaction_rate (满意率) =
+//     satisfied / rating_sample, where rating_sample counts the ratings (order.rated) made
+//     in the month of the community's orders, solved those rated solved and satisfied
+//     those with 4 or 5 stars. A reopened order rated again counts again.
+//   - A rate whose sample is zero is null.
+//   - feed_by_dimension: per dimension, the linkage-feed entries of the month's events that
+//     belong to the community: order events by the order's community, lane events by the
+//     community they name, member events by the member's community. Dimensions are those
+//     of feed.Dimensions; an event with no feed entry (tokens, internal notes, events of an
+//     order never submitted) counts nothing. All six dimensions are always present.
+//   - top_members: the five members of the community with the most points in the month,
+//     ties broken by more completed orders, then by member id. Points as the product
+//     defines them: +10 per order completed in the month, +2 more when on time, and
+//     +2 × (stars − 3) per rating made in the month attributed to the member
+//     (order.rated's member). A member belongs to the community their member events last
+//     named when the points were earned; a member the view has not seen, to the order's.
+//     Each row states its sample: completed and ratings.
+//   - seq: the stream position of the last event that changed the report.
+//
+// # Documents
+//
+//	report.<community>.<YYYY-MM>   a Report:
+//	  {"community":"taoyuan","period":"2026-11","orders":4,
+//	   "response_rate":0.6666666666666666,"resolution_rate":0.5,"satisfaction_rate":0.5,
+//	   "response_sample":3,"rating_sample":2,"responded":2,"solved":1,"satisfied":1,
+//	   "by_category":{"repair":2,...},"by_lane":{"kongyuan":1,...},
+//	   "feed_by_dimension":{"materials":1,"matters":9,"money":0,"organisations":4,"people":12,"places":5},
+//	   "top_members":[{"member":"m-001","name":"李明","completed":2,"points":26,"ratings":1,"mean_stars":5}],
+//	   "seq":41}
+//	members.<community>.<YYYY-MM>  every member's tally behind top_members, by member id:
+//	  {"community":"taoyuan","period":"2026-11","members":[{"member":"m-001","name":"李明",
+//	   "completed":2,"on_time":1,"ratings":1,"stars":5,"points":26}]}
+//	order.<id>                     what the view keeps of an order:
+//	  {"community":"taoyuan","lane":"kongyuan","category":"repair","period":"2026-11",
+//	   "response":""}   response: "" (not yet accepted), "on_time", "late", "cancelled"
+//	                    (cancelled before anyone accepted it)
+//	member.<id>                    {"name":"李明","community":"taoyuan"}
+//
+// Events of an order the view has never seen submitted, and a second submission of one
+// order, change nothing.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/lane"
+	"github.com/redlane/redlane/domain/member"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections"
+	"github.com/redlane/redlane/projections/feed"
+)
+
+// Name is the view's permanent name: it names its storage and its durable consumer.
+const Name = "reports"
+
+// TopN is how many members top_members lists.
+const TopN = 5
+
+// Report is the document report.<community>.<YYYY-MM>.
+type Report struct {
+	Community        string         `json:"community"`
+	Period           string         `json:"period"` // YYYY-MM in Asia/Shanghai
+	Orders           int            `json:"orders"`
+	ResponseRate     *float64       `json:"response_rate"`     // 响应率; null when response_sample is 0
+	ResolutionRate   *float64       `json:"resolution_rate"`   // 解决率; null when rating_sample is 0
+	SatisfactionRate *float64       `json:"satisfaction_rate"` // 满意率; null when rating_sample is 0
+	ResponseSample   int            `json:"response_sample"`
+	RatingSample     int            `json:"rating_sample"`
+	Responded        int            `json:"responded"` // orders accepted on time
+	Solved           int            `json:"solved"`    // ratings saying solved
+	Satisfied        int            `json:"satisfied"` // ratings of 4 or 5 stars
+	ByCategory       map[string]int `json:"by_category"`
+	ByLane           map[string]int `json:"by_lane"`
+	FeedByDimension  map[string]int `json:"feed_by_dimension"`
+	TopMembers       []TopMember    `json:"top_members"`
+	Seq              uint64         `json:"seq"`
+}
+
+// TopMember is one row of a report's top_members.
+type TopMember struct {
+	Member    string   `json:"member"`
+	Name      string   `json:"name"`
+	Completed int      `json:"completed"`
+	Points    int      `json:"points"`
+	Ratings   int      `json:"ratings"`
+	MeanStars *float64 `json:"mean_stars"` // null when Ratings is 0
+}
+
+// tally is one member's month in one community: a row of members.<c>.<p>.
+type tally struct {
+	Member    string `json:"member"`
+	Name      string `json:"name"`
+	Completed int    `json:"completed"`
+	OnTime    int    `json:"on_time"`
+	Ratings   int    `json:"ratings"`
+	Stars     int    `json:"stars"`
+	Points    int    `json:"points"`
+}
+
+// tallies is the document members.<c>.<p>.
+type tallies struct {
+	Community string  `json:"community"`
+	Period    string  `json:"period"`
+	Members   []tally `json:"members"`
+}
+
+// Responses of an order, as order.<id> stores them.
+const (
+	responsePending   = ""
+	responseOnTime    = "on_time"
+	responseLate      = "late"
+	responseCancelled = "cancelled"
+)
+
+// orderDoc is the document order.<id>.
+type orderDoc struct {
+	Community string `json:"community"`
+	Lane      string `json:"lane"`
+	Category  string `json:"category"`
+	Period    string `json:"period"`
+	Response  string `json:"response"`
+}
+
+// memberDoc is the document member.<id>.
+type memberDoc struct {
+	Name      string `json:"name"`
+	Community string `json:"community"`
+}
+
+type monthKey struct{ community, period string }
+
+// month is one report being built.
+type month struct {
+	key                 monthKey
+	docKey, talliesKey  string
+	orders              int
+	excluded            int // orders cancelled before anyone accepted them
+	responded           int
+	ratings             int
+	solved              int
+	satisfied           int
+	byCategory, byLane  map[string]int
+	dims                [6]int // in feed.All() order
+	members             map[string]*tally
+	seq                 uint64
+	hasReport, hasTally bool
+}
+
+// View builds the monthly reports. It implements projections.View; it is not safe for
+// concurrent use.
+type View struct {
+	months  map[monthKey]*month
+	orders  map[string]*orderDoc
+	members map[string]*memberDoc
+
+	// the month last computed, since events mostly come in time order
+	from, to time.Time
+	period   string
+}
+
+// New returns an empty report view.
+func New() *View {
+	return &View{months: map[monthKey]*month{}, orders: map[string]*orderDoc{}, members: map[string]*memberDoc{}}
+}
+
+// Name is "reports", permanent.
+func (v *View) Name() string { return Name }
+
+// Types lists the aggregates the view reads: order, member and lane.
+func (v *View) Types() []string {
+	return []string{order.AggregateType, member.AggregateType, lane.AggregateType}
+}
+
+var dimensionIndex = func() map[string]int {
+	m := map[string]int{}
+	for i, d := range feed.All() {
+		m[d] = i
+	}
+	return m
+}()
+
+// periodOf is projections.Period(t), remembering the last month's bounds.
+func (v *View) periodOf(t time.Time) string {
+	if !t.Before(v.from) && t.Before(v.to) {
+		return v.period
+	}
+	local := t.In(projections.Shanghai)
+	v.from = time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, projections.Shanghai)
+	v.to = v.from.AddDate(0, 1, 0)
+	v.period = projections.Period(t)
+	return v.period
+}
+
+func (v *View) month(community, period string) *month {
+	k := monthKey{community, period}
+	m := v.months[k]
+	if m == nil {
+		m = &month{key: k, docKey: "report." + community + "." + period, talliesKey: "members." + community + "." + period,
+			byCategory: map[string]int{}, byLane: map[string]int{}, members: map[string]*tally{}}
+		v.months[k] = m
+	}
+	return m
+}
+
+// changes collects the keys one Apply changed, each once.
+type changes []string
+
+func (c *changes) add(k string) {
+	if !slices.Contains(*c, k) {
+		*c = append(*c, k)
+	}
+}
+
+func (c *changes) report(m *month, seq uint64) {
+	m.seq, m.hasReport = seq, true
+	c.add(m.docKey)
+}
+
+// Apply folds one event in and returns the keys of the documents it changed.
+func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
+	id := rec.AggregateID
+	if id == "" {
+		return nil
+	}
+	var ch changes
+	switch e := ev.(type) {
+	case order.Submitted:
+		if _, seen := v.orders[id]; seen || e.Community == "" {
+			return nil
+		}
+		o := &orderDoc{Community: e.Community, Lane: e.Lane, Category: e.Category, Period: v.periodOf(rec.Time)}
+		v.orders[id] = o
+		ch.add("order." + id)
+		m := v.month(o.Community, o.Period)
+		m.orders++
+		m.byCategory[o.Category]++
+		m.byLane[o.Lane]++
+		ch.report(m, rec.Seq)
+		v.countFeed(&ch, rec, ev, o.Community, o.Category)
+	case order.Dispatched, order.Reassigned, order.Declined, order.Escalated, order.Reopened,
+		order.Noted, order.MarkedOverdue:
+		if o := v.orders[id]; o != nil {
+			v.countFeed(&ch, rec, ev, o.Community, o.Category)
+		}
+	case order.Claimed:
+		v.accepted(&ch, rec, ev, id, e.OnTime)
+	case order.Accepted:
+		v.accepted(&ch, rec, ev, id, e.OnTime)
+	case order.Cancelled:
+		o := v.orders[id]
+		if o == nil {
+			return nil
+		}
+		if o.Response == responsePending {
+			o.Response = responseCancelled
+			ch.add("order." + id)
+			m := v.month(o.Community, o.Period)
+			m.excluded++
+			ch.report(m, rec.Seq)
+		}
+		v.countFeed(&ch, rec, ev, o.Community, o.Category)
+	case order.Completed:
+		o := v.orders[id]
+		if o == nil {
+			return nil
+		}
+		if e.Member != "" {
+			t := v.tally(&ch, rec, e.Member, o.Community)
+			t.Completed++
+			t.Points += 10
+			if e.OnTime {
+				t.OnTime++
+				t.Points += 2
+			}
+		}
+		v.countFeed(&ch, rec, ev, o.Community, o.Category)
+	case order.Rated:
+		o := v.orders[id]
+		if o == nil {
+			return nil
+		}
+		m := v.month(o.Community, v.periodOf(rec.Time))
+		m.ratings++
+		if e.Solved {
+			m.solved++
+		}
+		if e.Stars >= 4 && e.Stars <= 5 {
+			m.satisfied++
+		}
+		ch.report(m, rec.Seq)
+		if e.Member != "" {
+			t := v.tally(&ch, rec, e.Member, o.Community)
+			t.Ratings++
+			t.Stars += e.Stars
+			t.Points += 2 * (e.Stars - 3)
+		}
+		v.countFeed(&ch, rec, ev, o.Community, o.Category)
+	case lane.Registered:
+		v.countFeed(&ch, rec, ev, e.Community, "")
+	case lane.Updated:
+		v.countFeed(&ch, rec, ev, e.Community, "")
+	case member.Registered:
+		v.memberChanged(&ch, rec, ev, id, member.Profile(e))
+	case member.Updated:
+		v.memberChanged(&ch, rec, ev, id, member.Profile(e))
+	case member.Retired:
+		if mb := v.members[id]; mb != nil {
+			v.countFeed(&ch, rec, ev, mb.Community, "")
+		}
+	}
+	return ch
+}
+
+// accepted records an order's first acceptance, which decides its response.
+func (v *View) accepted(ch *changes, rec domain.Recorded, ev domain.Event, id string, onTime bool) {
+	o := v.orders[id]
+	if o == nil {
+		return
+	}
+	if o.Response == responsePending {
+		o.Response = responseLate
+		if onTime {
+			o.Response = responseOnTime
+			m := v.month(o.Community, o.Period)
+			m.responded++
+			ch.report(m, rec.Seq)
+		}
+		ch.add("order." + id)
+	}
+	v.countFeed(ch, rec, ev, o.Community, o.Category)
+}
+
+func (v *View) memberChanged(ch *changes, rec domain.Recorded, ev domain.Event, id string, p member.Profile) {
+	v.members[id] = &memberDoc{Name: p.Name, Community: p.Community}
+	ch.add("member." + id)
+	v.countFeed(ch, rec, ev, p.Community, "")
+}
+
+// tally returns the month's tally of member, in the member's community (the order's when
+// the member is unknown), and marks it changed.
+func (v *View) tally(ch *changes, rec domain.Recorded, memberID, orderCommunity string) *tally {
+	community, name := orderCommunity, ""
+	if mb := v.members[memberID]; mb != nil {
+		name = mb.Name
+		if mb.Community != "" {
+			community = mb.Community
+		}
+	}
+	m := v.month(community, v.periodOf(rec.Time))
+	t := m.members[memberID]
+	if t == nil {
+		t = &tally{Member: memberID}
+		m.members[memberID] = t
+	}
+	if name != "" {
+		t.Name = name
+	}
+	m.hasTally = true
+	ch.add(m.talliesKey)
+	ch.report(m, rec.Seq)
+	return t
+}
+
+// countFeed counts the event's feed entry, if it has one, in the community's month.
+func (v *View) countFeed(ch *changes, rec domain.Recorded, ev domain.Event, community, category string) {
+	if community == "" {
+		return
+	}
+	ds := feed.Dimensions(ev, category)
+	if len(ds) == 0 {
+		return
+	}
+	m := v.month(community, v.periodOf(rec.Time))
+	for _, d := range ds {
+		m.dims[dimensionIndex[d]]++
+	}
+	ch.report(m, rec.Seq)
+}
+
+func rate(n, d int) *float64 {
+	if d == 0 {
+		return nil
+	}
+	r := float64(n) / float64(d)
+	return &r
+}
+
+// report makes the Report of a month.
+func (m *month) report() Report {
+	r := Report{
+		Community: m.key.community, Period: m.key.period, Orders: m.orders,
+		ResponseSample: m.orders - m.excluded, RatingSample: m.ratings,
+		Responded: m.responded, Solved: m.solved, Satisfied: m.satisfied,
+		ByCategory: copyCounts(m.byCategory), ByLane: copyCounts(m.byLane),
+		FeedByDimension: make(map[string]int, len(m.dims)), TopMembers: m.top(TopN), Seq: m.seq,
+	}
+	r.ResponseRate = rate(r.Responded, r.ResponseSample)
+	r.ResolutionRate = rate(r.Solved, r.RatingSample)
+	r.SatisfactionRate = rate(r.Satisfied, r.RatingSample)
+	for i, d := range feed.All() {
+		r.FeedByDimension[d] = m.dims[i]
+	}
+	return r
+}
+
+func copyCounts(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, n := range m {
+		out[k] = n
+	}
+	return out
+}
+
+// ranked returns the month's tallies by points, then completed orders, then member id.
+func (m *month) ranked() []tally {
+	out := make([]tally, 0, len(m.members))
+	for _, t := range m.members {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b tally) int {
+		switch {
+		case a.Points != b.Points:
+			return b.Points - a.Points
+		case a.Completed != b.Completed:
+			return b.Completed - a.Completed
+		}
+		return strings.Compare(a.Member, b.Member)
+	})
+	return out
+}
+
+func (m *month) top(n int) []TopMember {
+	ranked := m.ranked()
+	out := make([]TopMember, 0, min(n, len(ranked)))
+	for _, t := range ranked[:min(n, len(ranked))] {
+		var mean *float64
+		if t.Ratings > 0 {
+			x := float64(t.Stars) / float64(t.Ratings)
+			mean = &x
+		}
+		out = append(out, TopMember{Member: t.Member, Name: t.Name, Completed: t.Completed, Points: t.Points, Ratings: t.Ratings, MeanStars: mean})
+	}
+	return out
+}
+
+func (m *month) tallies() tallies {
+	ts := make([]tally, 0, len(m.members))
+	for _, t := range m.members {
+		ts = append(ts, *t)
+	}
+	slices.SortFunc(ts, func(a, b tally) int { return strings.Compare(a.Member, b.Member) })
+	return tallies{Community: m.key.community, Period: m.key.period, Members: ts}
+}
+
+// Report returns the report of a community for a period (YYYY-MM), and whether there is
+// one: it is what Doc encodes, for callers that hold the view.
+func (v *View) Report(community, period string) (Report, bool) {
+	m := v.months[monthKey{community, period}]
+	if m == nil || !m.hasReport {
+		return Report{}, false
+	}
+	return m.report(), true
+}
+
+// Doc returns the document under key as JSON, or nil.
+func (v *View) Doc(key string) []byte {
+	kind, rest, _ := strings.Cut(key, ".")
+	var doc any
+	switch kind {
+	case "report", "members":
+		community, period, ok := strings.Cut(rest, ".")
+		if !ok {
+			return nil
+		}
+		m := v.months[monthKey{community, period}]
+		switch {
+		case m == nil:
+		case kind == "report" && m.hasReport:
+			doc = m.report()
+		case kind == "members" && m.hasTally:
+			doc = m.tallies()
+		}
+	case "order":
+		if o, ok := v.orders[rest]; ok {
+			doc = o
+		}
+	case "member":
+		if mb, ok := v.members[rest]; ok {
+			doc = mb
+		}
+	}
+	if doc == nil {
+		return nil
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil // cannot happen: the documents hold strings, numbers and finite floats
+	}
+	return b
+}
+
+// Restore loads a document as Doc produced it.
+func (v *View) Restore(key string, doc []byte) error {
+	if err := v.restore(key, doc); err != nil {
+		return fmt.Errorf("reports: restore %q: %w", key, err)
+	}
+	return nil
+}
+
+func (v *View) restore(key string, doc []byte) error {
+	kind, rest, _ := strings.Cut(key, ".")
+	if rest == "" {
+		return fmt.Errorf("not a key of this view")
+	}
+	if len(doc) == 0 || string(doc) == "null" {
+		return fmt.Errorf("empty document")
+	}
+	switch kind {
+	case "report", "members":
+		community, period, ok := strings.Cut(rest, ".")
+		if !ok || community == "" || period == "" {
+			return fmt.Errorf("not a key of this view")
+		}
+		if kind == "report" {
+			var r Report
+			if err := json.Unmarshal(doc, &r); err != nil {
+				return err
+			}
+			if r.Community != community || r.Period != period {
+				return fmt.Errorf("document is of %s %s", r.Community, r.Period)
+			}
+			if r.ResponseSample > r.Orders || r.ResponseSample < 0 {
+				return fmt.Errorf("response_sample %d with %d orders", r.ResponseSample, r.Orders)
+			}
+			m := v.month(community, period)
+			m.orders, m.excluded, m.responded = r.Orders, r.Orders-r.ResponseSample, r.Responded
+			m.ratings, m.solved, m.satisfied = r.RatingSample, r.Solved, r.Satisfied
+			m.byCategory, m.byLane = copyCounts(r.ByCategory), copyCounts(r.ByLane)
+			for i, d := range feed.All() {
+				m.dims[i] = r.FeedByDimension[d]
+			}
+			m.seq, m.hasReport = r.Seq, true
+			return nil
+		}
+		var ts tallies
+		if err := json.Unmarshal(doc, &ts); err != nil {
+			return err
+		}
+		if ts.Community != community || ts.Period != period {
+			return fmt.Errorf("document is of %s %s", ts.Community, ts.Period)
+		}
+		m := v.month(community, period)
+		m.members = make(map[string]*tally, len(ts.Members))
+		for _, t := range ts.Members {
+			m.members[t.Member] = &t
+		}
+		m.hasTally = true
+		return nil
+	case "order":
+		var o orderDoc
+		if err := json.Unmarshal(doc, &o); err != nil {
+			return err
+		}
+		v.orders[rest] = &o
+		return nil
+	case "member":
+		var mb memberDoc
+		if err := json.Unmarshal(doc, &mb); err != nil {
+			return err
+		}
+		v.members[rest] = &mb
+		return nil
+	}
+	return fmt.Errorf("not a key of this view")
+}
