@@ -195,3 +195,51 @@ func (v *Views) Dump(ctx context.Context, name string) (map[string][]byte, error
 		}
 	}
 }
+
+// Diff compares a view as stored with the same view folded from nothing out of the log
+// up to the stored checkpoint, and describes each document that differs. An empty
+// answer means the stored view is exactly what a rebuild would give.
+func (v *Views) Diff(ctx context.Context, nv func() projections.View) ([]string, error) {
+	fresh := nv()
+	name := fresh.Name()
+	cp, err := v.Checkpoint(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	live, err := v.Dump(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if cp == 0 {
+		if len(live) > 0 {
+			return []string{fmt.Sprintf("view %s: %d documents but no checkpoint", name, len(live))}, nil
+		}
+		return nil, nil
+	}
+	keys, _, err := v.FoldLog(ctx, fresh, cp, nil)
+	if err != nil {
+		return nil, err
+	}
+	var diffs []string
+	seen := map[string]bool{}
+	for _, k := range keys {
+		seen[k] = true
+		doc := fresh.Doc(k)
+		stored, ok := live[k]
+		switch {
+		case doc == nil && ok:
+			diffs = append(diffs, fmt.Sprintf("view %s: %s is stored but a rebuild has none", name, k))
+		case doc != nil && !ok:
+			diffs = append(diffs, fmt.Sprintf("view %s: %s is missing", name, k))
+		case doc != nil && string(doc) != string(stored):
+			diffs = append(diffs, fmt.Sprintf("view %s: %s differs\n  stored:  %s\n  rebuilt: %s", name, k, stored, doc))
+		}
+	}
+	for k := range live {
+		if !seen[k] {
+			diffs = append(diffs, fmt.Sprintf("view %s: %s is stored but no event made it", name, k))
+		}
+	}
+	slices.Sort(diffs)
+	return diffs, nil
+}

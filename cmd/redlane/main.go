@@ -67,6 +67,7 @@ const usage = `usage: redlane <command> [flags]
 commands:
   serve                  run the HTTP API over an embedded (or, with --nats-url, an existing) NATS server
   projections rebuild    rebuild views from the event log and switch them in
+  projections verify     compare the stored views with a rebuild from the log
   report monthly         a community's monthly report from the views (csv, json or html)
   version                print the version
 

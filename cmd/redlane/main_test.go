@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -193,60 +196,114 @@ func TestServeInProcess(t *testing.T) {
 	}
 }
 
+// built is the redlane binary, built once for the tests that run it.
+var built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.path != "" {
+		os.RemoveAll(filepath.Dir(built.path))
+	}
+	os.Exit(code)
+}
+
+// binary is one data directory served by the real binary, restartable.
+type binary struct {
+	tb                 testing.TB
+	path, dir, base    string
+	httpPort, natsPort int
+}
+
+func newBinary(tb testing.TB) *binary {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("builds and runs the binary; skipped with -short")
+	}
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "redlane-bin")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.path = filepath.Join(dir, "redlane")
+		if out, err := exec.Command("go", "build", "-o", built.path, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		tb.Fatal(built.err)
+	}
+	b := &binary{tb: tb, path: built.path, dir: tb.TempDir(), httpPort: freePort(tb), natsPort: freePort(tb)}
+	b.base = "http://127.0.0.1:" + strconv.Itoa(b.httpPort)
+	return b
+}
+
+func (b *binary) natsURL() string { return "nats://127.0.0.1:" + strconv.Itoa(b.natsPort) }
+
+// launch starts serve and waits until /readyz says it is ready.
+func (b *binary) launch() *exec.Cmd {
+	b.tb.Helper()
+	cmd := exec.Command(b.path, "serve", "--demo", "--data", b.dir,
+		"--http", "127.0.0.1:"+strconv.Itoa(b.httpPort), "--nats-listen", "127.0.0.1:"+strconv.Itoa(b.natsPort))
+	cmd.Env = append(os.Environ(), "REDLANE_ADMIN_TOKEN=")
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		b.tb.Fatal(err)
+	}
+	b.tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(b.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd
+			}
+		}
+		if time.Now().After(deadline) {
+			b.tb.Fatalf("not ready after 60s; logs:\n%s", logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// cli runs a redlane command and returns its output.
+func (b *binary) cli(args ...string) (string, error) {
+	b.tb.Helper()
+	out, err := exec.Command(b.path, args...).CombinedOutput()
+	return string(out), err
+}
+
+func kill9(tb testing.TB, cmd *exec.Cmd) {
+	tb.Helper()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		tb.Fatal(err)
+	}
+	var exitErr *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &exitErr) {
+		tb.Fatalf("the process was not killed: %v", err)
+	}
+}
+
 // TestBinarySurvivesKill9 builds the real binary, walks an order's life, kills the
 // process with SIGKILL and checks that after a restart the order reads back byte for
 // byte and every event is on the stream.
 func TestBinarySurvivesKill9(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
-	bin := filepath.Join(t.TempDir(), "redlane")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	dir := t.TempDir()
-	httpPort, natsPort := freePort(t), freePort(t)
-	base := "http://127.0.0.1:" + strconv.Itoa(httpPort)
-	launch := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve", "--demo", "--data", dir,
-			"--http", "127.0.0.1:"+strconv.Itoa(httpPort), "--nats-listen", "127.0.0.1:"+strconv.Itoa(natsPort))
-		cmd.Env = append(os.Environ(), "REDLANE_ADMIN_TOKEN=")
-		var logs bytes.Buffer
-		cmd.Stderr = &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			resp, err := http.Get(base + "/readyz")
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					return cmd
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("not ready after 60s; logs:\n%s", logs.String())
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	cmd := launch()
-	c := client{t, base}
+	b := newBinary(t)
+	cmd := b.launch()
+	c, dir, natsPort := client{t, b.base}, b.dir, b.natsPort
+	launch := b.launch
 	toks := readDemoTokens(t, dir)
 	id := walk(t, c, toks)
 	var before []byte
 	c.call("GET", "/api/v1/orders/"+id, toks["王芳"], nil, &before)
 
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	var exitErr *exec.ExitError
-	if err := cmd.Wait(); !errors.As(err, &exitErr) {
-		t.Fatalf("the process was not killed: %v", err)
-	}
+	kill9(t, cmd)
 	launch()
 	var after []byte
 	c.call("GET", "/api/v1/orders/"+id, toks["王芳"], nil, &after)
@@ -287,4 +344,113 @@ func TestBinarySurvivesKill9(t *testing.T) {
 	if got := strings.Join(types, " "); got != want {
 		t.Fatalf("stream holds %q for the order, want %q", got, want)
 	}
+}
+
+// TestViewsConvergeAfterKill9DuringBurst kills the server with SIGKILL while clients
+// send commands, restarts it, and checks with the real CLI that every view equals a
+// rebuild from the log; then rebuilds one and reads a report in each format.
+func TestViewsConvergeAfterKill9DuringBurst(t *testing.T) {
+	b := newBinary(t)
+	cmd := b.launch()
+	toks := readDemoTokens(t, b.dir)
+	c := client{t, b.base}
+	var sent, acked atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sent.Add(1)
+				if burstOrder(c, toks, w%2 == 0) {
+					acked.Add(1)
+				}
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	kill9(t, cmd)
+	close(stop)
+	wg.Wait()
+	b.launch()
+	t.Logf("burst: %d order lives sent, %d completed before the kill", sent.Load(), acked.Load())
+	if acked.Load() == 0 {
+		t.Fatal("no command went through before the kill")
+	}
+	walk(t, c, toks) // and the restarted server takes more
+	out, err := b.cli("projections", "verify", "--nats-url", b.natsURL())
+	if err != nil {
+		t.Fatalf("verify after kill -9: %v\n%s", err, out)
+	}
+	for _, v := range viewNames() {
+		if !strings.Contains(out, "view "+v+" equals a rebuild") {
+			t.Errorf("verify did not vouch for %s:\n%s", v, out)
+		}
+	}
+	out, err = b.cli("projections", "rebuild", "backlog", "--nats-url", b.natsURL())
+	if err != nil || !strings.Contains(out, "REDLANE_VIEW_BACKLOG_2") {
+		t.Fatalf("rebuild: %v\n%s", err, out)
+	}
+	for _, format := range []string{"json", "csv", "html"} {
+		out, err := exec.Command(b.path, "report", "monthly", "--community", "taoyuan", "--format", format, "--nats-url", b.natsURL()).Output()
+		if err != nil {
+			t.Fatalf("report %s: %v", format, err)
+		}
+		want := map[string]string{"json": `"community": "taoyuan"`, "csv": "rate,response_rate,", "html": "三率"}[format]
+		if !strings.Contains(string(out), want) {
+			t.Errorf("report %s lacks %q:\n%s", format, want, out)
+		}
+	}
+}
+
+// burstOrder walks one order from submission to rating; it reports whether every step
+// was acknowledged. Errors are expected while the server is being killed.
+func burstOrder(c client, toks map[string]string, claim bool) bool {
+	post := func(path, token string, body any) (map[string]any, bool) {
+		var raw []byte
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", c.base+path, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, false
+		}
+		defer resp.Body.Close()
+		raw, _ = io.ReadAll(resp.Body)
+		var out map[string]any
+		_ = json.Unmarshal(raw, &out)
+		return out, resp.StatusCode/100 == 2
+	}
+	o, ok := post("/api/v1/orders", "", map[string]any{"lane": "rouqiao-houxiang", "category": "repair", "title": "水管漏水",
+		"requester": map[string]any{"name": "李大爷", "phone": "13900001111"}})
+	if !ok {
+		return false
+	}
+	p := "/api/v1/orders/" + o["id"].(string)
+	if claim {
+		if _, ok = post(p+"/claim", toks["李明"], nil); !ok {
+			return false
+		}
+	} else {
+		if _, ok = post(p+"/dispatch", toks["王芳"], map[string]any{"member": "m-001"}); !ok {
+			return false
+		}
+		if _, ok = post(p+"/accept", toks["李明"], nil); !ok {
+			return false
+		}
+	}
+	if _, ok = post(p+"/complete", toks["李明"], map[string]any{"note": "修好了", "minutes": 15}); !ok {
+		return false
+	}
+	_, ok = post(p+"/rate", "", map[string]any{"solved": true, "stars": 4, "receipt": o["receipt"]})
+	return ok
 }

@@ -41,13 +41,14 @@ func viewNames() []string {
 	return out
 }
 
-// projectionsCmd runs "redlane projections rebuild [VIEW]".
+// projectionsCmd runs "redlane projections rebuild|verify [VIEW…]".
 func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "rebuild" {
-		fmt.Fprintf(stderr, "usage: redlane projections rebuild [VIEW] [--nats-url URL | --data DIR]\nviews: %s\n", strings.Join(viewNames(), ", "))
+	if len(args) == 0 || (args[0] != "rebuild" && args[0] != "verify") {
+		fmt.Fprintf(stderr, "usage: redlane projections rebuild|verify [VIEW…] [--nats-url URL | --data DIR]\nviews: %s\n", strings.Join(viewNames(), ", "))
 		return errUsage
 	}
-	fs := flag.NewFlagSet("projections rebuild", flag.ContinueOnError)
+	verb := args[0]
+	fs := flag.NewFlagSet("projections "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var nf natsFlags
 	nf.register(fs)
@@ -82,9 +83,29 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	defer lc.close()
 	host, _ := os.Hostname()
-	vs, err := jsstore.NewViews(ctx, lc.js, lc.store, jsstore.ViewsConfig{Owner: fmt.Sprintf("rebuild@%s:%d", host, os.Getpid()), Replicas: nf.replicas})
+	vs, err := jsstore.NewViews(ctx, lc.js, lc.store, jsstore.ViewsConfig{Owner: fmt.Sprintf("%s@%s:%d", verb, host, os.Getpid()), Replicas: nf.replicas})
 	if err != nil {
 		return err
+	}
+	if verb == "verify" {
+		bad := 0
+		for _, nv := range chosen {
+			diffs, err := vs.Diff(ctx, nv)
+			if err != nil {
+				return fmt.Errorf("verify %s: %w", nv().Name(), err)
+			}
+			for _, d := range diffs {
+				fmt.Fprintln(stdout, d)
+			}
+			if len(diffs) == 0 {
+				fmt.Fprintf(stdout, "view %s equals a rebuild from the log\n", nv().Name())
+			}
+			bad += len(diffs)
+		}
+		if bad > 0 {
+			return fmt.Errorf("%d documents differ from a rebuild", bad)
+		}
+		return nil
 	}
 	for _, nv := range chosen {
 		name := nv().Name()

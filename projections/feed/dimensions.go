@@ -8,13 +8,20 @@ import (
 )
 
 // The dimensions (人 财 物 地 事 组织) as they appear on the wire, in their fixed order.
+// The names are permanent.
 const (
-	People        = "people"        // 人
-	Money         = "money"         // 财
-	Materials     = "materials"     // 物
-	Places        = "places"        // 地
-	Matters       = "matters"       // 事
-	Organisations = "organisations" // 组织
+	// People is 人: residents, members, stewards.
+	People = "people"
+	// Money is 财: money spent or handled.
+	Money = "money"
+	// Materials is 物: parts, tools, goods.
+	Materials = "materials"
+	// Places is 地: lanes, stations, addresses.
+	Places = "places"
+	// Matters is 事: the requests and what becomes of them.
+	Matters = "matters"
+	// Organisations is 组织: stations, teams, the community and street office.
+	Organisations = "organisations"
 )
 
 // dims is a set of dimensions, one bit each in the fixed order.

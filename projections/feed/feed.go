@@ -128,6 +128,7 @@ type View struct {
 	members map[string]*memberDoc
 	lanes   map[string]*laneDoc
 	entries []Entry
+	hint    int // how many entries the last Take returned: the next batch's capacity
 }
 
 // New returns an empty feed.
@@ -146,7 +147,7 @@ func (v *View) Types() []string {
 // Take returns the entries made by Apply since the last Take, in order, and forgets them.
 func (v *View) Take() []Entry {
 	out := v.entries
-	v.entries = nil
+	v.entries, v.hint = nil, len(out)
 	return out
 }
 
@@ -219,6 +220,9 @@ func (v *View) emit(rec domain.Recorded, ev domain.Event, category string, e Ent
 	}
 	e.Seq, e.Time, e.Text, e.Dimensions = rec.Seq, rec.Time.UTC(), text, d.names()
 	e.Type, e.EventID = ev.EventType(), rec.ID
+	if v.entries == nil {
+		v.entries = make([]Entry, 0, max(v.hint, 16))
+	}
 	v.entries = append(v.entries, e)
 }
 

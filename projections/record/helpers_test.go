@@ -125,7 +125,7 @@ func synth(tb testing.TB, lanes, members, orders int) []domain.Recorded {
 	h := newHistory(tb)
 	rng := rand.New(rand.NewPCG(1, 2))
 	at := t0
-	tick := func() time.Time { at = at.Add(time.Minute); return at }
+	tick := func() time.Time { at = at.Add(7 * time.Minute); return at } // a history of months
 	for l := range lanes {
 		h.lane(tick(), fmt.Sprintf("lane-%02d", l), lane.Registered{Name: fmt.Sprintf("第%d巷", l), Community: fmt.Sprintf("c-%d", l%3), Street: "dongcheng"})
 	}
