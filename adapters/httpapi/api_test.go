@@ -20,6 +20,11 @@ import (
 	"github.com/redlane/redlane/adapters/natsserver/natstest"
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections"
+	"github.com/redlane/redlane/projections/backlog"
+	"github.com/redlane/redlane/projections/feed"
+	"github.com/redlane/redlane/projections/record"
+	"github.com/redlane/redlane/projections/report"
 	"github.com/redlane/redlane/service"
 )
 
@@ -31,6 +36,35 @@ type harness struct {
 	url   string
 	store *jsstore.Store
 	svc   *service.Service
+	views *jsstore.Views
+}
+
+var views = []func() projections.View{
+	func() projections.View { return backlog.New() },
+	func() projections.View { return record.New() },
+	func() projections.View { return feed.New() },
+	func() projections.View { return report.New() },
+}
+
+// settle waits until every view has applied every stored event.
+func (h *harness) settle() {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for _, nv := range views {
+		for {
+			ok, err := h.views.CaughtUp(context.Background(), nv())
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				h.t.Fatalf("view %s did not catch up", nv().Name())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 }
 
 func newHarness(tb testing.TB) *harness {
@@ -50,9 +84,17 @@ func newHarness(tb testing.TB) *harness {
 		NewID:   func() string { return uuid.Must(uuid.NewV7()).String() },
 		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: []byte("test receipt key"),
 	})
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Service: svc}))
+	vs, err := jsstore.NewViews(ctx, js, store, jsstore.ViewsConfig{Owner: "test", LeaseTTL: 2 * time.Second})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = vs.Run(runCtx, views...) }()
+	tb.Cleanup(func() { stop(); <-done })
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Service: svc, Views: vs}))
 	tb.Cleanup(srv.Close)
-	return &harness{t: tb, url: srv.URL, store: store, svc: svc}
+	return &harness{t: tb, url: srv.URL, store: store, svc: svc, views: vs}
 }
 
 type reply struct {

@@ -234,7 +234,7 @@ func TestItemsSortedBySubmissionThenID(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	recs := synth(t, 7, 40, 2000)
+	recs := long()
 	keys := allKeys(t, recs)
 	a, b := backlog.New(), backlog.New()
 	apply(t, a, recs)
@@ -250,7 +250,8 @@ func TestDeterministic(t *testing.T) {
 // TestRestore stops a view part way, restores a fresh one from its documents, and
 // checks that both then report the same keys and hold the same documents.
 func TestRestore(t *testing.T) {
-	recs := synth(t, 7, 40, 2000)
+	recs := long()
+	all := allKeys(t, recs)
 	for _, cut := range []int{0, 1, len(recs) / 3, len(recs) / 2, len(recs) - 1} {
 		v1 := backlog.New()
 		keys := apply(t, v1, recs[:cut])
@@ -269,7 +270,7 @@ func TestRestore(t *testing.T) {
 				t.Fatalf("cut %d, seq %d: keys %v and %v", cut, rec.Seq, k1, k2)
 			}
 		}
-		sameDocs(t, v1, v2, allKeys(t, recs))
+		sameDocs(t, v1, v2, all)
 	}
 }
 

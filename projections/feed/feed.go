@@ -5,9 +5,10 @@
 // The feed is shown on public screens, so an entry never names the resident who placed a
 // request nor shows their phone (both are replaced in a title that contains them), and
 // never carries reasons, notes, comments or descriptions: an internal note makes no
-// entry at all, a public note only says that there is news. Stewards are named by the
-// envelope's actorname, members by their member events; categories by
-// order.DefaultCatalog(). Token events make no entry.
+// entry at all, a public note only says that there is news. Stewards (and a member
+// writing a public note) are named by the envelope's actorname, members an order goes to
+// by their member events, categories by order.DefaultCatalog(); communities, which no
+// event names, by their ids (taoyuan社区). Token events make no entry.
 //
 // # Entries
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -224,6 +225,16 @@ func synth(tb testing.TB, lanes, members, orders int) []domain.Recorded {
 	}
 	return h.recs
 }
+
+// long is the long history most property tests share, made once.
+var long = sync.OnceValue(func() []domain.Recorded { return synth(panicTB{}, 7, 40, 1500) })
+
+// panicTB lets synth run outside a test; it fails by panicking.
+type panicTB struct{ testing.TB }
+
+func (panicTB) Helper()                        {}
+func (panicTB) Fatal(args ...any)              { panic(fmt.Sprint(args...)) }
+func (panicTB) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
 
 // allKeys is every key the view reported while applying recs to a fresh view.
 func allKeys(tb testing.TB, recs []domain.Recorded) []string {
