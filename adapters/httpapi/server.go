@@ -37,6 +37,7 @@ type API struct {
 	log      *slog.Logger
 	ready    func(context.Context) error
 	mux      *http.ServeMux
+	guarded  http.Handler
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 }
@@ -62,6 +63,7 @@ func New(cfg Config) *API {
 		a.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	}
 	a.routes()
+	a.guarded = guard(a, a.mux)
 	return a
 }
 
@@ -83,7 +85,7 @@ func (a *API) routes() {
 
 // Routes lists every route the API serves besides /metrics.
 func (a *API) Routes() []Route {
-	return []Route{
+	routes := []Route{
 		{"GET /healthz", a.healthz},
 		{"GET /readyz", a.readyz},
 		{"POST /api/v1/tokens", a.issueToken},
@@ -104,6 +106,7 @@ func (a *API) Routes() []Route {
 		{"GET /api/v1/feed/stream", a.feedStream},
 		{"GET /api/v1/reports/monthly", a.monthlyReport},
 	}
+	return append(routes, a.auditRoutes()...)
 }
 
 // ServeHTTP serves the API.
@@ -111,7 +114,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
-	a.mux.ServeHTTP(w, r)
+	a.guarded.ServeHTTP(w, r)
 }
 
 type statusRecorder struct {
