@@ -215,7 +215,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// Requests see a context that ends at shutdown, so live feeds close and let it finish.
 	reqCtx, endRequests := context.WithCancel(context.Background())
 	defer endRequests()
-	hs := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	hs := &http.Server{Handler: rootHandler(api, newPages(svc, vs, log)), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return reqCtx }}
 	hs.RegisterOnShutdown(endRequests)
 	serveErr := make(chan error, 1)
