@@ -37,6 +37,8 @@ type Config struct {
 	ReceiptKey []byte
 	// Loc is where local dates are reckoned (order numbers); Asia/Shanghai.
 	Loc *time.Location
+	// Rules are the escalation rules; nil takes order.DefaultRules.
+	Rules *order.Rules
 }
 
 // Service runs commands and answers lookups.
@@ -53,6 +55,10 @@ type Service struct {
 func New(cfg Config) *Service {
 	if cfg.Loc == nil {
 		cfg.Loc = time.UTC
+	}
+	if cfg.Rules == nil {
+		r := order.DefaultRules
+		cfg.Rules = &r
 	}
 	return &Service{
 		cfg:     cfg,
@@ -229,7 +235,7 @@ func (s *Service) Submit(ctx context.Context, m domain.Meta, req SubmitRequest) 
 		req.Idempotency = HashSecret(req.IdempotencyKey + "\x00" + req.Fingerprint)
 	}
 	req.Number = s.number(id)
-	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.cfg.Catalog}
+	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.cfg.Catalog, Rules: *s.cfg.Rules}
 	snap, recs, err := s.Orders.Execute(ctx, id, m, func(snap domain.Snapshot[order.State]) ([]domain.Event, error) {
 		if snap.Exists() && req.Idempotency != "" {
 			if snap.State.Idempotency != req.Idempotency {
@@ -259,7 +265,7 @@ func (s *Service) Act(ctx context.Context, m domain.Meta, id string, cmd order.C
 	if err != nil {
 		return domain.Snapshot[order.State]{}, err
 	}
-	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.cfg.Catalog}
+	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.cfg.Catalog, Rules: *s.cfg.Rules}
 	snap, _, err := s.Orders.Execute(ctx, id, m, func(snap domain.Snapshot[order.State]) ([]domain.Event, error) {
 		if ifMatch != 0 && snap.Exists() && snap.Version != ifMatch {
 			return nil, domain.Errorf(domain.KindConflict, "the order is at version %d, not %d: reload it", snap.Version, ifMatch)

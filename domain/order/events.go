@@ -51,6 +51,10 @@ type Submitted struct {
 	// Idempotency is a digest of the submit request's Idempotency-Key and body, when it
 	// had a key: a retry with the same key but another body is refused.
 	Idempotency string `json:"idempotency,omitempty"`
+	// Theme is the thematic campaign (主题式服务) the order belongs to, if any.
+	Theme string `json:"theme,omitempty"`
+	// Schedule is the periodic schedule and occurrence that produced the order, if any.
+	Schedule string `json:"schedule,omitempty"`
 }
 
 // Dispatched: the lane's steward handed the order to a member (组织下单).

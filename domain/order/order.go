@@ -11,8 +11,9 @@
 //  4. The resident (with the receipt), or a steward after a call-back, rates a completed
 //     order. Solved and satisfied are separate facts; an unsolved rating reopens it.
 //  5. A resident may cancel their own order while it is open.
-//  6. Escalation only goes up: lane → community → street. Stewards escalate, and so does
-//     the system, by the configured rules (overdue work, repeated declines).
+//  6. Escalation only goes up: lane → community → street. Stewards escalate, and the
+//     configured rules do too: by default an order declined twice, or past a deadline,
+//     goes up to the community in the same step.
 //  7. Notes may be added to any order that is not cancelled, by a steward or the
 //     assigned member.
 //  8. Each deadline is marked overdue at most once per cycle, by the system.
@@ -21,6 +22,7 @@
 package order
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -127,6 +129,8 @@ type State struct {
 	Channel     Channel
 	Priority    Priority
 	Idempotency string
+	Theme       string
+	Schedule    string
 
 	Status     Status
 	Assignee   string
@@ -161,6 +165,8 @@ type (
 		Channel     Channel
 		Priority    Priority
 		Idempotency string
+		Theme       string
+		Schedule    string
 	}
 	// Dispatch hands an open order to a member.
 	Dispatch struct{ Member MemberRef }
@@ -237,6 +243,30 @@ type Env struct {
 	Actor   domain.Actor
 	Now     time.Time
 	Catalog Catalog
+	Rules   Rules
+}
+
+// Rules are the configurable escalation rules (街道兜底): what sends an order up to the
+// community without a steward asking.
+type Rules struct {
+	// EscalateAfterDeclines sends an order to the community when it has been declined
+	// this many times since it was last opened; 0 never does.
+	EscalateAfterDeclines int
+	// EscalateWhenOverdue sends an order to the community when a deadline passes.
+	EscalateWhenOverdue bool
+}
+
+// DefaultRules are the product's rules: overdue, or declined twice, goes up to the
+// community.
+var DefaultRules = Rules{EscalateAfterDeclines: 2, EscalateWhenOverdue: true}
+
+// autoEscalate appends the escalation a rule calls for to events, if the order is still
+// at lane level.
+func autoEscalate(s State, events []domain.Event, reason string) []domain.Event {
+	if s.Escalation.rank() >= LevelCommunity.rank() {
+		return events
+	}
+	return append(events, Escalated{Level: LevelCommunity, Reason: reason})
 }
 
 // Limits on text fields, in characters.
@@ -316,7 +346,11 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		if err := inStatus(s, "decline", StatusDispatched); err != nil {
 			return nil, err
 		}
-		return one(Declined{Member: s.Assignee, Reason: c.Reason})
+		events := []domain.Event{Declined{Member: s.Assignee, Reason: c.Reason}}
+		if n := env.Rules.EscalateAfterDeclines; n > 0 && s.Declines+1 >= n {
+			events = autoEscalate(s, events, fmt.Sprintf("已被退回%d次，自动上报社区", s.Declines+1))
+		}
+		return events, nil
 	case Complete:
 		if err := assigneeOnly(s, a); err != nil {
 			return nil, err
@@ -469,7 +503,7 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 		Requester: Requester{Name: strings.TrimSpace(c.Requester.Name), Phone: strings.TrimSpace(c.Requester.Phone)},
 		Mode:      c.Mode, Channel: c.Channel, Priority: c.Priority,
 		AcceptBy: env.Now.Add(d.Accept).UTC(), CompleteBy: env.Now.Add(d.Complete).UTC(),
-		Idempotency: c.Idempotency,
+		Idempotency: c.Idempotency, Theme: strings.TrimSpace(c.Theme), Schedule: c.Schedule,
 	})
 }
 
@@ -487,7 +521,11 @@ func decideOverdue(s State, c MarkOverdue, env Env) ([]domain.Event, error) {
 	if !pending || slices.Contains(s.OverdueOn, c.Deadline) || !env.Now.After(due) {
 		return nil, nil // nothing to mark: a command that changes nothing emits nothing
 	}
-	return one(MarkedOverdue{Deadline: c.Deadline, Due: due})
+	events := []domain.Event{MarkedOverdue{Deadline: c.Deadline, Due: due}}
+	if env.Rules.EscalateWhenOverdue {
+		events = autoEscalate(s, events, map[DeadlineKind]string{DeadlineAccept: "超时未接单，自动上报社区", DeadlineComplete: "超时未办结，自动上报社区"}[c.Deadline])
+	}
+	return events, nil
 }
 
 // Evolve applies one stored event to the state. It never fails and accepts facts that
@@ -500,6 +538,7 @@ func Evolve(s State, ev domain.Event, env domain.Envelope) State {
 		s.Number, s.Lane, s.Community, s.Street = e.Number, e.Lane, e.Community, e.Street
 		s.Category, s.Title, s.Description, s.Requester = e.Category, e.Title, e.Description, e.Requester
 		s.Mode, s.Channel, s.Priority, s.Idempotency = e.Mode, e.Channel, e.Priority, e.Idempotency
+		s.Theme, s.Schedule = e.Theme, e.Schedule
 		s.Status, s.Escalation = StatusOpen, LevelLane
 		s.SubmittedAt, s.CycleStart = env.Time, env.Time
 		s.AcceptBy, s.CompleteBy = e.AcceptBy, e.CompleteBy
