@@ -7,8 +7,10 @@ import (
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
+	"github.com/redlane/redlane/domain/campaign"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
+	"github.com/redlane/redlane/domain/schedule"
 )
 
 // Directory is an in-memory index of lanes, members and access tokens, folded from their
@@ -16,11 +18,13 @@ import (
 // process's own appends (so a write is visible at once) and by a follower of the log (so
 // writes from other processes arrive too); applying an event twice is harmless.
 type Directory struct {
-	mu      sync.RWMutex
-	lanes   map[string]entry[lane.State]
-	members map[string]entry[member.State]
-	tokens  map[string]entry[access.State]
-	byHash  map[string]string // token digest → token id
+	mu        sync.RWMutex
+	lanes     map[string]entry[lane.State]
+	members   map[string]entry[member.State]
+	tokens    map[string]entry[access.State]
+	byHash    map[string]string // token digest → token id
+	schedules map[string]entry[schedule.State]
+	campaigns map[string]entry[campaign.State]
 }
 
 type entry[S any] struct {
@@ -35,11 +39,14 @@ func NewDirectory() *Directory {
 		members: map[string]entry[member.State]{},
 		tokens:  map[string]entry[access.State]{},
 		byHash:  map[string]string{},
+
+		schedules: map[string]entry[schedule.State]{},
+		campaigns: map[string]entry[campaign.State]{},
 	}
 }
 
 // DirectoryTypes are the aggregate types a Directory follows.
-var DirectoryTypes = []string{lane.AggregateType, member.AggregateType, access.AggregateType}
+var DirectoryTypes = []string{lane.AggregateType, member.AggregateType, access.AggregateType, schedule.AggregateType, campaign.AggregateType}
 
 // Apply folds one stored event in. Events at or below what the directory has seen for
 // that aggregate are ignored, so replays and redeliveries are harmless.
@@ -52,6 +59,10 @@ func (d *Directory) Apply(rec domain.Recorded) error {
 		return applyTo(d.lanes, id, rec, lane.Aggregate)
 	case member.AggregateType:
 		return applyTo(d.members, id, rec, member.Aggregate)
+	case schedule.AggregateType:
+		return applyTo(d.schedules, id, rec, schedule.Aggregate)
+	case campaign.AggregateType:
+		return applyTo(d.campaigns, id, rec, campaign.Aggregate)
 	case access.AggregateType:
 		if err := applyTo(d.tokens, id, rec, access.Aggregate); err != nil {
 			return err
@@ -121,4 +132,14 @@ func sorted[S any](d *Directory, m map[string]entry[S], key func(S) string) []S 
 	d.mu.RUnlock()
 	slices.SortFunc(out, func(a, b S) int { return cmp.Compare(key(a), key(b)) })
 	return out
+}
+
+// Schedules lists periodic schedules by id.
+func (d *Directory) Schedules() []schedule.State {
+	return sorted(d, d.schedules, func(s schedule.State) string { return s.ID })
+}
+
+// Campaigns lists thematic campaigns by id.
+func (d *Directory) Campaigns() []campaign.State {
+	return sorted(d, d.campaigns, func(s campaign.State) string { return s.ID })
 }

@@ -19,9 +19,11 @@ import (
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
+	"github.com/redlane/redlane/domain/campaign"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/domain/schedule"
 )
 
 // Config wires a Service.
@@ -49,6 +51,9 @@ type Service struct {
 	lanes   *domain.Runner[lane.State]
 	members *domain.Runner[member.State]
 	tokens  *domain.Runner[access.State]
+
+	schedules *domain.Runner[schedule.State]
+	campaigns *domain.Runner[campaign.State]
 }
 
 // New returns a Service.
@@ -67,6 +72,9 @@ func New(cfg Config) *Service {
 		lanes:   domain.NewRunner(cfg.Store, lane.Aggregate, cfg.NewID),
 		members: domain.NewRunner(cfg.Store, member.Aggregate, cfg.NewID),
 		tokens:  domain.NewRunner(cfg.Store, access.Aggregate, cfg.NewID),
+
+		schedules: domain.NewRunner(cfg.Store, schedule.Aggregate, cfg.NewID),
+		campaigns: domain.NewRunner(cfg.Store, campaign.Aggregate, cfg.NewID),
 	}
 }
 
@@ -235,6 +243,9 @@ func (s *Service) Submit(ctx context.Context, m domain.Meta, req SubmitRequest) 
 		req.Idempotency = HashSecret(req.IdempotencyKey + "\x00" + req.Fingerprint)
 	}
 	req.Number = s.number(id)
+	if req.Theme == "" {
+		req.Theme = s.themeFor(l.Community, req.Category, m.Time)
+	}
 	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.cfg.Catalog, Rules: *s.cfg.Rules}
 	snap, recs, err := s.Orders.Execute(ctx, id, m, func(snap domain.Snapshot[order.State]) ([]domain.Event, error) {
 		if snap.Exists() && req.Idempotency != "" {

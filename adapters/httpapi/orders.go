@@ -37,6 +37,8 @@ type orderView struct {
 	UpdatedAt   time.Time      `json:"updated_at"`
 	AcceptBy    time.Time      `json:"accept_by"`
 	CompleteBy  time.Time      `json:"complete_by"`
+	Theme       string         `json:"theme,omitempty"`
+	Schedule    string         `json:"schedule,omitempty"`
 	Receipt     string         `json:"receipt,omitempty"`
 }
 
@@ -59,7 +61,7 @@ func view(snap domain.Snapshot[order.State], actor domain.Actor) orderView {
 		Mode:      s.Mode, Channel: s.Channel, Priority: s.Priority,
 		Status: s.Status, Escalation: s.Escalation, Overdue: s.Overdue(), Version: snap.Version,
 		Rating: s.Rating, SubmittedAt: s.SubmittedAt, UpdatedAt: s.UpdatedAt,
-		AcceptBy: s.AcceptBy, CompleteBy: s.CompleteBy,
+		AcceptBy: s.AcceptBy, CompleteBy: s.CompleteBy, Theme: s.Theme, Schedule: s.Schedule,
 	}
 	if s.Assignee != "" {
 		v.Assignee = &s.Assignee

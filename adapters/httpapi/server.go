@@ -105,6 +105,12 @@ func (a *API) Routes() []Route {
 		{"GET /api/v1/feed", a.feedList},
 		{"GET /api/v1/feed/stream", a.feedStream},
 		{"GET /api/v1/reports/monthly", a.monthlyReport},
+		{"POST /api/v1/schedules", a.defineSchedule},
+		{"GET /api/v1/schedules", a.listSchedules},
+		{"DELETE /api/v1/schedules/{id}", a.cancelSchedule},
+		{"POST /api/v1/campaigns", a.launchCampaign},
+		{"GET /api/v1/campaigns", a.listCampaigns},
+		{"DELETE /api/v1/campaigns/{id}", a.endCampaign},
 	}
 	return append(routes, a.auditRoutes()...)
 }

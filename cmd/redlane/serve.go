@@ -79,6 +79,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	demo := fs.Bool("demo", false, "load the demo streets, communities, lanes and members once")
 	syncMode := fs.String("sync", "always", `embedded server: "always" flushes each event to disk before acknowledging it; "interval" lets the OS flush (faster, loses acknowledged events on power loss)`)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	tick := fs.Duration("tick", 30*time.Second, "how often deadlines are checked and periodic orders produced")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -183,6 +184,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	go func() {
 		followErr <- jsstore.FollowSubjects(ctx, js, store.StreamName(), filters, svc.Dir.Apply, func() { dirReady.Store(true) })
 	}()
+
+	// The desk's clockwork: deadlines and periodic services. Every process may run it:
+	// the orders decide, so each overdue mark and each periodic order is recorded once.
+	deskDone := make(chan struct{})
+	go func() {
+		defer close(deskDone)
+		if waitFor(ctx, dirReady.Load, time.Hour) != nil {
+			return
+		}
+		svc.RunDesk(ctx, vs, *tick, func(err error) { log.Warn("desk", "err", err) })
+	}()
+	defer func() { <-deskDone }()
 
 	if *demo {
 		if err := waitFor(ctx, dirReady.Load, 30*time.Second); err != nil {

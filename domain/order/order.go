@@ -460,7 +460,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	a := env.Actor
 	switch {
-	case a.Role == domain.RoleResident, a.Role == domain.RoleOperator:
+	case a.Role == domain.RoleResident, a.Role == domain.RoleOperator, a.Role == domain.RoleSystem:
 	case a.Role == domain.RoleSteward:
 		if !a.StewardOf(c.Lane.ID) {
 			return nil, domain.Errorf(domain.KindForbidden, "a steward may only take requests for their own lanes")

@@ -67,7 +67,7 @@ var transitions = []transition{
 			return order.Submit{Number: "R-2", Lane: lane1, Category: "repair", Title: "路灯不亮",
 				Requester: order.Requester{Name: "李先生", Phone: "13900001111"}}
 		},
-		may:  func(p party, _ order.Status) bool { return is(p, laneSteward, resident, operator) },
+		may:  func(p party, _ order.Status) bool { return is(p, laneSteward, coSteward, resident, operator, system) },
 		from: statusesOf(order.StatusNone),
 		want: func(_ party, now time.Time) []domain.Event {
 			return []domain.Event{order.Submitted{Number: "R-2", Lane: "lane-1", Community: "comm-1", Street: "street-1",

@@ -1,0 +1,145 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/campaign"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/domain/schedule"
+)
+
+type scheduleRequest struct {
+	ID          string         `json:"id"`
+	Lane        string         `json:"lane"`
+	Category    string         `json:"category"`
+	Title       string         `json:"title"`
+	Description string         `json:"description"`
+	Requester   requesterView  `json:"requester"`
+	Priority    order.Priority `json:"priority"`
+	Every       schedule.Every `json:"every"`
+	Weekday     int            `json:"weekday"`
+	Day         int            `json:"day"`
+	At          string         `json:"at"`
+	From        string         `json:"from"`
+	Until       string         `json:"until"`
+	Theme       string         `json:"theme"`
+}
+
+func (a *API) defineSchedule(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	var req scheduleRequest
+	if err == nil {
+		err = readBody(w, r, &req)
+	}
+	var st schedule.State
+	if err == nil {
+		st, err = a.svc.DefineSchedule(r.Context(), a.meta(r, actor), req.ID, schedule.Define{
+			Lane: req.Lane, Category: req.Category, Title: req.Title, Description: req.Description,
+			Requester: order.Requester{Name: req.Requester.Name, Phone: req.Requester.Phone}, Priority: req.Priority,
+			Every: req.Every, Weekday: req.Weekday, Day: req.Day, At: req.At, From: req.From, Until: req.Until, Theme: req.Theme,
+		})
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, scheduleView(st, actor))
+}
+
+// scheduleView masks the requester's phone for all but the lane's stewards.
+func scheduleView(s schedule.State, actor domain.Actor) schedule.State {
+	if !actor.StewardOf(s.Lane) {
+		s.Requester.Phone = order.MaskPhone(s.Requester.Phone)
+	}
+	return s
+}
+
+func (a *API) listSchedules(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	items := []schedule.State{}
+	for _, s := range a.svc.Dir.Schedules() {
+		items = append(items, scheduleView(s, actor))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+func (a *API) cancelSchedule(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err == nil {
+		err = readBody(w, r, &body)
+	}
+	if err == nil {
+		err = a.svc.CancelSchedule(r.Context(), a.meta(r, actor), r.PathValue("id"), body.Reason)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type campaignRequest struct {
+	ID         string   `json:"id"`
+	Theme      string   `json:"theme"`
+	Community  string   `json:"community"`
+	From       string   `json:"from"`
+	Until      string   `json:"until"`
+	Categories []string `json:"categories"`
+}
+
+func (a *API) launchCampaign(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	var req campaignRequest
+	if err == nil {
+		err = readBody(w, r, &req)
+	}
+	var st campaign.State
+	if err == nil {
+		st, err = a.svc.LaunchCampaign(r.Context(), a.meta(r, actor), req.ID, campaign.Launch{
+			Theme: req.Theme, Community: req.Community, From: req.From, Until: req.Until, Categories: req.Categories,
+		})
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, st)
+}
+
+func (a *API) listCampaigns(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.actor(r); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	items := a.svc.Dir.Campaigns()
+	if items == nil {
+		items = []campaign.State{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+func (a *API) endCampaign(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err == nil {
+		err = readBody(w, r, &body)
+	}
+	if err == nil {
+		err = a.svc.EndCampaign(r.Context(), a.meta(r, actor), r.PathValue("id"), body.Reason)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,135 @@
+// Package campaign is a thematic campaign (主题式服务, "one month, one theme"): a theme
+// that tags the orders of a community over a period.
+//
+// Business rules:
+//  1. Only an admin launches or ends a campaign.
+//  2. A campaign covers a community's orders submitted between two local dates
+//     (inclusive), optionally only some categories.
+//  3. An ended campaign tags nothing more.
+package campaign
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
+)
+
+// AggregateType is the campaign's aggregate type. Permanent.
+const AggregateType = "campaign"
+
+// Wire names of the campaign's events. Permanent.
+const (
+	TypeLaunched = "redlane.campaign.launched.v1"
+	TypeEnded    = "redlane.campaign.ended.v1"
+)
+
+// Launched: a campaign began.
+type Launched struct {
+	Theme      string   `json:"theme"`
+	Community  string   `json:"community"`
+	From       string   `json:"from"`  // local date
+	Until      string   `json:"until"` // local date, inclusive
+	Categories []string `json:"categories,omitempty"`
+}
+
+// Ended: a campaign was ended early.
+type Ended struct {
+	Reason string `json:"reason"`
+}
+
+// EventType names the event on the wire.
+func (Launched) EventType() string { return TypeLaunched }
+
+// EventType names the event on the wire.
+func (Ended) EventType() string { return TypeEnded }
+
+// Events is the registry of the campaign's event types.
+var Events = func() *domain.Registry {
+	r := domain.NewRegistry()
+	r.Register(domain.Def[Launched](), domain.Def[Ended]())
+	return r
+}()
+
+// State is a campaign as its events have made it.
+type State struct {
+	ID string `json:"id"`
+	Launched
+	Active bool `json:"active"`
+}
+
+// Launch begins a campaign; End ends it.
+type (
+	Launch Launched
+	End    struct{ Reason string }
+)
+
+// Decide decides a campaign command.
+func Decide(s State, exists bool, cmd any, a domain.Actor, catalog order.Catalog) ([]domain.Event, error) {
+	if a.Role != domain.RoleAdmin {
+		return nil, domain.Errorf(domain.KindForbidden, "only an admin manages campaigns")
+	}
+	switch c := cmd.(type) {
+	case Launch:
+		l := Launched(c)
+		l.Theme = strings.TrimSpace(l.Theme)
+		var v domain.Validator
+		v.Check(l.Theme != "" && len([]rune(l.Theme)) <= 50, "theme", "is required, at most 50 characters")
+		v.Check(domain.ValidID(l.Community), "community", domain.IDRule)
+		from, err := time.Parse(time.DateOnly, l.From)
+		v.Check(err == nil, "from", "must be a date such as 2026-11-01")
+		until, err := time.Parse(time.DateOnly, l.Until)
+		v.Check(err == nil && !until.Before(from), "until", "must be a date on or after from")
+		for i, cat := range l.Categories {
+			got, ok := catalog.Lookup(cat)
+			v.Check(ok, "categories", "not in the catalogue: "+cat)
+			l.Categories[i] = got.Code
+		}
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		if exists {
+			return nil, domain.Errorf(domain.KindConflict, "campaign %s already exists", s.ID)
+		}
+		return []domain.Event{l}, nil
+	case End:
+		if !exists {
+			return nil, domain.Errorf(domain.KindNotFound, "no such campaign")
+		}
+		if !s.Active {
+			return nil, nil
+		}
+		return []domain.Event{Ended{Reason: strings.TrimSpace(c.Reason)}}, nil
+	}
+	return nil, domain.Errorf(domain.KindInternal, "unknown campaign command %T", cmd)
+}
+
+// Evolve applies a campaign event.
+func Evolve(s State, ev domain.Event, env domain.Envelope) State {
+	s.ID = env.AggregateID
+	switch e := ev.(type) {
+	case Launched:
+		s.Launched, s.Active = e, true
+	case Ended:
+		s.Active = false
+	}
+	return s
+}
+
+// Aggregate describes the campaign to the command runner.
+var Aggregate = domain.Aggregate[State]{Type: AggregateType, Registry: Events, Evolve: Evolve}
+
+// Covers reports whether the campaign tags an order of this community and category
+// submitted at t (in loc).
+func (s State) Covers(community, category string, t time.Time, loc *time.Location) bool {
+	if !s.Active || s.Community != community {
+		return false
+	}
+	if len(s.Categories) > 0 && !slices.Contains(s.Categories, category) {
+		return false
+	}
+	day := t.In(loc).Format(time.DateOnly)
+	return day >= s.From && day <= s.Until
+}
