@@ -25,7 +25,11 @@ func (s *Service) DefineSchedule(ctx context.Context, m domain.Meta, id string, 
 		return schedule.State{}, domain.Invalid("lane", "no such lane: "+cmd.Lane)
 	}
 	snap, recs, err := s.schedules.Execute(ctx, id, m, func(snap domain.Snapshot[schedule.State]) ([]domain.Event, error) {
-		return schedule.Decide(snap.State, snap.Exists(), cmd, m.Actor, s.cfg.Catalog)
+		events, err := schedule.Decide(snap.State, snap.Exists(), cmd, m.Actor, s.cfg.Catalog)
+		if err != nil {
+			return nil, err
+		}
+		return s.sealEvents(ctx, events)
 	})
 	if err != nil {
 		return schedule.State{}, err
@@ -108,6 +112,13 @@ func (s *Service) ProduceDue(ctx context.Context, now time.Time) (int, error) {
 			if !ok {
 				continue
 			}
+			requester, erased, err := s.ScheduleRequester(ctx, sch)
+			if err != nil {
+				return made, err
+			}
+			if erased {
+				continue // the resident asked to be forgotten: nothing to visit
+			}
 			theme := sch.Theme
 			if theme == "" {
 				theme = s.themeFor(l.Community, sch.Category, at)
@@ -117,7 +128,7 @@ func (s *Service) ProduceDue(ctx context.Context, now time.Time) (int, error) {
 			env := order.Env{Actor: System, Now: m.Time, Catalog: s.cfg.Catalog, Rules: *s.cfg.Rules}
 			cmd := order.Submit{
 				Number: s.number(id), Lane: order.LaneRef{ID: l.ID, Community: l.Community, Street: l.Street},
-				Category: sch.Category, Title: sch.Title, Description: sch.Description, Requester: sch.Requester,
+				Category: sch.Category, Title: sch.Title, Description: sch.Description, Requester: requester,
 				Mode: order.ModePeriodic, Channel: order.ChannelStation, Priority: sch.Priority,
 				Theme: theme, Schedule: key,
 			}
@@ -125,7 +136,11 @@ func (s *Service) ProduceDue(ctx context.Context, now time.Time) (int, error) {
 				if snap.Exists() {
 					return nil, nil // another process made it first
 				}
-				return order.Decide(snap.State, cmd, env)
+				events, err := order.Decide(snap.State, cmd, env)
+				if err != nil {
+					return nil, err
+				}
+				return s.sealEvents(ctx, events)
 			})
 			if err != nil {
 				return made, fmt.Errorf("schedule %s at %s: %w", sch.ID, at.Format(time.RFC3339), err)

@@ -41,6 +41,8 @@ type Config struct {
 	Loc *time.Location
 	// Rules are the escalation rules; nil takes order.DefaultRules.
 	Rules *order.Rules
+	// Vault seals residents' personal details; nil writes them in the clear (tests).
+	Vault Vault
 }
 
 // Service runs commands and answers lookups.
@@ -240,7 +242,10 @@ func (s *Service) Submit(ctx context.Context, m domain.Meta, req SubmitRequest) 
 	id := s.cfg.NewID()
 	if req.IdempotencyKey != "" {
 		id = uuid.NewSHA1(idempotencySpace, []byte(req.IdempotencyKey)).String()
-		req.Idempotency = HashSecret(req.IdempotencyKey + "\x00" + req.Fingerprint)
+		// Keyed, because the fingerprint covers the requester's phone.
+		mac := hmac.New(sha256.New, s.cfg.ReceiptKey)
+		mac.Write([]byte("idempotency:" + req.IdempotencyKey + "\x00" + req.Fingerprint))
+		req.Idempotency = hex.EncodeToString(mac.Sum(nil))
 	}
 	req.Number = s.number(id)
 	if req.Theme == "" {
@@ -254,7 +259,11 @@ func (s *Service) Submit(ctx context.Context, m domain.Meta, req SubmitRequest) 
 			}
 			return nil, nil // the retry of a submit that went through
 		}
-		return order.Decide(snap.State, req.Submit, env)
+		events, err := order.Decide(snap.State, req.Submit, env)
+		if err != nil {
+			return nil, err
+		}
+		return s.sealEvents(ctx, events)
 	})
 	return snap, len(recs) > 0, err
 }

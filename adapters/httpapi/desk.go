@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/campaign"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/domain/schedule"
+	"github.com/redlane/redlane/service"
 )
 
 type scheduleRequest struct {
@@ -44,15 +46,46 @@ func (a *API) defineSchedule(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, scheduleView(st, actor))
+	writeJSON(w, http.StatusCreated, a.scheduleView(r.Context(), st, actor))
 }
 
-// scheduleView masks the requester's phone for all but the lane's stewards.
-func scheduleView(s schedule.State, actor domain.Actor) schedule.State {
-	if !actor.StewardOf(s.Lane) {
-		s.Requester.Phone = order.MaskPhone(s.Requester.Phone)
+// scheduleView opens the requester and masks the phone for all but the lane's stewards.
+func (a *API) scheduleView(ctx context.Context, s schedule.State, actor domain.Actor) schedule.State {
+	req, erased, err := a.svc.ScheduleRequester(ctx, s)
+	if err != nil {
+		a.log.Error("open a schedule's requester", "schedule", s.ID, "err", err)
+		req, erased = service.Erased, true
 	}
+	if !actor.StewardOf(s.Lane) && !erased {
+		req.Phone = order.MaskPhone(req.Phone)
+	}
+	s.Requester, s.Sealed = req, nil
 	return s
+}
+
+type eraseRequest struct {
+	Phone string `json:"phone"`
+}
+
+// erase forgets a resident (crypto-shredding): admin only.
+func (a *API) erase(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	var req eraseRequest
+	if err == nil {
+		err = forbidUnless(actor.Role == domain.RoleAdmin, "only an admin erases a resident")
+	}
+	if err == nil {
+		err = readBody(w, r, &req)
+	}
+	var resident string
+	if err == nil {
+		resident, err = a.svc.EraseResident(r.Context(), actor, req.Phone)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"resident": resident, "status": "erased"})
 }
 
 func (a *API) listSchedules(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +96,13 @@ func (a *API) listSchedules(w http.ResponseWriter, r *http.Request) {
 	}
 	items := []schedule.State{}
 	for _, s := range a.svc.Dir.Schedules() {
-		items = append(items, scheduleView(s, actor))
+		// A schedule names its resident as an order does: list it only to those who may
+		// read its lane's orders.
+		l, _ := a.svc.Dir.Lane(s.Lane)
+		if !a.mayRead(actor, order.State{Lane: s.Lane, Community: l.Community}) {
+			continue
+		}
+		items = append(items, a.scheduleView(r.Context(), s, actor))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -43,21 +44,26 @@ type orderView struct {
 }
 
 type requesterView struct {
-	Name  string `json:"name"`
-	Phone string `json:"phone"`
+	Name   string `json:"name"`
+	Phone  string `json:"phone"`
+	Erased bool   `json:"erased,omitempty"`
 }
 
 // view shows an order to actor: the phone in full only to the lane's stewards.
-func view(snap domain.Snapshot[order.State], actor domain.Actor) orderView {
+func (a *API) view(ctx context.Context, snap domain.Snapshot[order.State], actor domain.Actor) (orderView, error) {
 	s := snap.State
-	phone := s.Requester.Phone
-	if !actor.StewardOf(s.Lane) {
+	req, erased, err := a.svc.Requester(ctx, s)
+	if err != nil {
+		return orderView{}, err
+	}
+	phone := req.Phone
+	if !actor.StewardOf(s.Lane) && !erased {
 		phone = order.MaskPhone(phone)
 	}
 	v := orderView{
 		ID: s.ID, Number: s.Number, Lane: s.Lane, Community: s.Community, Street: s.Street,
 		Category: s.Category, Title: s.Title, Description: s.Description,
-		Requester: requesterView{Name: s.Requester.Name, Phone: phone},
+		Requester: requesterView{Name: req.Name, Phone: phone, Erased: erased},
 		Mode:      s.Mode, Channel: s.Channel, Priority: s.Priority,
 		Status: s.Status, Escalation: s.Escalation, Overdue: s.Overdue(), Version: snap.Version,
 		Rating: s.Rating, SubmittedAt: s.SubmittedAt, UpdatedAt: s.UpdatedAt,
@@ -66,7 +72,7 @@ func view(snap domain.Snapshot[order.State], actor domain.Actor) orderView {
 	if s.Assignee != "" {
 		v.Assignee = &s.Assignee
 	}
-	return v
+	return v, nil
 }
 
 type submitRequest struct {
@@ -115,7 +121,11 @@ func (a *API) submit(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	v := view(snap, actor)
+	v, err := a.view(r.Context(), snap, actor)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	v.Receipt = a.svc.Receipt(snap.ID)
 	w.Header().Set("Location", "/api/v1/orders/"+snap.ID)
 	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(snap.Version, 10)))
@@ -159,8 +169,13 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	v, err := a.view(r.Context(), snap, actor)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(snap.Version, 10)))
-	writeJSON(w, http.StatusOK, view(snap, actor))
+	writeJSON(w, http.StatusOK, v)
 }
 
 // mayRead reports whether actor may read an order in state s.
@@ -304,6 +319,11 @@ func (a *API) act(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	v, err := a.view(r.Context(), snap, actor)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(snap.Version, 10)))
-	writeJSON(w, http.StatusOK, view(snap, actor))
+	writeJSON(w, http.StatusOK, v)
 }

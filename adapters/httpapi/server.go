@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -28,10 +29,20 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Views reads the projections; nil serves no projection routes' data.
 	Views ViewReader
+	// IntakeRate and IntakeBurst limit public intake, submits without a token, per
+	// client address: IntakeRate a second on average, in bursts of up to IntakeBurst.
+	// Zero means the default (DefaultIntakeRate, DefaultIntakeBurst); a negative value
+	// turns the limit off (middleware.go).
+	IntakeRate  float64
+	IntakeBurst int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client, for
+	// the rate limits; without them every request is from its TCP peer.
+	TrustedProxies []netip.Prefix
 }
 
 // API is the HTTP API's handler.
 type API struct {
+	cfg      Config
 	svc      *service.Service
 	views    ViewReader
 	log      *slog.Logger
@@ -50,7 +61,7 @@ func New(cfg Config) *API {
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
 	}
-	a := &API{svc: cfg.Service, views: cfg.Views, log: cfg.Log, ready: cfg.Ready, mux: http.NewServeMux()}
+	a := &API{cfg: cfg, svc: cfg.Service, views: cfg.Views, log: cfg.Log, ready: cfg.Ready, mux: http.NewServeMux()}
 	a.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "redlane_http_requests_total", Help: "HTTP requests by route and status code.",
 	}, []string{"route", "code"})
@@ -111,6 +122,7 @@ func (a *API) Routes() []Route {
 		{"POST /api/v1/campaigns", a.launchCampaign},
 		{"GET /api/v1/campaigns", a.listCampaigns},
 		{"DELETE /api/v1/campaigns/{id}", a.endCampaign},
+		{"POST /api/v1/privacy/erase", a.erase},
 	}
 	return append(routes, a.auditRoutes()...)
 }

@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return serve(ctx, args[1:], stdout, stderr, getenv, nil)
 	case "projections":
 		return projectionsCmd(ctx, args[1:], stdout, stderr)
+	case "privacy":
+		return privacyCmd(ctx, args[1:], stdout, stderr)
 	case "report":
 		return reportCmd(ctx, args[1:], stdout, stderr)
 	case "version":
@@ -69,6 +71,7 @@ commands:
   projections rebuild    rebuild views from the event log and switch them in
   projections verify     compare the stored views with a rebuild from the log
   report monthly         a community's monthly report from the views (csv, json or html)
+  privacy erase          forget a resident: their name and phone become unreadable everywhere
   version                print the version
 
 Run "redlane <command> -h" for a command's flags.

@@ -151,9 +151,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 
+	pepper, err := jsstore.SharedSecret(openCtx, js, "resident-pepper", func() []byte { return randomBytes(32) }, nf.replicas)
+	if err != nil {
+		return err
+	}
+	vault, err := jsstore.OpenVault(openCtx, js, pepper, nf.replicas)
+	if err != nil {
+		return err
+	}
 	svc := service.New(service.Config{
 		Store: store, Clock: domain.ClockFunc(time.Now), NewID: newEventID,
 		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: receiptKey, Loc: loc,
+		Vault: vault,
 	})
 
 	reg := prometheus.NewRegistry()

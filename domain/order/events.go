@@ -33,6 +33,15 @@ type Requester struct {
 	Phone string `json:"phone"`
 }
 
+// Sealed is a requester's name and phone encrypted with their resident's own key, which
+// is kept outside the event stream. Destroying the key erases the resident (crypto-
+// shredding) while every other fact of the history still replays.
+type Sealed struct {
+	Resident string `json:"resident"` // the key's id: a keyed digest of the phone number
+	Nonce    []byte `json:"nonce"`
+	Box      []byte `json:"box"` // AES-256-GCM of the JSON of a Requester
+}
+
 // Submitted: a resident placed a request (居民点单).
 type Submitted struct {
 	Number      string    `json:"number"`
@@ -42,7 +51,8 @@ type Submitted struct {
 	Category    string    `json:"category"`
 	Title       string    `json:"title"`
 	Description string    `json:"description"`
-	Requester   Requester `json:"requester"`
+	Requester   Requester `json:"requester,omitzero"`         // plain, only when no vault seals it
+	Sealed      *Sealed   `json:"requester_sealed,omitempty"` // the requester, encrypted
 	Mode        Mode      `json:"mode"`
 	Channel     Channel   `json:"channel"`
 	Priority    Priority  `json:"priority"`

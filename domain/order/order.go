@@ -125,6 +125,7 @@ type State struct {
 	Title       string
 	Description string
 	Requester   Requester
+	Sealed      *Sealed // the requester, when sealed; Requester is then empty
 	Mode        Mode
 	Channel     Channel
 	Priority    Priority
@@ -538,7 +539,7 @@ func Evolve(s State, ev domain.Event, env domain.Envelope) State {
 		s.Number, s.Lane, s.Community, s.Street = e.Number, e.Lane, e.Community, e.Street
 		s.Category, s.Title, s.Description, s.Requester = e.Category, e.Title, e.Description, e.Requester
 		s.Mode, s.Channel, s.Priority, s.Idempotency = e.Mode, e.Channel, e.Priority, e.Idempotency
-		s.Theme, s.Schedule = e.Theme, e.Schedule
+		s.Theme, s.Schedule, s.Sealed = e.Theme, e.Schedule, e.Sealed
 		s.Status, s.Escalation = StatusOpen, LevelLane
 		s.SubmittedAt, s.CycleStart = env.Time, env.Time
 		s.AcceptBy, s.CompleteBy = e.AcceptBy, e.CompleteBy

@@ -44,7 +44,8 @@ type Defined struct {
 	Category    string          `json:"category"`
 	Title       string          `json:"title"`
 	Description string          `json:"description,omitempty"`
-	Requester   order.Requester `json:"requester"`
+	Requester   order.Requester `json:"requester,omitzero"`
+	Sealed      *order.Sealed   `json:"requester_sealed,omitempty"`
 	Priority    order.Priority  `json:"priority"`
 	Every       Every           `json:"every"`
 	Weekday     int             `json:"weekday,omitempty"` // weekly: 0 Sunday … 6 Saturday

@@ -1,0 +1,171 @@
+package jetstream
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/service"
+)
+
+// VaultBucket holds residents' keys, one per resident, outside the event stream. Keys
+// are erased with a purge, which leaves no earlier value behind. Permanent.
+const VaultBucket = "REDLANE_RESIDENT_KEYS"
+
+// Vault is the service.Vault on a NATS KV bucket: a resident is known by a keyed digest
+// of their phone number, and their name and phone are sealed with AES-256-GCM under a
+// key of their own.
+type Vault struct {
+	kv     jetstream.KeyValue
+	stream jetstream.Stream
+	pepper []byte
+}
+
+var _ service.Vault = (*Vault)(nil)
+
+// OpenVault opens (creating) the key bucket. pepper keys the digest that names
+// residents, so a phone number cannot be recovered from a key's name.
+func OpenVault(ctx context.Context, js jetstream.JetStream, pepper []byte, replicas int) (*Vault, error) {
+	// The bucket's stream is made by hand: erasing overwrites a key's message, which
+	// the streams that key-value buckets make for themselves deny for good.
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: "KV_" + VaultBucket, Description: "Redlane residents' keys (crypto-shredding)",
+		Subjects: []string{"$KV." + VaultBucket + ".>"}, MaxMsgsPerSubject: 1, Discard: jetstream.DiscardNew,
+		Storage: jetstream.FileStorage, Replicas: max(replicas, 1), AllowRollup: true, DenyDelete: false,
+		AllowDirect: true, Duplicates: 2 * time.Minute, MaxMsgs: -1, MaxBytes: -1, MaxMsgSize: -1, MaxConsumers: -1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	kv, err := js.KeyValue(ctx, VaultBucket)
+	if err != nil {
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	return &Vault{kv: kv, stream: st, pepper: pepper}, nil
+}
+
+func digits(phone string) string {
+	out := make([]byte, 0, len(phone))
+	for i := 0; i < len(phone); i++ {
+		if c := phone[i]; c >= '0' && c <= '9' {
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}
+
+// Resident returns the id of the resident with this phone.
+func (v *Vault) Resident(phone string) string {
+	m := hmac.New(sha256.New, v.pepper)
+	m.Write([]byte("resident:" + digits(phone)))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+func (v *Vault) key(ctx context.Context, resident string, create bool) ([]byte, error) {
+	name := "resident." + resident
+	e, err := v.kv.Get(ctx, name)
+	if err == nil {
+		return e.Value(), nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	if !create {
+		return nil, service.ErrErased
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	if _, err := v.kv.Create(ctx, name, k); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return v.key(ctx, resident, false) // another writer made it first
+		}
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	return k, nil
+}
+
+func gcm(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// Seal encrypts a requester under their resident's key.
+func (v *Vault) Seal(ctx context.Context, r order.Requester) (*order.Sealed, error) {
+	resident := v.Resident(r.Phone)
+	key, err := v.key(ctx, resident, true)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := gcm(key)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return &order.Sealed{Resident: resident, Nonce: nonce, Box: aead.Seal(nil, nonce, plain, []byte(resident))}, nil
+}
+
+// Open decrypts sealed details, or reports service.ErrErased when the key is gone (or
+// was replaced after an erasure).
+func (v *Vault) Open(ctx context.Context, s *order.Sealed) (order.Requester, error) {
+	key, err := v.key(ctx, s.Resident, false)
+	if err != nil {
+		return order.Requester{}, err
+	}
+	aead, err := gcm(key)
+	if err != nil {
+		return order.Requester{}, err
+	}
+	plain, err := aead.Open(nil, s.Nonce, s.Box, []byte(s.Resident))
+	if err != nil {
+		return order.Requester{}, service.ErrErased
+	}
+	var r order.Requester
+	if err := json.Unmarshal(plain, &r); err != nil {
+		return order.Requester{}, fmt.Errorf("vault: %w", err)
+	}
+	return r, nil
+}
+
+// Erase destroys the resident's key: its message is overwritten on disk (a secure
+// delete), and a purge marker stands in its place.
+func (v *Vault) Erase(ctx context.Context, phone string) (string, error) {
+	resident := v.Resident(phone)
+	name := "resident." + resident
+	e, err := v.kv.Get(ctx, name)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return resident, nil // nothing to erase, or erased already
+	case err != nil:
+		return "", fmt.Errorf("vault: erase: %w", err)
+	}
+	if err := v.stream.SecureDeleteMsg(ctx, e.Revision()); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return "", fmt.Errorf("vault: erase: %w", err)
+	}
+	if err := v.kv.Purge(ctx, name); err != nil {
+		return "", fmt.Errorf("vault: erase: %w", err)
+	}
+	return resident, nil
+}

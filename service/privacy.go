@@ -1,0 +1,122 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/domain/schedule"
+)
+
+// Vault keeps residents' keys outside the event stream and seals their personal details
+// with them (crypto-shredding): destroying a resident's key erases them from every event
+// that carries their details, while the rest of the history still replays.
+type Vault interface {
+	// Seal encrypts a requester's name and phone under the key of the resident with that
+	// phone, making the key on first use.
+	Seal(ctx context.Context, r order.Requester) (*order.Sealed, error)
+	// Open decrypts sealed details; ErrErased when the resident's key is gone.
+	Open(ctx context.Context, s *order.Sealed) (order.Requester, error)
+	// Erase destroys the key of the resident with this phone and returns its id.
+	Erase(ctx context.Context, phone string) (string, error)
+	// Resident returns the key id of the resident with this phone.
+	Resident(phone string) string
+}
+
+// ErrErased means a resident's details were erased at their request.
+var ErrErased = errors.New("the resident's details were erased")
+
+// Erased is how erased details show.
+var Erased = order.Requester{Name: "（已删除）", Phone: "（已删除）"}
+
+// Requester returns an order's requester, opening sealed details; erased details show as
+// Erased and erased is true.
+func (s *Service) Requester(ctx context.Context, st order.State) (r order.Requester, erased bool, err error) {
+	if st.Sealed == nil {
+		return st.Requester, false, nil
+	}
+	if s.cfg.Vault == nil {
+		return Erased, true, nil
+	}
+	r, err = s.cfg.Vault.Open(ctx, st.Sealed)
+	if errors.Is(err, ErrErased) {
+		return Erased, true, nil
+	}
+	return r, false, err
+}
+
+// ScheduleRequester returns a schedule's requester, opening sealed details.
+func (s *Service) ScheduleRequester(ctx context.Context, st schedule.State) (order.Requester, bool, error) {
+	return s.Requester(ctx, order.State{Requester: st.Requester, Sealed: st.Sealed})
+}
+
+// EraseResident destroys the key of the resident with this phone: every order and
+// schedule they placed keeps its history, with their name and phone unreadable.
+func (s *Service) EraseResident(ctx context.Context, a domain.Actor, phone string) (string, error) {
+	if a.Role != domain.RoleAdmin {
+		return "", domain.Errorf(domain.KindForbidden, "only an admin erases a resident")
+	}
+	if s.cfg.Vault == nil {
+		return "", domain.Errorf(domain.KindInternal, "no vault is configured")
+	}
+	if strings.TrimSpace(phone) == "" {
+		return "", domain.Invalid("phone", "is required")
+	}
+	return s.cfg.Vault.Erase(ctx, phone)
+}
+
+// sealEvents replaces plain requester details in new events by sealed ones, and takes
+// the requester's name and phone out of free text, so that no personal detail is
+// written in the clear.
+func (s *Service) sealEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error) {
+	if s.cfg.Vault == nil {
+		return events, nil
+	}
+	for i, ev := range events {
+		switch e := ev.(type) {
+		case order.Submitted:
+			if e.Requester == (order.Requester{}) {
+				continue
+			}
+			sealed, err := s.cfg.Vault.Seal(ctx, e.Requester)
+			if err != nil {
+				return nil, err
+			}
+			e.Title, e.Description = redact(e.Title, e.Requester), redact(e.Description, e.Requester)
+			e.Requester, e.Sealed = order.Requester{}, sealed
+			events[i] = e
+		case schedule.Defined:
+			if e.Requester == (order.Requester{}) {
+				continue
+			}
+			sealed, err := s.cfg.Vault.Seal(ctx, e.Requester)
+			if err != nil {
+				return nil, err
+			}
+			e.Title, e.Description = redact(e.Title, e.Requester), redact(e.Description, e.Requester)
+			e.Requester, e.Sealed = order.Requester{}, sealed
+			events[i] = e
+		}
+	}
+	return events, nil
+}
+
+// redact takes a requester's name and phone out of text.
+func redact(text string, r order.Requester) string {
+	if name := strings.TrimSpace(r.Name); len([]rune(name)) >= 2 {
+		text = strings.ReplaceAll(text, name, "居民")
+	}
+	digits := strings.Map(func(c rune) rune {
+		if c >= '0' && c <= '9' {
+			return c
+		}
+		return -1
+	}, r.Phone)
+	if len(digits) >= 5 {
+		text = strings.ReplaceAll(text, strings.TrimSpace(r.Phone), order.MaskPhone(digits))
+		text = strings.ReplaceAll(text, digits, order.MaskPhone(digits))
+	}
+	return text
+}
