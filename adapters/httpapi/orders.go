@@ -287,7 +287,7 @@ func parseIfMatch(h string) (uint64, error) {
 func (a *API) act(w http.ResponseWriter, r *http.Request) {
 	id, action := r.PathValue("id"), r.PathValue("action")
 	var body actionBody
-	cmd, known := body.command(action)
+	_, known := body.command(action)
 	if !known {
 		a.fail(w, r, &httpError{status: http.StatusNotFound, detail: "no such action: " + action})
 		return
@@ -313,7 +313,7 @@ func (a *API) act(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	cmd, _ = body.command(action)
+	cmd, _ := body.command(action)
 	snap, err := a.svc.Act(r.Context(), a.meta(r, actor), id, cmd, ifMatch)
 	if err != nil {
 		a.fail(w, r, err)

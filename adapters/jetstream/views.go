@@ -54,7 +54,6 @@ type Views struct {
 	mu       sync.Mutex
 	pointers map[string]pointer
 	caught   map[string]bool
-	watchers []chan struct{}
 }
 
 // ViewsConfig configures Views.

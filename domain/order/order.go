@@ -404,7 +404,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		} else if err := inStatus(s, "cancel", StatusOpen, StatusDispatched, StatusAccepted); err != nil {
 			return nil, err
 		}
-		return one(Cancelled{Reason: c.Reason})
+		return one(Cancelled(c))
 	case Escalate:
 		if !a.StewardOf(s.Lane) && a.Role != domain.RoleSystem {
 			return nil, domain.Errorf(domain.KindForbidden, "only a steward of lane %s may escalate it", s.Lane)
@@ -421,7 +421,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		if c.Level.rank() <= s.Escalation.rank() {
 			return nil, domain.Errorf(domain.KindConflict, "the order is already at level %s; escalation only goes up", s.Escalation)
 		}
-		return one(Escalated{Level: c.Level, Reason: c.Reason})
+		return one(Escalated(c))
 	case Reopen:
 		if err := stewardOnly(s, a); err != nil {
 			return nil, err
