@@ -7,11 +7,16 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
+	"github.com/redlane/redlane/domain/campaign"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/domain/schedule"
+	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/service"
 )
 
@@ -64,6 +69,23 @@ func loadDemo(ctx context.Context, svc *service.Service, dataDir string, log *sl
 		if _, err := svc.RegisterMember(ctx, m, mem.id, mem.Register); err != nil && domain.KindOf(err) != domain.KindConflict {
 			return fmt.Errorf("member %s: %w", mem.id, err)
 		}
+	}
+	// A month's theme and a weekly visit, as the programme runs them.
+	now := svc.Now().In(projections.Shanghai)
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, projections.Shanghai)
+	if _, err := svc.LaunchCampaign(ctx, m, "demo-dianqi", campaign.Launch{
+		Theme: "安全用电月", Community: "taoyuan", Categories: []string{"repair"},
+		From: first.Format(time.DateOnly), Until: first.AddDate(0, 1, -1).Format(time.DateOnly),
+	}); err != nil && domain.KindOf(err) != domain.KindConflict {
+		return fmt.Errorf("campaign: %w", err)
+	}
+	if _, err := svc.DefineSchedule(ctx, m, "demo-visit", schedule.Define{
+		Lane: "rouqiao-houxiang", Category: "errand", Title: "每周二上门看望独居老人",
+		Description: "红色代办：陪同聊天，检查水电煤气，代购日用品",
+		Requester:   order.Requester{Name: "陈奶奶", Phone: "13600002222"},
+		Every:       schedule.Weekly, Weekday: int(time.Tuesday), At: "09:00", From: now.Format(time.DateOnly),
+	}); err != nil && domain.KindOf(err) != domain.KindConflict {
+		return fmt.Errorf("schedule: %w", err)
 	}
 	type issued struct {
 		ID     string      `json:"id"`
