@@ -1,0 +1,126 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections/feed"
+)
+
+// auditEvent is one stored event as the audit page shows it.
+type auditEvent struct {
+	Seq, Version           uint64
+	Time                   string
+	Actor, ActorID, Role   string
+	Type, TypeCode         string
+	Data                   string
+	ID, Correlation, Cause string
+}
+
+type auditPage struct {
+	base
+	Order     orderView
+	Events    []auditEvent
+	FullPhone bool
+}
+
+// maskData hides the requester's phone in a submitted event's data.
+func maskData(typ string, data json.RawMessage) json.RawMessage {
+	if typ != order.TypeSubmitted {
+		return data
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return data
+	}
+	if req, ok := m["requester"].(map[string]any); ok {
+		if p, ok := req["phone"].(string); ok {
+			req["phone"] = order.MaskPhone(p)
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return data
+	}
+	return b
+}
+
+// audit shows an order's whole history: every stored event, with who did it and when.
+// Auditors read every order; stewards their lanes'. The phone is shown in full only to
+// the lane's stewards.
+func (h *handler) audit(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.require(w, r, domain.RoleAuditor, domain.RoleSteward)
+	if !ok {
+		return
+	}
+	snap, err := h.svc.Order(r.Context(), r.PathValue("id"))
+	if err == nil && s.Actor.Role == domain.RoleSteward && !s.Actor.StewardOf(snap.State.Lane) {
+		err = domain.Errorf(domain.KindForbidden, "only auditors and the lane's stewards read an order's events")
+	}
+	var recs []domain.Recorded
+	if err == nil {
+		recs, err = h.svc.History(r.Context(), snap.ID)
+	}
+	if err != nil {
+		h.failErr(w, r, &s, err)
+		return
+	}
+	full := s.Actor.StewardOf(snap.State.Lane)
+	p := auditPage{base: h.base(r, &s, "工单历史 "+snap.State.Number), Order: h.orderView(r.Context(), snap, full), FullPhone: full}
+	for _, rec := range recs {
+		data := rec.Data
+		if !full {
+			data = maskData(rec.Type, data)
+		}
+		p.Events = append(p.Events, auditEvent{
+			Seq: rec.Seq, Version: rec.Version, Time: shanghaiSeconds(rec.Time),
+			Actor: nameOr(rec.ActorName, rec.Actor), ActorID: rec.Actor, Role: roleName(rec.Role),
+			Type: eventName(rec.Type), TypeCode: rec.Type, Data: prettyJSON(data),
+			ID: rec.ID, Correlation: rec.CorrelationID, Cause: rec.CausationID,
+		})
+	}
+	h.render(w, http.StatusOK, "audit", p)
+}
+
+// auditLookup takes an order id from the auditor's home and goes to its history.
+func (h *handler) auditLookup(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.require(w, r, domain.RoleAuditor, domain.RoleSteward); !ok {
+		return
+	}
+	id := strings.TrimSpace(r.URL.Query().Get("order"))
+	if !domain.ValidID(id) {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/audit/orders/"+id, http.StatusSeeOther)
+}
+
+type homePage struct {
+	base
+	Auditor bool
+	Entries []entryView
+	Lanes   []option
+}
+
+// roleHome is the home of roles without a page of their own: auditors (a lookup and
+// the latest linkage messages, each leading to its order's history) and admins.
+func (h *handler) roleHome(w http.ResponseWriter, r *http.Request, s session) {
+	p := homePage{base: h.base(r, &s, "首页"), Auditor: s.Actor.Role == domain.RoleAuditor}
+	if p.Auditor {
+		entries, err := h.views.Feed(r.Context(), feed.Query{Limit: 30})
+		if err != nil {
+			h.failErr(w, r, &s, err)
+			return
+		}
+		for i := len(entries) - 1; i >= 0; i-- {
+			p.Entries = append(p.Entries, entryOf(entries[i]))
+		}
+	}
+	for _, l := range h.svc.Dir.Lanes() {
+		p.Lanes = append(p.Lanes, option{Value: l.ID, Label: nameOr(l.Name, l.ID)})
+	}
+	h.render(w, http.StatusOK, "home", p)
+}

@@ -1,0 +1,293 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/redlane/redlane/domain/order"
+)
+
+// chromiumPath is Debian's Chromium, which .ci/run installs.
+const chromiumPath = "/usr/bin/chromium"
+
+// artefacts is where screenshots go: $REDLANE_ARTIFACTS, or the test's temp directory.
+func artefacts(tb testing.TB) string {
+	tb.Helper()
+	dir := os.Getenv("REDLANE_ARTIFACTS")
+	if dir == "" {
+		return tb.TempDir()
+	}
+	dir = filepath.Join(dir, "web")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+// tab drives one browser tab in a test, failing the test on any error.
+type tab struct {
+	t    *testing.T
+	ctx  context.Context
+	name string
+	dir  string
+}
+
+// do runs actions with a time limit.
+func (b tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %s: %v", b.name, what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression.
+func evalIn[T any](b tab, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("%s: evaluate %s: %v", b.name, expr, err)
+	}
+	return v
+}
+
+// waitFor evaluates a JavaScript predicate until it holds. It survives navigations
+// (a page reloaded under it is evaluated again), unlike chromedp.Poll.
+func (b tab) waitFor(what, predicate string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](predicate))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+	defer cancel()
+	body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	b.t.Fatalf("%s: waiting for %s: timed out (last error: %v)\npage text:\n%s", b.name, what, last, body)
+}
+
+// text returns the visible text of the first element matching a CSS selector.
+func (b tab) text(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("%s: text of %s: %v", b.name, sel, err)
+	}
+	return s
+}
+
+// shot writes a full-page screenshot as NAME-SIZE.png and logs its path.
+func (b tab) shot(page, size string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("%s: screenshot %s: %v", b.name, page, err)
+	}
+	path := filepath.Join(b.dir, page+"-"+size+".png")
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s", path)
+}
+
+// The sizes pages are checked at: a desktop, and a 375-pixel-wide phone.
+var sizes = []struct {
+	name          string
+	width, height int64
+	mobile        bool
+}{
+	{"desktop", 1280, 800, false},
+	{"phone", 375, 812, true},
+}
+
+func (b tab) resize(width, height int64, mobile bool) {
+	b.t.Helper()
+	opts := []chromedp.EmulateViewportOption{}
+	if mobile {
+		opts = append(opts, chromedp.EmulateScale(2), chromedp.EmulateMobile)
+	}
+	b.do("resize", chromedp.EmulateViewport(width, height, opts...))
+}
+
+// TestBrowser drives the pages in Debian's Chromium: a steward signs in, sees the
+// backlog and dispatches from the dialog; a member accepts on a page of their own; the
+// steward's board shows it with no reload. Every page is captured at a desktop and a
+// phone size, and none is wider than the phone.
+func TestBrowser(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skip("chromium not installed at /usr/bin/chromium: .ci/run installs it (apt-get install -y chromium fonts-noto-cjk)")
+	}
+	start := time.Now()
+	h := newHarness(t)
+	w := h.seed()
+	id, receipt := h.submitWith(order.Submit{Category: "repair", Title: "楼道灯不亮了", Description: "三单元二楼的感应灯坏了，老人晚上下楼不方便",
+		Requester: order.Requester{Name: "张阿姨", Phone: "13812345678"}, Channel: order.ChannelStation})
+	urgent, _ := h.submitWith(order.Submit{Category: "medical", Title: "独居老人血压偏高需上门测量", Priority: order.PriorityUrgent,
+		Requester: order.Requester{Name: "王奶奶", Phone: "13900002222"}, Channel: order.ChannelHotline, Mode: order.ModeInstant})
+	h.submitWith(order.Submit{Category: "city", Title: "柔桥后巷流动摊点夜半扰民", Mode: order.ModeThematic, Theme: "平安街巷",
+		Requester: order.Requester{Name: "陈先生", Phone: "13700003333"}, Channel: order.ChannelTerminal})
+	h.advance(20 * time.Minute) // the urgent order's 15 minutes to be accepted have passed
+	h.settle()
+	dir := artefacts(t)
+
+	// Each user has a browser of their own (own profile, own cookies). chromedp v0.23.0
+	// loses track of a second tab of one browser after its first cross-document
+	// navigation, so every browser here drives its first tab only.
+	newTab := func(name string) tab {
+		t.Helper()
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(chromiumPath),
+			chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("lang", "zh-CN"),
+			chromedp.UserDataDir(t.TempDir()),
+			chromedp.WindowSize(1280, 800),
+		)...)
+		ctx, cancel := chromedp.NewContext(allocCtx)
+		// Registered after the server's cleanup, so the browser closes first.
+		t.Cleanup(func() { cancel(); cancelAlloc() })
+		if err := chromedp.Do(ctx); err != nil {
+			t.Fatalf("start chromium for %s: %v", name, err)
+		}
+		b := tab{t: t, ctx: ctx, name: name, dir: dir}
+		b.resize(1280, 800, false)
+		return b
+	}
+	signIn := func(b tab, token, landing string) {
+		t.Helper()
+		b.do("sign in",
+			chromedp.Navigate(h.url+"/"),
+			chromedp.WaitVisible(chromedp.CSS("#token")),
+			chromedp.SendKeys(chromedp.CSS("#token"), token),
+			chromedp.Click(chromedp.CSS("#signin")),
+			chromedp.WaitVisible(chromedp.CSS(landing)),
+		)
+	}
+	item := fmt.Sprintf(`li[data-order=%q]`, id)
+
+	// The steward signs in and sees the backlog: the urgent order marked overdue.
+	steward := newTab("steward")
+	steward.do("sign-in page", chromedp.Navigate(h.url+"/"), chromedp.WaitVisible(chromedp.CSS("#token")))
+	signIn(steward, w.steward, item)
+	if got := steward.text(fmt.Sprintf(`li[data-order=%q]`, urgent)); !strings.Contains(got, "超时") || !strings.Contains(got, "紧急") {
+		t.Errorf("the urgent order is not marked overdue: %q", got)
+	}
+	if got := steward.text(".counts .c-overdue"); !strings.Contains(got, "1") {
+		t.Errorf("overdue count %q, want 1", got)
+	}
+	if got := steward.text(".rates"); !strings.Contains(got, "响应率") || !strings.Contains(got, "满意率") {
+		t.Errorf("the month's rates are missing: %q", got)
+	}
+
+	// The dispatch dialog ranks 李明 (repair, this community) first, with the reasons.
+	steward.do("open the dispatch dialog",
+		chromedp.Click(chromedp.CSS(item+` a[data-action="dispatch"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#dialog #assign-form`)),
+	)
+	first := steward.text(`#dialog .candidates li:first-child .cand`)
+	if !strings.Contains(first, "李明") || !strings.Contains(first, "技能匹配：维修、电工") || !strings.Contains(first, "本社区") {
+		t.Errorf("first proposal %q, want 李明 with a repair match", first)
+	}
+	steward.shot("dispatch-dialog", "desktop")
+	steward.do("dispatch",
+		chromedp.Click(chromedp.CSS(`#dialog .cand[data-member="m-001"] input`)),
+		chromedp.Click(chromedp.CSS(`#submit-dispatch`)),
+	)
+	steward.waitFor("the dispatched order", `location.search.includes("ok=dispatch") && document.querySelector('`+item+`[data-status="dispatched"]') !== null`)
+	if got := steward.text(item); !strings.Contains(got, "李明") || !strings.Contains(got, "已派单") {
+		t.Errorf("after dispatch the item reads %q", got)
+	}
+	// From here on, a reload would lose this mark.
+	evalIn[chromedp.Void](steward, `window.redlaneNoReload = true`)
+
+	// A station's terminal shows the lane's linkage messages as they come.
+	screen := newTab("visitor")
+	screen.do("screen", chromedp.Navigate(h.url+"/screen/rouqiao-houxiang"), chromedp.WaitVisible(chromedp.CSS("#feed .entry")))
+
+	t.Logf("dispatched after %s", time.Since(start).Round(time.Millisecond))
+	// The member, in a browser of their own (own cookies), accepts.
+	member := newTab("member")
+	signIn(member, w.member, item+` button[data-action="accept"]`)
+	member.do("accept",
+		chromedp.Click(chromedp.CSS(item+` button[data-action="accept"]`)),
+	)
+	member.waitFor("the accepted order", `document.querySelector('`+item+`[data-status="accepted"]') !== null`)
+	accepted := time.Now()
+
+	// The steward's board shows it, live, with no reload.
+	steward.waitFor("the board to show the acceptance", `(() => {
+		const li = document.querySelector('`+item+`');
+		return li !== null && li.dataset.status === "accepted" && window.redlaneNoReload === true;
+	})()`)
+	t.Logf("the steward's board showed the acceptance %s after the member's page did", time.Since(accepted).Round(time.Millisecond))
+	if got := steward.text(item); !strings.Contains(got, "办理中") || !strings.Contains(got, "承办：李明") {
+		t.Errorf("after acceptance the item reads %q", got)
+	}
+	screen.waitFor("the terminal to show the acceptance", `document.querySelector("#feed .entry").innerText.includes("李明接单「楼道灯不亮了」")`)
+	t.Logf("the live flow took %s", time.Since(start).Round(time.Millisecond))
+
+	// Every page, at both sizes. The public pages are seen by a visitor with no session.
+	visitor := screen
+	auditor := newTab("auditor")
+	signIn(auditor, w.auditor, `input[name="order"]`)
+	pages := []struct {
+		name, path string
+		b          tab
+		ready      string
+	}{
+		{"signin", "/", visitor, "#token"},
+		{"board", "/board", steward, item},
+		{"order", "/board/orders/" + urgent, steward, "#assign-form"},
+		{"tasks", "/tasks", member, item},
+		{"intake", "/intake", visitor, "#intake"},
+		{"receipt", "/receipt/" + id + "?r=" + receipt + "&new=1", visitor, "#receipt-link"},
+		{"screen", "/screen/rouqiao-houxiang", visitor, "#feed .entry"},
+		{"audit", "/audit/orders/" + id, auditor, ".history .event"},
+		{"auditor-home", "/", auditor, `input[name="order"]`},
+	}
+	for _, size := range sizes {
+		for _, p := range pages {
+			p.b.resize(size.width, size.height, size.mobile)
+			p.b.do(p.name, chromedp.Navigate(h.url+p.path), chromedp.WaitVisible(chromedp.CSS(p.ready)))
+			if size.name == "phone" {
+				if wide := evalIn[bool](p.b, `document.documentElement.scrollWidth > window.innerWidth + 1`); wide {
+					sw := evalIn[int](p.b, `document.documentElement.scrollWidth`)
+					t.Errorf("%s is %d px wide at a %d px phone: it scrolls sideways", p.name, sw, size.width)
+				}
+			}
+			p.b.shot(p.name, size.name)
+		}
+		// The dispatch dialog of the urgent order, from the board.
+		steward.do("dialog", chromedp.Navigate(h.url+"/board"),
+			chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-order=%q] a[data-action="dispatch"]`, urgent))),
+			chromedp.WaitVisible(chromedp.CSS(`#dialog #assign-form`)))
+		if size.name == "phone" {
+			steward.shot("dispatch-dialog", size.name)
+		}
+	}
+	t.Logf("the browser test took %s", time.Since(start).Round(time.Millisecond))
+}

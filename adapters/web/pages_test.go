@@ -1,0 +1,479 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redlane/redlane/domain/order"
+)
+
+func TestSignIn(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	b := h.browser()
+
+	p := must(t, b.get("/"), http.StatusOK, "登录", `name="token"`, "我要点单")
+	for k, want := range map[string]string{
+		"Content-Security-Policy": "default-src 'self'",
+		"X-Frame-Options":         "DENY",
+		"Referrer-Policy":         "same-origin",
+	} {
+		if got := p.header.Get(k); !strings.Contains(got, want) {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+
+	t.Run("a bad token is refused", func(t *testing.T) {
+		must(t, b.post("/signin", url.Values{"token": {"rl_nope"}}), http.StatusUnauthorized, "登录失败")
+	})
+
+	t.Run("a steward lands on the board with an HttpOnly strict cookie", func(t *testing.T) {
+		p := b.post("/signin", url.Values{"token": {w.steward}})
+		if p.status != http.StatusSeeOther || p.location() != "/board" {
+			t.Fatalf("status %d to %q, want 303 to /board", p.status, p.location())
+		}
+		c := p.header.Get("Set-Cookie")
+		for _, want := range []string{"redlane_session=", "HttpOnly", "SameSite=Strict", "Path=/"} {
+			if !strings.Contains(c, want) {
+				t.Errorf("Set-Cookie %q lacks %q", c, want)
+			}
+		}
+		must(t, b.get("/board"), http.StatusOK, "驿站工作台", "柔桥后巷", "响应率", "解决率", "满意率", "王芳（驿站管家）")
+		p = b.get("/")
+		if p.status != http.StatusSeeOther || p.location() != "/board" {
+			t.Fatalf("home: status %d to %q, want 303 to /board", p.status, p.location())
+		}
+	})
+
+	t.Run("sign-in returns to the page asked for", func(t *testing.T) {
+		b := h.browser()
+		p := b.get("/tasks")
+		if p.status != http.StatusSeeOther || p.location() != "/?next=%2Ftasks" {
+			t.Fatalf("status %d to %q, want 303 to the sign-in", p.status, p.location())
+		}
+		p = b.post("/signin", url.Values{"token": {w.member}, "next": {"/tasks"}})
+		if p.location() != "/tasks" {
+			t.Fatalf("to %q, want /tasks", p.location())
+		}
+		must(t, b.get("/tasks"), http.StatusOK, "我的任务", "李明")
+		p = b.post("/signin", url.Values{"token": {w.member}, "next": {"//evil.example/"}})
+		if p.location() != "/tasks" {
+			t.Fatalf("an off-site next went to %q", p.location())
+		}
+	})
+
+	t.Run("sign-out needs the CSRF token and ends the session", func(t *testing.T) {
+		b := h.browser()
+		csrf := b.signIn(w.auditor)
+		must(t, b.post("/signout", url.Values{}), http.StatusForbidden, "CSRF")
+		p := b.post("/signout", url.Values{"csrf": {csrf}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("sign-out: status %d", p.status)
+		}
+		must(t, b.get("/"), http.StatusOK, `name="token"`)
+	})
+
+	t.Run("a revoked token stops working at once", func(t *testing.T) {
+		// Through the API, as an admin would.
+		req, _ := http.NewRequest("POST", h.url+"/api/v1/tokens", strings.NewReader(`{"role":"auditor","name":"临时"}`))
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tok struct{ ID, Token string }
+		decodeJSON(t, resp, &tok)
+		b := h.browser()
+		b.signIn(tok.Token)
+		must(t, b.get("/audit/orders/nope"), http.StatusNotFound)
+		req, _ = http.NewRequest("DELETE", h.url+"/api/v1/tokens/"+tok.ID, nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 204 {
+			t.Fatalf("revoke: %v %v", resp, err)
+		}
+		if p := b.get("/audit/orders/nope"); p.status != http.StatusSeeOther {
+			t.Fatalf("after revocation: status %d, want 303 to sign in", p.status)
+		}
+	})
+}
+
+func TestCSRF(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	id, _ := h.submit("楼道灯不亮了", "repair")
+	b := h.browser()
+	csrf := b.signIn(w.steward)
+	before := h.count()
+
+	t.Run("a POST without the token is refused and writes nothing", func(t *testing.T) {
+		must(t, b.post("/board/orders/"+id+"/dispatch", url.Values{"member": {"m-001"}}), http.StatusForbidden, "页面已过期")
+		must(t, b.post("/board/orders/"+id+"/dispatch", url.Values{"member": {"m-001"}, "csrf": {"0123456789abcdef0123456789abcdef"}}), http.StatusForbidden)
+		if n := h.count(); n != before {
+			t.Fatalf("%d events written by refused requests", n-before)
+		}
+	})
+	t.Run("a cross-site POST is refused even with the token", func(t *testing.T) {
+		must(t, b.post("/board/orders/"+id+"/dispatch", url.Values{"member": {"m-001"}, "csrf": {csrf}}, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden, "跨站")
+		if h.status(id) != order.StatusOpen {
+			t.Fatal("a cross-site request dispatched the order")
+		}
+	})
+	t.Run("with the token, in a header or the form, it goes through", func(t *testing.T) {
+		p := b.post("/board/orders/"+id+"/dispatch", url.Values{"member": {"m-001"}}, "X-CSRF-Token", csrf)
+		if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location(), "/board?") {
+			t.Fatalf("status %d to %q: %.500s", p.status, p.location(), p.body)
+		}
+		if h.status(id) != order.StatusDispatched {
+			t.Fatal("the order was not dispatched")
+		}
+		// The board drawn after the redirect shows the change: it waits for the views.
+		must(t, b.get(p.location()), http.StatusOK, "已派单，等待党员接单。", "承办：<b class=\"assignee\">李明</b>")
+	})
+	t.Run("another session's token does not do", func(t *testing.T) {
+		other := h.browser()
+		otherCSRF := other.signIn(w.member)
+		if otherCSRF == csrf {
+			t.Fatal("two sessions share a CSRF token")
+		}
+		must(t, b.post("/board/orders/"+id+"/note", url.Values{"text": {"x"}, "csrf": {otherCSRF}}), http.StatusForbidden)
+	})
+}
+
+func TestBearer(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	id, _ := h.submit("楼道灯不亮了", "repair")
+	h.settle()
+	b := h.browser()
+	auth := func(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+
+	must(t, b.get("/board", auth(w.steward)...), http.StatusOK, "楼道灯不亮了", `data-status="open"`)
+	must(t, b.get("/board", auth("rl_bad")...), http.StatusUnauthorized, "请先登录")
+	must(t, b.get("/board", "Authorization", "Basic abc"), http.StatusUnauthorized)
+	// No CSRF token with a bearer token: it is not a cookie a browser sends by itself.
+	p := b.post("/board/orders/"+id+"/dispatch", url.Values{"member": {"m-001"}}, auth(w.steward)...)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("dispatch with a bearer token: status %d: %.500s", p.status, p.body)
+	}
+	p = b.post("/tasks/orders/"+id+"/accept", url.Values{}, auth(w.member)...)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("accept with a bearer token: status %d: %.500s", p.status, p.body)
+	}
+	must(t, b.get(p.location(), auth(w.member)...), http.StatusOK, "已接单。", `data-status="accepted"`, "确认办结")
+	if h.status(id) != order.StatusAccepted {
+		t.Fatalf("status %s, want accepted", h.status(id))
+	}
+}
+
+func TestIntakeReceiptRate(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	b := h.browser()
+
+	form := must(t, b.get("/intake?lane=rouqiao-houxiang"), http.StatusOK, "我要点单", "柔桥后巷（柔桥后巷驿站）", "日常维修", "医疗服务").body
+	key := between(form, `name="key" value="`, `"`)
+	fields := url.Values{"lane": {"rouqiao-houxiang"}, "category": {"repair"}, "title": {"楼道灯不亮了"},
+		"description": {"三单元二楼"}, "name": {"张阿姨"}, "phone": {"13812345678"}, "priority": {"normal"}, "key": {key}}
+
+	t.Run("bad input is shown in Chinese and writes nothing", func(t *testing.T) {
+		before := h.count()
+		bad := url.Values{"lane": {"rouqiao-houxiang"}, "category": {"repair"}, "title": {" "}, "name": {"张阿姨"}, "phone": {"abc"}}
+		must(t, b.post("/intake", bad), http.StatusBadRequest, "填写有误", "标题：必填，不能为空", "联系电话：请填写 5 到 20 位数字的电话号码")
+		if h.count() != before {
+			t.Fatal("a refused submission wrote events")
+		}
+	})
+
+	p := b.post("/intake", fields)
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location(), "/receipt/") {
+		t.Fatalf("submit: status %d to %q: %.800s", p.status, p.location(), p.body)
+	}
+	receiptURL := p.location()
+	u, _ := url.Parse(receiptURL)
+	id := strings.TrimPrefix(u.Path, "/receipt/")
+	receipt := u.Query().Get("r")
+	if receipt != h.svc.Receipt(id) {
+		t.Fatalf("receipt %q, want the order's", receipt)
+	}
+
+	t.Run("a resubmitted form makes no second order", func(t *testing.T) {
+		again := b.post("/intake", fields)
+		if again.location() != receiptURL {
+			t.Fatalf("the same form again went to %q, want %q", again.location(), receiptURL)
+		}
+	})
+
+	must(t, b.get(receiptURL), http.StatusOK, "提交成功", "/receipt/"+id+"?r="+receipt, "待派单", "楼道灯不亮了", "138****5678", "取消诉求")
+	must(t, b.get("/receipt/"+id+"?r=wrong"), http.StatusNotFound)
+	must(t, b.get("/receipt/"+id), http.StatusNotFound)
+
+	h.act(w.steward, id, order.Dispatch{Member: order.MemberRef{ID: "m-001"}})
+	t.Run("the resident may not cancel once it is dispatched", func(t *testing.T) {
+		must(t, b.post("/receipt/"+id+"/cancel", url.Values{"r": {receipt}, "reason": {"不需要了"}}), http.StatusConflict,
+			"工单当前为「已派单」，不能取消。")
+	})
+	h.act(w.member, id, order.Accept{})
+	h.act(w.member, id, order.Complete{Note: "换了感应灯", Minutes: 40})
+
+	must(t, b.get("/receipt/"+id+"?r="+receipt), http.StatusOK, "已办结待评价", "评价这次服务", "派给党员 李明", "用时 40 分钟")
+
+	t.Run("a rating with a wrong receipt is refused", func(t *testing.T) {
+		must(t, b.post("/receipt/"+id+"/rate", url.Values{"r": {"nope"}, "solved": {"yes"}, "stars": {"5"}}), http.StatusNotFound)
+	})
+	t.Run("a rating without stars is shown what is missing", func(t *testing.T) {
+		must(t, b.post("/receipt/"+id+"/rate", url.Values{"r": {receipt}, "solved": {"yes"}}), http.StatusBadRequest, "星级：请选择 1 到 5 星")
+	})
+	p = b.post("/receipt/"+id+"/rate", url.Values{"r": {receipt}, "solved": {"yes"}, "stars": {"5"}, "comment": {"很及时"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("rate: status %d: %.800s", p.status, p.body)
+	}
+	must(t, b.get(p.location()), http.StatusOK, "评价已记录", "已办结", "5 星 · 已解决")
+	if h.status(id) != order.StatusClosed {
+		t.Fatalf("status %s, want closed", h.status(id))
+	}
+
+	t.Run("an operator takes a request by phone", func(t *testing.T) {
+		op := h.browser()
+		csrf := op.signIn(w.operator)
+		form := must(t, op.get("/intake"), http.StatusOK, "96345 接线员（接线员）代居民", "96345 热线").body
+		f := url.Values{"lane": {"wudongqiao"}, "category": {"policy"}, "title": {"咨询医保政策"}, "name": {"刘大爷"},
+			"phone": {"13900001111"}, "priority": {"normal"}, "channel": {"hotline"}, "csrf": {csrf},
+			"key": {between(form, `name="key" value="`, `"`)}}
+		p := op.post("/intake", f)
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("status %d: %.800s", p.status, p.body)
+		}
+		u, _ := url.Parse(p.location())
+		snap, err := h.svc.Order(context.Background(), strings.TrimPrefix(u.Path, "/receipt/"))
+		if err != nil || snap.State.Channel != order.ChannelHotline {
+			t.Fatalf("order %+v, %v: want the hotline channel", snap.State, err)
+		}
+	})
+}
+
+func TestMemberTasks(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	mine, _ := h.submit("楼道灯不亮了", "repair")
+	open, _ := h.submit("帮忙代缴水费", "errand")
+	h.act(w.steward, mine, order.Dispatch{Member: order.MemberRef{ID: "m-001"}})
+	h.settle()
+
+	b := h.browser()
+	csrf := b.signIn(w.member)
+	p := must(t, b.get("/tasks"), http.StatusOK, "派给我的", "楼道灯不亮了", "本社区可领办", "帮忙代缴水费", "领办")
+	if !strings.Contains(p.body, `action="/tasks/orders/`+mine+`/accept"`) || !strings.Contains(p.body, `action="/tasks/orders/`+open+`/claim"`) {
+		t.Fatal("the task list lacks the accept or claim form")
+	}
+	t.Run("decline needs a reason", func(t *testing.T) {
+		must(t, b.post("/tasks/orders/"+mine+"/decline", url.Values{"csrf": {csrf}}), http.StatusBadRequest, "原因：必填，不能为空")
+	})
+	t.Run("a member of another community may not claim", func(t *testing.T) {
+		o := h.browser()
+		oc := o.signIn(w.outsider)
+		must(t, o.get("/tasks"), http.StatusOK, "本社区暂无待领办的工单")
+		must(t, o.post("/tasks/orders/"+open+"/claim", url.Values{"csrf": {oc}}), http.StatusForbidden, "只有本社区的在册党员可以领办")
+	})
+	p = b.post("/tasks/orders/"+open+"/claim", url.Values{"csrf": {csrf}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("claim: status %d", p.status)
+	}
+	must(t, b.get(p.location()), http.StatusOK, "已领办")
+	p = b.post("/tasks/orders/"+open+"/complete", url.Values{"csrf": {csrf}, "note": {"已代缴"}, "minutes": {"30"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("complete: status %d: %.500s", p.status, p.body)
+	}
+	if h.status(open) != order.StatusCompleted {
+		t.Fatalf("status %s, want completed", h.status(open))
+	}
+	t.Run("a second claim is a conflict, in Chinese", func(t *testing.T) {
+		b2 := h.browser()
+		c2 := b2.signIn(w.member2)
+		must(t, b2.post("/tasks/orders/"+open+"/claim", url.Values{"csrf": {c2}}), http.StatusConflict, "工单当前为「已办结待评价」，不能领办。")
+	})
+}
+
+func TestStewardActions(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	id, _ := h.submit("楼道灯不亮了", "repair")
+	h.settle()
+	b := h.browser()
+	csrf := b.signIn(w.steward)
+
+	// The dispatch dialog ranks the repairman of the community first, with its reasons.
+	p := must(t, b.get("/board/orders/"+id+"?fragment=1"), http.StatusOK, "推荐党员", "技能匹配：维修、电工 · 当前无在办 · 本社区", "13812345678")
+	if strings.Contains(p.body, "<html") {
+		t.Error("the dialog fragment is a whole page")
+	}
+	if i, j := strings.Index(p.body, "李明"), strings.Index(p.body, "陈静"); i < 0 || j < 0 || i > j {
+		t.Error("李明 (repair) is not proposed before 陈静")
+	}
+	post := func(action string, f url.Values) page {
+		f.Set("csrf", csrf)
+		return b.post("/board/orders/"+id+"/"+action, f)
+	}
+	seeOther := func(p page) {
+		t.Helper()
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("status %d: %.800s", p.status, p.body)
+		}
+	}
+	seeOther(post("dispatch", url.Values{"member": {"m-001"}}))
+	must(t, post("dispatch", url.Values{"member": {"m-002"}}), http.StatusConflict, "工单当前为「已派单」，不能派单。")
+	seeOther(post("reassign", url.Values{"member": {"m-002"}, "reason": {"李明出差"}}))
+	seeOther(post("escalate", url.Values{"level": {"community"}, "reason": {"需要社区协调"}}))
+	must(t, post("escalate", url.Values{"level": {"community"}, "reason": {"再报"}}), http.StatusConflict, "只能继续向上级上报")
+	seeOther(post("note", url.Values{"text": {"已电话联系居民"}, "internal": {"1"}}))
+	h.act(w.member2, id, order.Accept{})
+	h.act(w.member2, id, order.Complete{Note: "修好了", Minutes: 20})
+	// A call-back (回访): the steward rates on the resident's behalf; unsolved reopens.
+	seeOther(post("rate", url.Values{"solved": {"no"}, "stars": {"2"}, "comment": {"灯还是不亮"}}))
+	if h.status(id) != order.StatusOpen {
+		t.Fatalf("status %s, want open again after an unsolved rating", h.status(id))
+	}
+	seeOther(post("cancel", url.Values{"reason": {"居民已自行修好"}}))
+	if h.status(id) != order.StatusCancelled {
+		t.Fatalf("status %s, want cancelled", h.status(id))
+	}
+	must(t, post("bogus", url.Values{}), http.StatusNotFound)
+	must(t, post("accept", url.Values{}), http.StatusNotFound) // a member's action, not on this page
+
+	t.Run("the audit page shows every event, the phone in full to the lane's steward", func(t *testing.T) {
+		must(t, b.get("/audit/orders/"+id), http.StatusOK, "工单历史", "居民点单", "组织派单", "改派", "上报", "备注", "评价", "取消",
+			"王芳（驿站管家）", "13812345678", "redlane.order.dispatched.v1")
+	})
+}
+
+func TestAccessRefusals(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	id, _ := h.submit("楼道灯不亮了", "repair")
+	h.settle()
+	auth := func(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+	b := h.browser()
+
+	cases := []struct {
+		name, path, token string
+		status            int
+		contains          string
+	}{
+		{"nobody signed in goes to sign in", "/board", "", http.StatusSeeOther, ""},
+		{"a member has no board", "/board", w.member, http.StatusForbidden, "无权访问"},
+		{"a steward has no task list", "/tasks", w.steward, http.StatusForbidden, "无权访问"},
+		{"an auditor has no board", "/board", w.auditor, http.StatusForbidden, ""},
+		{"another lane's steward may not open the order", "/board/orders/" + id, w.otherSteward, http.StatusForbidden, ""},
+		{"another lane's steward may not read its history", "/audit/orders/" + id, w.otherSteward, http.StatusForbidden, ""},
+		{"a member may not read a history", "/audit/orders/" + id, w.member, http.StatusForbidden, ""},
+		{"an auditor reads it, the phone masked", "/audit/orders/" + id, w.auditor, http.StatusOK, "138****5678"},
+		{"an unknown order", "/audit/orders/0193a5c2-0000-7000-8000-000000000000", w.auditor, http.StatusNotFound, "找不到"},
+		{"an unknown lane's screen", "/screen/nowhere", "", http.StatusNotFound, "没有这条街巷"},
+		{"an unknown page", "/nothing-here", "", http.StatusNotFound, "找不到这个页面"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var hd []string
+			if c.token != "" {
+				hd = auth(c.token)
+			}
+			p := must(t, b.get(c.path, hd...), c.status, c.contains)
+			if c.status == http.StatusOK && strings.Contains(p.body, "13812345678") {
+				t.Error("the full phone is shown to an auditor")
+			}
+		})
+	}
+	t.Run("another lane's steward may not act", func(t *testing.T) {
+		before := h.count()
+		must(t, b.post("/board/orders/"+id+"/dispatch", url.Values{"member": {"m-001"}}, auth(w.otherSteward)...), http.StatusForbidden)
+		if h.count() != before {
+			t.Fatal("a refused action wrote events")
+		}
+	})
+}
+
+func TestScreenAndLiveStreams(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	id, _ := h.submit("楼道灯不亮了", "repair")
+	h.settle()
+	b := h.browser()
+	p := must(t, b.get("/screen/rouqiao-houxiang"), http.StatusOK, "柔桥后巷驿站", "联动信息", "提出诉求「楼道灯不亮了」", "看全社区")
+	if strings.Contains(p.body, "张阿姨") || strings.Contains(p.body, "13812345678") {
+		t.Fatal("the public screen shows the resident")
+	}
+	must(t, b.get("/screen/rouqiao-houxiang?scope=community"), http.StatusOK, "taoyuan社区", "只看本街巷")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	stream := func(path string, headers ...string) *bufio.Reader {
+		req, _ := http.NewRequestWithContext(ctx, "GET", h.url+path, nil)
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+			t.Fatalf("%s: status %d, %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		return bufio.NewReader(resp.Body)
+	}
+	seq, err := h.views.Checkpoint(ctx, "backlog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	screen := stream("/screen/rouqiao-houxiang/events?after=" + itoa(seq))
+	board := stream("/board/events?after="+itoa(seq), "Authorization", "Bearer "+w.steward)
+	h.act(w.steward, id, order.Dispatch{Member: order.MemberRef{ID: "m-001"}})
+
+	if got := readEvent(t, screen, "entry"); !strings.Contains(got, "王芳将「楼道灯不亮了」派给党员李明") || !strings.Contains(got, "<li") {
+		t.Fatalf("screen entry %q", got)
+	}
+	readEvent(t, board, "changed")
+	// "changed" is sent once the backlog has the change: the fragment shows it.
+	must(t, b.get("/board/backlog", "Authorization", "Bearer "+w.steward), http.StatusOK, `data-status="dispatched"`)
+}
+
+// readEvent reads a stream until an event of the type and returns its data.
+func readEvent(tb testing.TB, r *bufio.Reader, event string) string {
+	tb.Helper()
+	var typ string
+	var data []string
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			tb.Fatalf("stream ended before a %q event: %v", event, err)
+		}
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			typ = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			data = append(data, strings.TrimPrefix(line, "data: "))
+		case line == "":
+			if typ == event {
+				return strings.Join(data, "\n")
+			}
+			typ, data = "", nil
+		}
+	}
+}
+
+func TestStatic(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	p := must(t, b.get("/static/app.js"), http.StatusOK, "EventSource")
+	if ct := p.header.Get("Content-Type"); !strings.Contains(ct, "javascript") {
+		t.Errorf("app.js served as %q", ct)
+	}
+	must(t, b.get("/static/app.css"), http.StatusOK, "@media")
+	must(t, b.get("/static/"), http.StatusNotFound)
+}

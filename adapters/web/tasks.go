@@ -1,0 +1,173 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/member"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections"
+	"github.com/redlane/redlane/projections/feed"
+)
+
+// tasksData is the member's live task list.
+type tasksData struct {
+	Name      string
+	Community string
+	Mine      []itemView // dispatched to the member, accepted by them, or done awaiting a rating
+	Open      []itemView // open orders in the member's community they may claim
+	Record    recordView
+	Seq       uint64
+	AsOf      string
+	CSRF      string
+}
+
+// recordView is the member's month so far.
+type recordView struct {
+	Period    string
+	Completed int
+	Minutes   int
+	Points    int
+	Ratings   int
+	MeanStars string
+}
+
+type tasksPage struct {
+	base
+	Tasks   tasksData
+	LiveSrc string
+}
+
+// memberOf returns the member a member token stands for.
+func (h *handler) memberOf(s session) (member.State, error) {
+	m, ok := h.svc.Dir.Member(s.Actor.Member)
+	if !ok {
+		return m, domain.Errorf(domain.KindForbidden, "this token's member no longer exists")
+	}
+	return m, nil
+}
+
+func (h *handler) tasksData(ctx context.Context, s session) (tasksData, error) {
+	m, err := h.memberOf(s)
+	if err != nil {
+		return tasksData{}, err
+	}
+	seq, err := h.backlogSeq(ctx)
+	if err != nil {
+		return tasksData{}, err
+	}
+	// Every lane: a steward may dispatch to a member of another community.
+	lanes := h.svc.Dir.Lanes()
+	ids := make([]string, len(lanes))
+	for i, l := range lanes {
+		ids[i] = l.ID
+	}
+	docs, err := h.backlogs(ctx, ids)
+	if err != nil {
+		return tasksData{}, err
+	}
+	now := h.svc.Now()
+	d := tasksData{Name: nameOr(m.Name, m.ID), Community: m.Community, Seq: seq, AsOf: shanghaiSeconds(now), CSRF: s.CSRF()}
+	for i, doc := range docs {
+		name := nameOr(lanes[i].Name, doc.Lane)
+		for _, it := range doc.Items {
+			switch {
+			case it.Assignee == m.ID:
+				d.Mine = append(d.Mine, h.itemView(ctx, it, name, now))
+			case it.Status == order.StatusOpen && lanes[i].Community == m.Community && m.Active:
+				d.Open = append(d.Open, h.itemView(ctx, it, name, now))
+			}
+		}
+	}
+	period := projections.Period(now)
+	d.Record = recordView{Period: period, MeanStars: "—"}
+	rec, err := h.memberRecord(ctx, m.ID, period)
+	if err != nil {
+		return d, err
+	}
+	if rec != nil {
+		d.Record.Completed, d.Record.Minutes, d.Record.Points, d.Record.Ratings = rec.Completed, rec.Minutes, rec.Points, rec.Ratings
+		if rec.Ratings > 0 {
+			d.Record.MeanStars = fmt.Sprintf("%.1f", rec.MeanStars)
+		}
+	}
+	return d, nil
+}
+
+func (h *handler) tasks(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.require(w, r, domain.RoleMember)
+	if !ok {
+		return
+	}
+	h.awaitBacklog(r.Context(), parseSeq(r.URL.Query().Get("at")), 3*time.Second)
+	h.renderTasks(w, r, s, http.StatusOK, nil)
+}
+
+func (h *handler) renderTasks(w http.ResponseWriter, r *http.Request, s session, status int, p *problem) {
+	d, err := h.tasksData(r.Context(), s)
+	if err != nil {
+		h.failErr(w, r, &s, err)
+		return
+	}
+	b := h.base(r, &s, "我的任务")
+	b.Problem = p
+	h.render(w, status, "tasks", tasksPage{base: b, Tasks: d, LiveSrc: "/tasks/events?after=" + strconv.FormatUint(d.Seq, 10)})
+}
+
+func (h *handler) tasksFragment(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.require(w, r, domain.RoleMember)
+	if !ok {
+		return
+	}
+	h.awaitBacklog(r.Context(), parseSeq(r.URL.Query().Get("at")), 3*time.Second)
+	d, err := h.tasksData(r.Context(), s)
+	if err != nil {
+		h.failErr(w, r, &s, err)
+		return
+	}
+	h.renderTemplate(w, http.StatusOK, "tasks", "tasklist", d)
+}
+
+func (h *handler) tasksEvents(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.require(w, r, domain.RoleMember)
+	if !ok {
+		return
+	}
+	m, err := h.memberOf(s)
+	if err != nil {
+		h.failErr(w, r, &s, err)
+		return
+	}
+	// The community's lanes, where the member's work and open orders mostly are.
+	h.liveChanges(w, r, []feed.Query{{Community: m.Community}})
+}
+
+// memberActions are the actions the task list posts.
+var memberActions = map[string]bool{"claim": true, "accept": true, "decline": true, "complete": true, "note": true}
+
+func (h *handler) memberAct(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.require(w, r, domain.RoleMember)
+	if !ok || !h.parseForm(w, r, &s) {
+		return
+	}
+	action := r.PathValue("action")
+	if !memberActions[action] {
+		h.fail(w, r, &s, problem{Status: http.StatusNotFound, Title: "没有这个操作"})
+		return
+	}
+	cmd, err := command(action, r.PostForm)
+	var snap domain.Snapshot[order.State]
+	if err == nil {
+		snap, err = h.svc.Act(r.Context(), h.meta(s.Actor), r.PathValue("id"), cmd, 0)
+	}
+	if err != nil {
+		p := h.problemOf(r, err)
+		h.renderTasks(w, r, s, p.Status, p)
+		return
+	}
+	http.Redirect(w, r, withParams("/tasks", "ok", action, "at", strconv.FormatUint(snap.Seq, 10)), http.StatusSeeOther)
+}

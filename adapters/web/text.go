@@ -1,0 +1,308 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections"
+)
+
+// The zh-CN words the pages use for the domain's codes. Codes the tables do not know are
+// shown as they are, so a new status or role is never hidden.
+
+var statusNames = map[order.Status]string{
+	order.StatusOpen:       "待派单",
+	order.StatusDispatched: "已派单",
+	order.StatusAccepted:   "办理中",
+	order.StatusCompleted:  "已办结待评价",
+	order.StatusClosed:     "已办结",
+	order.StatusCancelled:  "已取消",
+}
+
+func statusName(s order.Status) string { return nameOr(statusNames[s], string(s)) }
+
+var roleNames = map[domain.Role]string{
+	domain.RoleAdmin:    "管理员",
+	domain.RoleSteward:  "驿站管家",
+	domain.RoleMember:   "党员",
+	domain.RoleOperator: "接线员",
+	domain.RoleAuditor:  "审计员",
+	domain.RoleResident: "居民",
+	domain.RoleSystem:   "系统",
+}
+
+func roleName(r domain.Role) string { return nameOr(roleNames[r], string(r)) }
+
+var levelNames = map[order.Level]string{
+	order.LevelLane:      "街巷",
+	order.LevelCommunity: "社区",
+	order.LevelStreet:    "街道",
+}
+
+func levelName(l order.Level) string { return nameOr(levelNames[l], string(l)) }
+
+var priorityNames = map[order.Priority]string{order.PriorityNormal: "普通", order.PriorityUrgent: "紧急"}
+
+func priorityName(p order.Priority) string { return nameOr(priorityNames[p], string(p)) }
+
+var channelNames = map[order.Channel]string{
+	order.ChannelStation:  "驿站",
+	order.ChannelHotline:  "96345 热线",
+	order.ChannelTerminal: "智慧党建终端",
+	order.ChannelWeb:      "网上",
+}
+
+func channelName(c order.Channel) string { return nameOr(channelNames[c], string(c)) }
+
+var modeNames = map[order.Mode]string{
+	order.ModeInstant:  "即时式",
+	order.ModeThematic: "主题式",
+	order.ModePeriodic: "周期式",
+}
+
+func modeName(m order.Mode) string { return nameOr(modeNames[m], string(m)) }
+
+// eventNames are the order events as a timeline shows them.
+var eventNames = map[string]string{
+	order.TypeSubmitted:  "居民点单",
+	order.TypeDispatched: "组织派单",
+	order.TypeReassigned: "改派",
+	order.TypeClaimed:    "党员领办",
+	order.TypeAccepted:   "党员接单",
+	order.TypeDeclined:   "党员退回",
+	order.TypeCompleted:  "办结",
+	order.TypeRated:      "评价",
+	order.TypeCancelled:  "取消",
+	order.TypeEscalated:  "上报",
+	order.TypeReopened:   "重办",
+	order.TypeNoted:      "备注",
+	order.TypeOverdue:    "超时",
+}
+
+func eventName(t string) string { return nameOr(eventNames[t], t) }
+
+// skillNames are the members' skills in Chinese.
+var skillNames = map[string]string{
+	"medical":     "医疗",
+	"legal":       "法律",
+	"repair":      "维修",
+	"electrical":  "电工",
+	"education":   "教育",
+	"fire":        "消防",
+	"fire-safety": "消防",
+	"firesafety":  "消防",
+	"counselling": "心理疏导",
+	"counseling":  "心理疏导",
+	"policy":      "政策",
+	"errand":      "代办",
+	"mediation":   "调解",
+}
+
+func skillName(s string) string { return nameOr(skillNames[s], s) }
+
+func nameOr(name, code string) string {
+	if name == "" {
+		return code
+	}
+	return name
+}
+
+// shanghai formats a time as the pages show it: in Asia/Shanghai, to the minute.
+func shanghai(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(projections.Shanghai).Format("2006-01-02 15:04")
+}
+
+// shanghaiSeconds is shanghai to the second, for histories.
+func shanghaiSeconds(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(projections.Shanghai).Format("2006-01-02 15:04:05")
+}
+
+// clock is the time of day in Asia/Shanghai.
+func clock(t time.Time) string { return t.In(projections.Shanghai).Format("15:04") }
+
+// age says how long ago something began, in Chinese: 刚刚, 12分钟, 3小时5分, 2天4小时.
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "刚刚"
+	case d < time.Hour:
+		return fmt.Sprintf("%d分钟", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%d小时%d分", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	default:
+		return fmt.Sprintf("%d天%d小时", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+	}
+}
+
+// percent shows a rate as a whole percentage, or — when it has no sample.
+func percent(r *float64) string {
+	if r == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f%%", *r*100)
+}
+
+// problem is an error as a page shows it: a status, a headline and the details.
+type problem struct {
+	Status int
+	Title  string
+	Lines  []string
+}
+
+// fieldNames are the command and form fields in Chinese.
+var fieldNames = map[string]string{
+	"lane":            "街巷",
+	"category":        "服务类别",
+	"title":           "标题",
+	"description":     "详细描述",
+	"requester.name":  "姓名",
+	"requester.phone": "联系电话",
+	"mode":            "服务方式",
+	"channel":         "渠道",
+	"priority":        "紧急程度",
+	"member":          "党员",
+	"reason":          "原因",
+	"note":            "办结说明",
+	"minutes":         "用时（分钟）",
+	"solved":          "是否解决",
+	"stars":           "星级",
+	"comment":         "评价内容",
+	"level":           "上报层级",
+	"text":            "备注内容",
+	"token":           "令牌",
+	"order":           "工单",
+}
+
+// fieldMessages translate the domain's field messages, by prefix.
+var fieldMessages = []struct{ prefix, zh string }{
+	{"is required and must not be blank", "必填，不能为空"},
+	{"is required: was the problem solved", "请选择问题是否已解决"},
+	{"is required", "必填"},
+	{"is too long", "太长了"},
+	{"must be a whole number from 1 to 5", "请选择 1 到 5 星"},
+	{"must be between 1 and", "须在 1 到 10080 分钟之间"},
+	{"must be 5 to 20 digits", "请填写 5 到 20 位数字的电话号码"},
+	{"is not in the catalogue", "不在服务目录中"},
+	{"is not a known lane", "没有这条街巷"},
+	{"no such lane", "没有这条街巷"},
+	{"no such member", "没有这位党员"},
+	{"is not an active member", "不是在册党员"},
+	{"the order is already with this member", "工单已在这位党员手中"},
+	{`must be "community" or "street"`, "请选择社区或街道"},
+	{"must be normal or urgent", "请选择普通或紧急"},
+	{"must be a whole number", "须为整数"},
+}
+
+func fieldMessage(msg string) string {
+	for _, m := range fieldMessages {
+		if strings.HasPrefix(msg, m.prefix) {
+			return m.zh
+		}
+	}
+	return "格式不正确"
+}
+
+var actionNames = map[string]string{
+	"dispatch": "派单", "claim": "领办", "reassign": "改派", "accept": "接单", "decline": "退回",
+	"complete": "办结", "rate": "评价", "cancel": "取消", "escalate": "上报", "reopen": "重办",
+	"note": "备注",
+}
+
+// conflictMessages translate the domain's conflict messages.
+var conflictMessages = []struct {
+	re *regexp.Regexp
+	zh func(m []string) string
+}{
+	{regexp.MustCompile(`^cannot (\w+) an order that is (\w*)$`), func(m []string) string {
+		return fmt.Sprintf("工单当前为「%s」，不能%s。", statusName(order.Status(m[2])), nameOr(actionNames[m[1]], m[1]))
+	}},
+	{regexp.MustCompile(`^the order is at version`), func([]string) string { return "工单已被他人更新，请刷新后再试。" }},
+	{regexp.MustCompile(`^the aggregate has moved on`), func([]string) string { return "工单已被他人更新，请刷新后再试。" }},
+	{regexp.MustCompile(`^the order is already at level (\w+)`), func(m []string) string {
+		return fmt.Sprintf("工单已上报到%s，只能继续向上级上报。", levelName(order.Level(m[1])))
+	}},
+	{regexp.MustCompile(`^cannot note an order that is cancelled`), func([]string) string { return "已取消的工单不能再添加备注。" }},
+	{regexp.MustCompile(`Idempotency-Key`), func([]string) string { return "这份表单已提交过，请重新填写。" }},
+}
+
+// forbiddenMessages translate the domain's refusals, by a fragment of the message.
+var forbiddenMessages = []struct{ part, zh string }{
+	{"may claim this order", "只有本社区的在册党员可以领办这张工单。"},
+	{"only a member may claim", "只有党员可以领办工单。"},
+	{"only the member the order is assigned to", "只有承办这张工单的党员可以这样做。"},
+	{"only the resident with the receipt", "只有持回执的居民，或回访后的驿站管家可以评价。"},
+	{"or the resident while the order is open", "居民只能在工单待派单时取消；其他情况请联系驿站管家。"},
+	{"may only take requests for their own lanes", "驿站管家只能为自己的街巷受理诉求。"},
+	{"may not submit requests", "这个身份不能提交诉求。"},
+	{"may add notes", "只有驿站管家或承办党员可以添加备注。"},
+	{"may escalate", "只有本街巷的驿站管家可以上报。"},
+}
+
+// describe turns an error into what a page shows. Internal errors say nothing of their
+// cause; the caller logs them.
+func describe(err error) problem {
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		return problem{Status: http.StatusInternalServerError, Title: "系统繁忙，请稍后再试"}
+	}
+	switch de.Kind {
+	case domain.KindInvalid:
+		p := problem{Status: http.StatusBadRequest, Title: "填写有误，请检查后再提交"}
+		for _, f := range de.Fields {
+			p.Lines = append(p.Lines, nameOr(fieldNames[f.Field], f.Field)+"："+fieldMessage(f.Message))
+		}
+		return p
+	case domain.KindUnauthorized:
+		return problem{Status: http.StatusUnauthorized, Title: "请先登录", Lines: []string{"令牌无效、已停用，或回执不符。"}}
+	case domain.KindForbidden:
+		p := problem{Status: http.StatusForbidden, Title: "无权进行此操作"}
+		for _, m := range forbiddenMessages {
+			if strings.Contains(de.Message, m.part) {
+				p.Lines = []string{m.zh}
+				break
+			}
+		}
+		return p
+	case domain.KindNotFound:
+		return problem{Status: http.StatusNotFound, Title: "找不到这张工单或这个页面"}
+	case domain.KindConflict:
+		p := problem{Status: http.StatusConflict, Title: "工单状态已变化，未能办理"}
+		for _, m := range conflictMessages {
+			if sub := m.re.FindStringSubmatch(de.Message); sub != nil {
+				p.Lines = []string{m.zh(sub)}
+				break
+			}
+		}
+		return p
+	case domain.KindInternal:
+	}
+	return problem{Status: http.StatusInternalServerError, Title: "系统繁忙，请稍后再试"}
+}
+
+// done are the confirmations shown after an action went through, by action.
+var done = map[string]string{
+	"dispatch": "已派单，等待党员接单。",
+	"reassign": "已改派。",
+	"claim":    "已领办，请尽快上门服务。",
+	"accept":   "已接单。",
+	"decline":  "已退回，工单回到待派单。",
+	"complete": "已办结，等待居民评价。",
+	"rate":     "评价已记录，谢谢！",
+	"cancel":   "工单已取消。",
+	"escalate": "已上报。",
+	"reopen":   "工单已重办，回到待派单。",
+	"note":     "备注已添加。",
+	"signout":  "已退出登录。",
+}
