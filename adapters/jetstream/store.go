@@ -19,6 +19,7 @@
 //	                                     aggregate's last event must be at (0: none yet)
 //	Redlane-Type                         the event type, e.g. redlane.order.dispatched.v1
 //	Redlane-Version                      the aggregate version the event brings it to
+//	Redlane-Signature, Redlane-Key       with Config.Signer: the event's signature (audit.go)
 //
 // An append of several events is one JetStream atomic batch, so an aggregate's events of
 // one command sit at consecutive positions or not at all. Its messages also keep the
@@ -107,6 +108,9 @@ type Config struct {
 	Prefix string
 	// Replicas is the stream's replication factor; 1 when zero.
 	Replicas int
+	// Signer, when set, signs every appended event (the Redlane-Signature and
+	// Redlane-Key headers; see audit.go). Each writer signs on its own: nothing waits.
+	Signer *Signer
 }
 
 // Store is the JetStream event store. It is safe for concurrent use.
@@ -118,6 +122,7 @@ type Store struct {
 	directGet  string // the batched direct get API subject of the stream
 	apiTimeout time.Duration
 	batches    chan struct{} // a semaphore of maxBatchesInFlight
+	signer     *Signer       // nil: events are not signed
 }
 
 var _ domain.EventStore = (*Store)(nil)
@@ -180,6 +185,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 		directGet:  api + "DIRECT.GET." + cfg.Stream,
 		apiTimeout: timeout,
 		batches:    make(chan struct{}, maxBatchesInFlight),
+		signer:     cfg.Signer,
 	}, nil
 }
 
@@ -224,6 +230,9 @@ func (s *Store) Append(ctx context.Context, aggType, aggID string, expected uint
 			HeaderType:            {events[i].Type},
 			HeaderVersion:         {strconv.FormatUint(events[i].Version, 10)},
 		}}
+		if s.signer != nil {
+			s.signer.sign(msgs[i], events[i].ID)
+		}
 	}
 
 	if len(msgs) == 1 {

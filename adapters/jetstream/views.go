@@ -51,9 +51,12 @@ type Views struct {
 	lag    *prometheus.GaugeVec
 	feedJS jetstream.Stream
 
+	replicas int
+
 	mu       sync.Mutex
 	pointers map[string]pointer
 	caught   map[string]bool
+	targets  map[string]uint64 // per view: the last event it reads, when first asked
 }
 
 // ViewsConfig configures Views.
@@ -121,8 +124,8 @@ func NewViews(ctx context.Context, js jetstream.JetStream, store *Store, cfg Vie
 	if err != nil {
 		return nil, fmt.Errorf("feed stream: %w", err)
 	}
-	v := &Views{js: js, store: store, owner: cfg.Owner, ttl: cfg.LeaseTTL, log: cfg.Log, feedJS: fs,
-		pointers: map[string]pointer{}, caught: map[string]bool{}}
+	v := &Views{js: js, store: store, owner: cfg.Owner, ttl: cfg.LeaseTTL, log: cfg.Log, feedJS: fs, replicas: replicas,
+		pointers: map[string]pointer{}, caught: map[string]bool{}, targets: map[string]uint64{}}
 	v.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "redlane_view_lag_events", Help: "Events stored but not yet applied to a view, as its writer last saw.",
 	}, []string{"view"})
@@ -176,7 +179,7 @@ func (v *Views) bucket(ctx context.Context, view string) (jetstream.KeyValue, po
 
 // createBucket makes a view bucket that takes atomic batches.
 func (v *Views) createBucket(ctx context.Context, name string) (jetstream.KeyValue, error) {
-	kv, err := v.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, History: 1, Storage: jetstream.FileStorage, Replicas: 1})
+	kv, err := v.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, History: 1, Storage: jetstream.FileStorage, Replicas: v.replicas})
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", name, err)
 	}
@@ -247,19 +250,27 @@ func (v *Views) Checkpoint(ctx context.Context, view string) (uint64, error) {
 }
 
 // Ready reports an error until every view has caught up, at least once, with the events
-// stored when this process first asked: a view writer in this process or elsewhere.
+// stored when this process first asked: a view writer in this process or elsewhere. The
+// target is fixed at the first asking, so a steady stream of new events cannot keep a
+// process from ever becoming ready.
 func (v *Views) Ready(ctx context.Context, newViews []func() projections.View) error {
 	for _, nv := range newViews {
 		view := nv()
 		v.mu.Lock()
 		done := v.caught[view.Name()]
+		last, known := v.targets[view.Name()]
 		v.mu.Unlock()
 		if done {
 			continue
 		}
-		last, err := v.lastRelevant(ctx, view)
-		if err != nil {
-			return err
+		if !known {
+			var err error
+			if last, err = v.lastRelevant(ctx, view); err != nil {
+				return err
+			}
+			v.mu.Lock()
+			v.targets[view.Name()] = last
+			v.mu.Unlock()
 		}
 		cp, err := v.Checkpoint(ctx, view.Name())
 		if err != nil {

@@ -53,6 +53,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return privacyCmd(ctx, args[1:], stdout, stderr)
 	case "report":
 		return reportCmd(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "redlane", version)
 		return nil
@@ -72,6 +76,8 @@ commands:
   projections verify     compare the stored views with a rebuild from the log
   report monthly         a community's monthly report from the views (csv, json or html)
   privacy erase          forget a resident: their name and phone become unreadable everywhere
+  audit                  order, replay, verify, export, seal: an order's story, views as of a moment, tamper evidence
+  bench                  measure Redlane beside raw JetStream on this machine (--quick, --json)
   version                print the version
 
 Run "redlane <command> -h" for a command's flags.

@@ -247,7 +247,7 @@ func (b *binary) natsURL() string { return "nats://127.0.0.1:" + strconv.Itoa(b.
 // launch starts serve and waits until /readyz says it is ready.
 func (b *binary) launch() *exec.Cmd {
 	b.tb.Helper()
-	cmd := exec.Command(b.path, "serve", "--demo", "--data", b.dir,
+	cmd := exec.Command(b.path, "serve", "--demo", "--data", b.dir, "--intake-rate", "-1",
 		"--http", "127.0.0.1:"+strconv.Itoa(b.httpPort), "--nats-listen", "127.0.0.1:"+strconv.Itoa(b.natsPort))
 	cmd.Env = append(os.Environ(), "REDLANE_ADMIN_TOKEN=")
 	var logs bytes.Buffer

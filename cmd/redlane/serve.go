@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -36,6 +37,7 @@ import (
 type natsFlags struct {
 	url      string
 	creds    string
+	nkey     string
 	user     string
 	password string
 	stream   string
@@ -45,6 +47,7 @@ type natsFlags struct {
 func (f *natsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.url, "nats-url", "", "use this NATS server or cluster (comma-separated URLs) instead of an embedded one")
 	fs.StringVar(&f.creds, "nats-creds", "", "NATS credentials file (JWT and nkey seed) for --nats-url")
+	fs.StringVar(&f.nkey, "nats-nkey", "", "NATS nkey seed file (SU…) to sign in with; the embedded server accepts its public key")
 	fs.StringVar(&f.user, "nats-user", "", "NATS user name (embedded server: required of clients; --nats-url: sent)")
 	fs.StringVar(&f.password, "nats-password", "", "NATS password; or set REDLANE_NATS_PASSWORD")
 	fs.StringVar(&f.stream, "stream", "REDLANE", "the JetStream stream that holds the events")
@@ -58,6 +61,13 @@ func (f *natsFlags) connect(url, name string) (*nats.Conn, error) {
 	}
 	if f.user != "" {
 		opts = append(opts, nats.UserInfo(f.user, f.password))
+	}
+	if f.nkey != "" {
+		opt, err := nats.NkeyOptionFromSeed(f.nkey)
+		if err != nil {
+			return nil, fmt.Errorf("--nats-nkey: %w", err)
+		}
+		opts = append(opts, opt)
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
@@ -79,7 +89,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	demo := fs.Bool("demo", false, "load the demo streets, communities, lanes and members once")
 	syncMode := fs.String("sync", "always", `embedded server: "always" flushes each event to disk before acknowledging it; "interval" lets the OS flush (faster, loses acknowledged events on power loss)`)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	nkeys := fs.String("nats-nkeys", "", "embedded server: comma-separated nkey user public keys (U…) that may connect")
+	intakeRate := fs.Float64("intake-rate", 0, "submits without a token a second per client address (0: 1; negative: no limit)")
+	intakeBurst := fs.Int("intake-burst", 0, "submits without a token at once per client address (0: 20)")
+	trustedProxies := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client")
 	tick := fs.Duration("tick", 30*time.Second, "how often deadlines are checked and periodic orders produced")
+	var af auditFlags // --esdb-url, --seal-every, --seal-interval (audit.go)
+	af.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -112,9 +128,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		if port == 0 {
 			port = -1
 		}
+		keys := splitList(*nkeys)
+		if nf.nkey != "" {
+			pub, err := natsserver.PublicKeyFromSeedFile(nf.nkey)
+			if err != nil {
+				return fmt.Errorf("--nats-nkey: %w", err)
+			}
+			keys = append(keys, pub)
+		}
 		srv, err := natsserver.Start(natsserver.Config{
 			DataDir: filepath.Join(*dataDir, "nats"), Host: host, Port: port,
-			SyncAlways: *syncMode == "always", User: nf.user, Password: nf.password,
+			SyncAlways: *syncMode == "always", User: nf.user, Password: nf.password, NKeys: keys,
 		})
 		if err != nil {
 			return err
@@ -134,7 +158,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	store, err := jsstore.Open(openCtx, js, jsstore.Config{Stream: nf.stream, Replicas: nf.replicas})
+	// Every event is signed with the audit key, which is never stored in NATS (audit.go).
+	signer, err := auditSigner(*dataDir, getenv)
+	if err != nil {
+		return err
+	}
+	store, err := jsstore.Open(openCtx, js, jsstore.Config{Stream: nf.stream, Replicas: nf.replicas, Signer: signer})
 	if err != nil {
 		return fmt.Errorf("open the event stream: %w", err)
 	}
@@ -183,6 +212,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}()
 	defer func() { <-viewsDone }()
 
+	// Tamper evidence: the sealer; and, with --esdb-url, the EventStoreDB mirror (audit.go).
+	auditDone, err := runAudit(ctx, js, store, signer, af, nf.replicas, log)
+	if err != nil {
+		return err
+	}
+	defer auditDone()
+
 	// The directory of lanes, members and tokens follows the log.
 	var dirReady atomic.Bool
 	followErr := make(chan error, 1)
@@ -215,14 +251,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 	}
 
+	var proxies []netip.Prefix
+	for _, p := range splitList(*trustedProxies) {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return fmt.Errorf("--trusted-proxies: %w", err)
+		}
+		proxies = append(proxies, pfx)
+	}
 	api := httpapi.New(httpapi.Config{
 		Service: svc, Log: log, Registry: reg, Views: vs,
+		IntakeRate: *intakeRate, IntakeBurst: *intakeBurst, TrustedProxies: proxies,
 		Ready: func(ctx context.Context) error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not reachable")
 			}
-			if _, err := store.LastSeq(ctx); err != nil {
-				return fmt.Errorf("the event stream is not reachable: %w", err)
+			if err := store.Writable(ctx); err != nil {
+				return fmt.Errorf("the event stream cannot take writes: %w", err)
 			}
 			if !dirReady.Load() {
 				return errors.New("the directory of lanes, members and tokens is catching up")
@@ -306,4 +351,15 @@ func waitFor(ctx context.Context, cond func() bool, limit time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

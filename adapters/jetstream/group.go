@@ -1,0 +1,319 @@
+package jetstream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/redlane/redlane/domain"
+)
+
+// GroupStore is a Store that commits concurrent single-event appends together (group
+// commit). While one commit is in flight, the appends that arrive wait; when it is done
+// they go to the server together: as one JetStream atomic batch, which the server writes
+// with one flush, or, when fewer than GroupConfig.MinBatch wait, as one publish each, all
+// at once. An append never waits for a timer: a lone writer is sent at once.
+//
+// It is for servers that fsync before every acknowledgement (nats-server's sync_interval
+// always, redlane serve's default): a batch then costs about the same fsyncs whether it
+// carries sixteen events or hundreds, and many concurrent writers win back throughput
+// the fsyncs took. Without fsync an atomic batch costs the server more than the
+// publishes it replaces, and Store is the faster (BENCHMARKS.md has the figures).
+//
+// Every event of a batch carries its own Nats-Expected-Last-Subject-Sequence, so each
+// aggregate's concurrency check holds exactly as with Store.Append. A batch holds at most
+// one event per aggregate: a second append to an aggregate that is already waiting or in
+// flight goes to the server on its own, and the server decides between them. The server
+// refuses an atomic batch as a whole when any one check fails (another process wrote to
+// one of its aggregates, or one event is the retry of a stored one); then each of its
+// appends is made again alone, with Store.Append, so one conflicting command never fails
+// the others and each gets exactly the answer Store.Append gives.
+//
+// Appends of several events (one command's) are Store.Append's own atomic batches; loads
+// and everything else are Store's. A GroupStore is safe for concurrent use and needs no
+// closing.
+type GroupStore struct {
+	*Store
+	maxBatch    int
+	minBatch    int
+	maxInFlight int
+
+	mu       sync.Mutex
+	pending  []*groupAppend
+	busy     map[string]bool // subjects of appends waiting or in flight
+	inFlight int
+
+	appends, batches, batched, alone, fallbacks atomic.Int64
+}
+
+var _ domain.EventStore = (*GroupStore)(nil)
+
+// GroupConfig tunes a GroupStore. The zero value is the default.
+type GroupConfig struct {
+	// MaxBatch caps the events of one batch (default and most 999: the server takes
+	// atomic batches of up to 1000 messages).
+	MaxBatch int
+	// MinBatch is the fewest waiting appends that go as one atomic batch (default 16,
+	// at most MaxBatch): fewer are published one by one, all at once. An atomic batch
+	// costs the server a fixed few milliseconds to stage (nats-server stages a batch for
+	// a stream of one replica in files of its own), so a small batch costs more than its
+	// events' own publishes.
+	MinBatch int
+	// MaxInFlight is how many commits may be in flight at once (default 1). The server
+	// writes atomic batches of one stream one after another, so more rarely helps.
+	MaxInFlight int
+}
+
+// defaultMinBatch is GroupConfig.MinBatch's default: on the development machine, with
+// fsync before every acknowledgement, a batch of 16 costs about what 16 publishes do.
+const defaultMinBatch = 16
+
+// NewGroupStore returns a store that group-commits s's single-event appends.
+func NewGroupStore(s *Store, cfg GroupConfig) *GroupStore {
+	if cfg.MaxBatch <= 0 || cfg.MaxBatch > maxBatchMessages {
+		cfg.MaxBatch = maxBatchMessages
+	}
+	if cfg.MinBatch <= 0 {
+		cfg.MinBatch = defaultMinBatch
+	}
+	cfg.MinBatch = min(max(cfg.MinBatch, 2), cfg.MaxBatch)
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 1
+	}
+	return &GroupStore{Store: s, maxBatch: cfg.MaxBatch, minBatch: cfg.MinBatch, maxInFlight: cfg.MaxInFlight, busy: map[string]bool{}}
+}
+
+// GroupStats counts what a GroupStore did with the single-event appends it was given.
+type GroupStats struct {
+	Appends   int64 // single-event appends
+	Batches   int64 // atomic batches committed
+	Batched   int64 // appends stored by those batches
+	Alone     int64 // appends published alone: too few were waiting, or their aggregate was busy
+	Fallbacks int64 // appends made again alone after their batch was refused
+}
+
+// Stats returns the counts so far.
+func (g *GroupStore) Stats() GroupStats {
+	return GroupStats{
+		Appends: g.appends.Load(), Batches: g.batches.Load(), Batched: g.batched.Load(),
+		Alone: g.alone.Load(), Fallbacks: g.fallbacks.Load(),
+	}
+}
+
+// groupAppend is one single-event append waiting for its commit.
+type groupAppend struct {
+	ctx            context.Context
+	aggType, aggID string
+	subj           string
+	expected       uint64
+	events         []domain.Envelope
+	msg            *nats.Msg
+	done           chan struct{}
+	seq            uint64 // set before done is closed
+	err            error  // set before done is closed
+	fallback       bool   // the batch was refused: the caller appends alone
+}
+
+// Append stores events for one aggregate if its last event is still at position
+// expected; see domain.EventStore. A single event waits for the next group commit.
+func (g *GroupStore) Append(ctx context.Context, aggType, aggID string, expected uint64, events []domain.Envelope) ([]uint64, error) {
+	if len(events) != 1 {
+		return g.Store.Append(ctx, aggType, aggID, expected, events)
+	}
+	req, err := g.newAppend(ctx, aggType, aggID, expected, events)
+	if err != nil {
+		return nil, err
+	}
+	g.appends.Add(1)
+	g.mu.Lock()
+	if g.busy[req.subj] {
+		// Another append to this aggregate is waiting or in flight: at most one of the
+		// two can hold, and a batch must not carry both, so the server decides.
+		g.mu.Unlock()
+		g.alone.Add(1)
+		return g.Store.Append(ctx, aggType, aggID, expected, events)
+	}
+	g.busy[req.subj] = true
+	g.pending = append(g.pending, req)
+	lead := g.inFlight < g.maxInFlight
+	if lead {
+		g.inFlight++
+	}
+	g.mu.Unlock()
+	if lead {
+		g.lead()
+	}
+	return g.await(ctx, req)
+}
+
+// newAppend checks and encodes one event, as Store.Append would.
+func (g *GroupStore) newAppend(ctx context.Context, aggType, aggID string, expected uint64, events []domain.Envelope) (*groupAppend, error) {
+	subj, err := g.subject(aggType, aggID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEvents(aggType, aggID, events); err != nil {
+		return nil, err
+	}
+	e := &events[0]
+	data, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("append %s/%s: encode event %s: %w", aggType, aggID, e.ID, err)
+	}
+	msg := &nats.Msg{Subject: subj, Data: data, Header: nats.Header{
+		jetstream.MsgIDHeader:               {e.ID},
+		HeaderType:                          {e.Type},
+		HeaderVersion:                       {strconv.FormatUint(e.Version, 10)},
+		jetstream.ExpectedLastSubjSeqHeader: {strconv.FormatUint(expected, 10)},
+	}}
+	if g.signer != nil {
+		g.signer.sign(msg, e.ID)
+	}
+	return &groupAppend{
+		ctx: ctx, aggType: aggType, aggID: aggID, subj: subj, expected: expected, events: events,
+		msg: msg, done: make(chan struct{}),
+	}, nil
+}
+
+// await waits for req's commit and returns its answer.
+func (g *GroupStore) await(ctx context.Context, req *groupAppend) ([]uint64, error) {
+	select {
+	case <-req.done:
+	case <-ctx.Done():
+		// The commit may still store the event; a retry with the same id finds it.
+		return nil, ctx.Err()
+	}
+	if req.fallback {
+		g.fallbacks.Add(1)
+		return g.Store.Append(ctx, req.aggType, req.aggID, req.expected, req.events)
+	}
+	if req.err != nil {
+		return nil, req.err
+	}
+	return []uint64{req.seq}, nil
+}
+
+// lead commits what is waiting, holding one of the in-flight slots. When more waits
+// after its commit, a new goroutine carries on with the slot, so that the caller who led
+// gets its answer without waiting for others' commits.
+func (g *GroupStore) lead() {
+	g.mu.Lock()
+	batch := g.take()
+	if len(batch) == 0 {
+		g.inFlight--
+		g.mu.Unlock()
+		return
+	}
+	g.mu.Unlock()
+
+	g.commit(batch)
+
+	g.mu.Lock()
+	more := len(g.pending) > 0
+	if !more {
+		g.inFlight--
+	}
+	g.mu.Unlock()
+	if more {
+		go g.lead()
+	}
+}
+
+// take removes up to maxBatch waiting appends, dropping those whose callers gave up.
+// g.mu is held.
+func (g *GroupStore) take() []*groupAppend {
+	n := 0
+	var batch []*groupAppend
+	for _, req := range g.pending {
+		n++
+		if req.ctx.Err() != nil {
+			delete(g.busy, req.subj)
+			continue
+		}
+		batch = append(batch, req)
+		if len(batch) == g.maxBatch {
+			break
+		}
+	}
+	g.pending = append(g.pending[:0], g.pending[n:]...)
+	return batch
+}
+
+// commit stores batch: as one atomic batch, or when it is smaller than minBatch as
+// publishes of one event each, all at once. It answers every append of the batch.
+func (g *GroupStore) commit(batch []*groupAppend) {
+	defer func() {
+		g.mu.Lock()
+		for _, req := range batch {
+			delete(g.busy, req.subj)
+		}
+		g.mu.Unlock()
+		for _, req := range batch {
+			close(req.done)
+		}
+	}()
+	if len(batch) < g.minBatch {
+		var wg sync.WaitGroup
+		for _, req := range batch {
+			wg.Go(func() {
+				seqs, err := g.publishOne(req.ctx, req.subj, req.msg, req.expected, req.events)
+				if err == nil {
+					req.seq = seqs[0]
+				}
+				req.err = err
+			})
+		}
+		wg.Wait()
+		g.alone.Add(int64(len(batch)))
+		return
+	}
+
+	msgs := make([]*nats.Msg, len(batch))
+	for i, req := range batch {
+		msgs[i] = req.msg
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), g.apiTimeout)
+	defer cancel()
+	ack, err := g.publishBatch(ctx, msgs)
+	n := uint64(len(msgs))
+	if err == nil && (ack.BatchSize != n || ack.Sequence < n) {
+		err = fmt.Errorf("group commit: batch acknowledged %d messages ending at %d, sent %d", ack.BatchSize, ack.Sequence, n)
+	}
+	if err != nil {
+		// Nothing of the batch is stored, or (a lost answer) all of it is: either way
+		// each append made again alone gets the right answer, Store.Append's.
+		for _, req := range batch {
+			req.fallback = true
+		}
+		return
+	}
+	g.batches.Add(1)
+	g.batched.Add(int64(n))
+	for i, req := range batch {
+		req.seq = ack.Sequence - n + 1 + uint64(i)
+	}
+}
+
+// publishOne is Store.Append for one encoded event.
+func (g *GroupStore) publishOne(ctx context.Context, subj string, msg *nats.Msg, expected uint64, events []domain.Envelope) ([]uint64, error) {
+	ack, err := g.js.PublishMsg(ctx, msg)
+	if err != nil {
+		return g.failed(ctx, subj, expected, events, err)
+	}
+	if ack.Duplicate {
+		m, err := g.stream.GetMsg(ctx, ack.Sequence)
+		if err != nil {
+			return nil, fmt.Errorf("append to %s: look up duplicate at %d: %w", subj, ack.Sequence, err)
+		}
+		if m.Subject != subj {
+			return nil, fmt.Errorf("append to %s: event id %s is stored for %s: %w", subj, events[0].ID, m.Subject, domain.ErrConflict)
+		}
+	}
+	return []uint64{ack.Sequence}, nil
+}

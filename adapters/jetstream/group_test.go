@@ -1,0 +1,222 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redlane/redlane/adapters/natsserver/natstest"
+	"github.com/redlane/redlane/adapters/storetest"
+	"github.com/redlane/redlane/domain"
+)
+
+// testGroup is a group store with the server it runs on, so that the harness can restart it.
+type testGroup struct {
+	*GroupStore
+	ts *testStore
+}
+
+func TestGroupContract(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		New: func(tb testing.TB) domain.EventStore {
+			ts := newStore(tb)
+			return &testGroup{GroupStore: NewGroupStore(ts.Store, GroupConfig{}), ts: ts}
+		},
+		Reopen: func(tb testing.TB, s domain.EventStore) domain.EventStore {
+			tb.Helper()
+			tg := s.(*testGroup)
+			srv, nc := natstest.Restart(tb, tg.ts.srv)
+			ts := &testStore{Store: open(tb, nc), srv: srv}
+			return &testGroup{GroupStore: NewGroupStore(ts.Store, GroupConfig{}), ts: ts}
+		},
+	})
+}
+
+func TestGroupCommitsConcurrentAppendsTogether(t *testing.T) {
+	ts := newStore(t)
+	g := NewGroupStore(ts.Store, GroupConfig{MaxBatch: 8, MinBatch: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const writers, rounds = 24, 10
+	type appended struct {
+		envs []domain.Envelope
+		seqs []uint64
+	}
+	got := make([]appended, writers)
+	ids := make([]string, writers)
+	var wg sync.WaitGroup
+	var failed atomic.Bool
+	for w := range writers {
+		ids[w] = storetest.NewID()
+		wg.Go(func() {
+			var last uint64
+			for r := range rounds {
+				envs := storetest.Seal(t, storetest.AggType, ids[w], uint64(r), 1)
+				seqs, err := g.Append(ctx, storetest.AggType, ids[w], last, envs)
+				if err != nil {
+					t.Errorf("writer %d round %d: %v", w, r, err)
+					failed.Store(true)
+					return
+				}
+				last = seqs[0]
+				got[w].envs = append(got[w].envs, envs...)
+				got[w].seqs = append(got[w].seqs, seqs...)
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() {
+		return
+	}
+	for w, id := range ids {
+		recs, err := g.Load(ctx, storetest.AggType, id, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != rounds {
+			t.Fatalf("writer %d: %d events stored, want %d", w, len(recs), rounds)
+		}
+		for i, rec := range recs {
+			if rec.ID != got[w].envs[i].ID || rec.Seq != got[w].seqs[i] {
+				t.Fatalf("writer %d event %d: %s at %d, answered %s at %d", w, i, rec.ID, rec.Seq, got[w].envs[i].ID, got[w].seqs[i])
+			}
+		}
+	}
+	st := g.Stats()
+	if st.Appends != writers*rounds || st.Batched+st.Alone+st.Fallbacks < st.Appends {
+		t.Fatalf("stats %+v do not account for %d appends", st, writers*rounds)
+	}
+	if st.Batches == 0 {
+		t.Fatalf("stats %+v: %d concurrent writers never shared a commit", st, writers)
+	}
+	t.Logf("%+v", st)
+}
+
+// A batch that the server refuses because one of its appends is stale, or is the retry
+// of a stored event, still stores every other append, and each gets Store.Append's
+// answer; so does a group too small to be a batch, whose appends go one by one.
+func TestGroupRefusedBatchAnswersEachAppendAlone(t *testing.T) {
+	t.Run("batch", func(t *testing.T) { testGroupAnswersEach(t, 2) })
+	t.Run("too_few_for_a_batch", func(t *testing.T) { testGroupAnswersEach(t, 16) })
+}
+
+func testGroupAnswersEach(t *testing.T, minBatch int) {
+	ts := newStore(t)
+	g := NewGroupStore(ts.Store, GroupConfig{MinBatch: minBatch})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const n = 5
+	ids := make([]string, n)
+	first := make([][]domain.Envelope, n)
+	last := make([]uint64, n)
+	for i := range ids {
+		ids[i] = storetest.NewID()
+		first[i] = storetest.Seal(t, storetest.AggType, ids[i], 0, 1)
+		seqs, err := ts.Append(ctx, storetest.AggType, ids[i], 0, first[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		last[i] = seqs[0]
+	}
+	const stale, retry = 1, 3
+	var batch []*groupAppend
+	for i, id := range ids {
+		envs, expected := storetest.Seal(t, storetest.AggType, id, 1, 1), last[i]
+		switch i {
+		case stale:
+			expected = 0
+		case retry:
+			envs, expected = first[i], 0
+		}
+		req, err := g.newAppend(ctx, storetest.AggType, id, expected, envs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, req)
+	}
+	g.commit(batch)
+	for i, req := range batch {
+		seqs, err := g.await(ctx, req)
+		switch i {
+		case stale:
+			if !errors.Is(err, domain.ErrConflict) {
+				t.Errorf("stale append: %v, want a conflict", err)
+			}
+		case retry:
+			if err != nil || seqs[0] != last[i] {
+				t.Errorf("retried append: %v %v, want its first position %d", seqs, err, last[i])
+			}
+		default:
+			if err != nil || seqs[0] <= last[n-1] {
+				t.Errorf("append %d: %v %v, want it stored", i, seqs, err)
+			}
+		}
+	}
+	for i, id := range ids {
+		recs, err := g.Load(ctx, storetest.AggType, id, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 2
+		if i == stale || i == retry {
+			want = 1
+		}
+		if len(recs) != want {
+			t.Errorf("aggregate %d: %d events, want %d", i, len(recs), want)
+		}
+	}
+	st := g.Stats()
+	if minBatch <= n && (st.Fallbacks != n || st.Batches != 0) {
+		t.Errorf("stats %+v, want %d appends made again alone and no batch", st, n)
+	}
+	if minBatch > n && (st.Alone != n || st.Fallbacks != 0 || st.Batches != 0) {
+		t.Errorf("stats %+v, want %d appends published alone", st, n)
+	}
+}
+
+// BenchmarkGroupAppend compares 32 concurrent single-event appenders on Store and on
+// GroupStore, with and without fsync before every acknowledgement.
+var inflight = 2
+
+func BenchmarkGroupAppend(b *testing.B) {
+	for _, sync := range []bool{true, false} {
+		for _, group := range []bool{false, true} {
+			b.Run("sync_always="+strconv.FormatBool(sync)+"/group="+strconv.FormatBool(group), func(b *testing.B) {
+				s := benchStore(b, sync)
+				var store domain.EventStore = s
+				var gs *GroupStore
+				if group {
+					gs = NewGroupStore(s, GroupConfig{MaxInFlight: inflight})
+					store = gs
+				}
+				ctx := context.Background()
+				b.SetParallelism(16)
+				b.RunParallel(func(pb *testing.PB) {
+					id := storetest.NewID()
+					var last, version uint64
+					for pb.Next() {
+						envs := storetest.Seal(b, "order", id, version, 1)
+						seqs, err := store.Append(ctx, "order", id, last, envs)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						last = seqs[0]
+						version++
+					}
+				})
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+				if gs != nil {
+					if st := gs.Stats(); st.Batches > 0 {
+						b.ReportMetric(float64(st.Batched)/float64(st.Batches), "events/batch")
+						b.ReportMetric(b.Elapsed().Seconds()*1000/float64(st.Batches), "ms/batch")
+					}
+				}
+			})
+		}
+	}
+}

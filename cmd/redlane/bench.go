@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/redlane/redlane/internal/bench"
+)
+
+// benchCmd runs "redlane bench": Redlane measured beside raw JetStream on this machine,
+// in the same run (see BENCHMARKS.md).
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// The rebuild's own process, started by the bench itself: not for people.
+	if len(args) >= 4 && args[0] == "rebuild-child" {
+		profile := ""
+		if len(args) > 4 {
+			profile = args[4]
+		}
+		return bench.RunChild(ctx, args[1], args[2], args[3], profile, stdout)
+	}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "smaller counts (100 000 events to rebuild, one short round): under a minute")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
+	events := fs.Uint64("events", 0, "events to rebuild the views from (default 1 000 000, or 100 000 with --quick)")
+	rounds := fs.Int("rounds", 0, "rounds of each load measurement, reported as their median (default 3, or 1 with --quick)")
+	duration := fs.Duration("duration", 0, "measured time of each load measurement (default 2s, or 300ms with --quick)")
+	syncMode := fs.String("sync", "both", `durability of the load measurements' servers: "always" (fsync before every ack), "interval" or "both"`)
+	profileDir := fs.String("cpuprofile-dir", "", "write CPU profiles of the Redlane measurements into this directory")
+	phases := fs.String("phases", "loads,length,rebuild", "what to measure: loads (commands and HTTP), length (long streams and histories), rebuild")
+	minBatch := fs.Int("group-min-batch", 0, "group commit: the fewest waiting appends sent as one atomic batch (default 16)")
+	dir := fs.String("dir", "", "where the embedded servers keep their data (a temporary directory, removed after)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench takes no arguments, got %q", fs.Args())
+	}
+	cfg := bench.Defaults(*quick)
+	switch *syncMode {
+	case "always":
+		cfg.Syncs = []bool{true}
+	case "interval":
+		cfg.Syncs = []bool{false}
+	case "both":
+	default:
+		return fmt.Errorf(`--sync must be "always", "interval" or "both", not %q`, *syncMode)
+	}
+	for _, p := range strings.Split(*phases, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case bench.PhaseLoads, bench.PhaseLength, bench.PhaseRebuild:
+			cfg.Phases = append(cfg.Phases, p)
+		default:
+			return fmt.Errorf("--phases: no phase %q (loads, length, rebuild)", p)
+		}
+	}
+	if *events > 0 {
+		cfg.Events = *events
+	}
+	if *rounds > 0 {
+		cfg.Rounds = *rounds
+	}
+	if *duration > 0 {
+		cfg.Duration = *duration
+	}
+	cfg.Dir, cfg.ProfileDir, cfg.Progress = *dir, *profileDir, stderr
+	cfg.Group.MinBatch = *minBatch
+	if exe, err := os.Executable(); err == nil {
+		cfg.Child = func(ctx context.Context, mode, url, stream, profile string) ([]byte, error) {
+			var out, errOut bytes.Buffer
+			cmd := exec.CommandContext(ctx, exe, "bench", "rebuild-child", mode, url, stream, profile)
+			cmd.Stdout, cmd.Stderr, cmd.WaitDelay = &out, &errOut, 10*time.Second
+			if err := cmd.Run(); err != nil {
+				return nil, fmt.Errorf("%w: %s", err, bytes.TrimSpace(errOut.Bytes()))
+			}
+			return out.Bytes(), nil
+		}
+	}
+	rep, err := bench.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return rep.WriteJSON(stdout)
+	}
+	return rep.WriteTable(stdout)
+}

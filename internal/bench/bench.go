@@ -1,0 +1,639 @@
+// Package bench measures Redlane beside raw JetStream, on the same machine in the same
+// run: commands through the Go command runner and over HTTP, projection rebuilds, memory
+// and disk, each against the same work done with plain JetStream calls, so that what is
+// reported is what Redlane costs beyond NATS. "redlane bench" runs it; BENCHMARKS.md
+// records a run and what limits each figure.
+//
+// Every measurement starts its own embedded nats-server in a temporary directory, with
+// fsync before every acknowledgement (sync always) or without (sync interval), and says
+// which. Load figures are closed loops of N callers for a fixed time after a warm-up,
+// Redlane's and the baseline's measured one after the other in each round, and reported
+// as the median over rounds.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
+	"github.com/redlane/redlane/domain"
+)
+
+// Config says how much to measure.
+type Config struct {
+	Quick bool
+	// Rounds of every load measurement; the median is reported.
+	Rounds int
+	// Warmup and Duration are each load measurement's unmeasured and measured time.
+	Warmup, Duration time.Duration
+	// Small is how many events the stream holds before the load measurements (10 000);
+	// Events how many the rebuild reads (1 000 000).
+	Small, Events uint64
+	// History is how many events each order of the long-history check has.
+	History int
+	// Syncs are the durability settings the load measurements run under: true is fsync
+	// before every acknowledgement.
+	Syncs []bool
+	// Callers at which the runner, the group-committing runner and HTTP are measured.
+	RunnerCallers, GroupCallers, HTTPClients []int
+	// Group configures the group-committing store.
+	Group jsstore.GroupConfig
+	// Dir holds the servers' data; a temporary directory when empty.
+	Dir string
+	// Progress gets a line per measurement; nil is quiet.
+	Progress io.Writer
+	// Child runs RunChild in a process of its own and returns what it wrote, so that
+	// a rebuild's peak memory is its own. Nil measures in this process, whose peak
+	// memory then includes everything before.
+	Child func(ctx context.Context, mode, url, stream, profile string) ([]byte, error)
+	// Phases to run (PhaseLoads, PhaseLength, PhaseRebuild); all when empty.
+	Phases []string
+	// ProfileDir, when set, gets a CPU profile of the first round of each Redlane load
+	// measurement and of the rebuild (the whole process: server and clients).
+	ProfileDir string
+}
+
+// The phases of a run.
+const (
+	// PhaseLoads: commands through the runner and over HTTP beside raw publishes, under
+	// each durability setting, with and without group commit.
+	PhaseLoads = "loads"
+	// PhaseLength: commands on a short and on a long stream, and on long histories.
+	PhaseLength = "length"
+	// PhaseRebuild: rebuilding the views from the long stream, peak memory, disk.
+	PhaseRebuild = "rebuild"
+)
+
+func (c Config) phase(p string) bool { return len(c.Phases) == 0 || slices.Contains(c.Phases, p) }
+
+// Defaults returns the full run's configuration, or with quick one that finishes in
+// well under a minute.
+func Defaults(quick bool) Config {
+	c := Config{
+		Rounds: 3, Warmup: 300 * time.Millisecond, Duration: 2 * time.Second,
+		Small: 10_000, Events: 1_000_000, History: 1_000, Syncs: []bool{true, false},
+		RunnerCallers: []int{1, 32}, GroupCallers: []int{32, 64, 256}, HTTPClients: []int{1, 8, 64},
+	}
+	if quick {
+		c.Quick, c.Rounds, c.Warmup, c.Duration, c.Events = true, 1, 100*time.Millisecond, 300*time.Millisecond, 100_000
+	}
+	return c
+}
+
+// The kinds of load.
+const (
+	kindRaw       = "raw"        // raw JetStream publishes
+	kindRunner    = "runner"     // commands through the service on Store
+	kindGroup     = "group"      // the same on GroupStore
+	kindHTTP      = "http"       // HTTP requests to the API on Store
+	kindHTTPGroup = "http-group" // the same on GroupStore
+	kindNotes     = "notes"      // notes on orders with long histories
+)
+
+type loadCase struct {
+	kind    string
+	callers int
+}
+
+func (c loadCase) String() string { return fmt.Sprintf("%s c=%d", c.kind, c.callers) }
+
+// bench is one run.
+type bench struct {
+	cfg   Config
+	rep   *Report
+	runID int
+	start time.Time
+}
+
+// Run measures and returns the report.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	start := time.Now()
+	b := &bench{cfg: cfg, start: start, rep: &Report{
+		Date: start.UTC(), Quick: cfg.Quick, CPUs: runtime.NumCPU(), Go: runtime.Version(),
+		NATSServer: server.VERSION, LoadStart: loadavg(), Rounds: cfg.Rounds, Seconds: cfg.Duration.Seconds(),
+	}}
+	dir := cfg.Dir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "redlane-bench-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+	}
+	if cfg.ProfileDir != "" {
+		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	bySync := map[bool]map[loadCase]summary{}
+	for _, sync := range cfg.Syncs {
+		if !cfg.phase(PhaseLoads) {
+			break
+		}
+		res, err := b.loads(ctx, filepath.Join(dir, fmt.Sprintf("loads-%v", sync)), sync)
+		if err != nil {
+			return nil, err
+		}
+		bySync[sync] = res
+	}
+	b.fsyncRows(bySync)
+	if cfg.phase(PhaseLength) || cfg.phase(PhaseRebuild) {
+		if err := b.lengthAndRebuild(ctx, filepath.Join(dir, "rebuild")); err != nil {
+			return nil, err
+		}
+	}
+	b.rep.LoadEnd = loadavg()
+	b.rep.Elapsed = time.Since(start).Seconds()
+	return b.rep, nil
+}
+
+func (b *bench) logf(format string, args ...any) {
+	if b.cfg.Progress != nil {
+		fmt.Fprintf(b.cfg.Progress, "%5.1fs  "+format+"\n", append([]any{time.Since(b.start).Seconds()}, args...)...)
+	}
+}
+
+// measure runs one load case once on r.
+func (b *bench) measure(ctx context.Context, r *rig, c loadCase, bodies [][][]byte, extra func(w int) op, profile bool) (result, error) {
+	b.runID++
+	var newOp func(w int) op
+	switch c.kind {
+	case kindRaw:
+		prefix := fmt.Sprintf("raw.m%d", b.runID)
+		newOp = func(w int) op { return rawLife(r.rawJS, prefix, bodies, w) }
+	case kindRunner:
+		newOp = func(w int) op { return runnerLife(r.svc, r.d, w) }
+	case kindGroup:
+		newOp = func(w int) op { return runnerLife(r.gsvc, r.d, w) }
+	case kindHTTP:
+		newOp = func(w int) op { return httpLife(r.wire(r.baseURL), r.d, w) }
+	case kindHTTPGroup:
+		newOp = func(w int) op { return httpLife(r.wire(r.groupURL), r.d, w) }
+	default:
+		newOp = extra
+	}
+	if profile && b.cfg.ProfileDir != "" && c.kind != kindRaw {
+		name := filepath.Join(b.cfg.ProfileDir, fmt.Sprintf("%s-%s-c%d.pprof", r.sync(), c.kind, c.callers))
+		f, err := os.Create(name)
+		if err != nil {
+			return result{}, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return result{}, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := load(ctx, c.callers, b.cfg.Warmup, b.cfg.Duration, newOp)
+	r.closeWires()
+	if err != nil {
+		return res, fmt.Errorf("%s (sync %s): %w", c, r.sync(), err)
+	}
+	s := summarize([]result{res})
+	b.logf("sync %-8s %-16s %9.0f/s  p50 %6.2f ms  p99 %6.2f ms", r.sync(), c, s.rate, s.p50, s.p99)
+	return res, nil
+}
+
+// rounds measures cases round after round and summarizes each.
+func (b *bench) rounds(ctx context.Context, r *rig, cases []loadCase, bodies [][][]byte, extra func(w int) op) (map[loadCase]summary, map[loadCase]jsstore.GroupStats, error) {
+	all := map[loadCase][]result{}
+	stats := map[loadCase]jsstore.GroupStats{}
+	for round := range b.cfg.Rounds {
+		for _, c := range cases {
+			before := r.group.Stats()
+			res, err := b.measure(ctx, r, c, bodies, extra, round == 0)
+			if err != nil {
+				return nil, nil, err
+			}
+			all[c] = append(all[c], res)
+			if c.kind == kindGroup || c.kind == kindHTTPGroup {
+				after, st := r.group.Stats(), stats[c]
+				st.Appends += after.Appends - before.Appends
+				st.Batches += after.Batches - before.Batches
+				st.Batched += after.Batched - before.Batched
+				st.Alone += after.Alone - before.Alone
+				st.Fallbacks += after.Fallbacks - before.Fallbacks
+				stats[c] = st
+			}
+		}
+	}
+	out := map[loadCase]summary{}
+	for c, rs := range all {
+		out[c] = summarize(rs)
+	}
+	return out, stats, nil
+}
+
+// loads measures commands through the runner and over HTTP, and the raw publishes
+// beside them, on a server with the given durability.
+func (b *bench) loads(ctx context.Context, dir string, syncAlways bool) (map[loadCase]summary, error) {
+	r, err := newRig(ctx, dir, syncAlways, b.cfg.Group)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	bodies, size, err := r.bodies(200)
+	if err != nil {
+		return nil, err
+	}
+	b.rep.BodyBytes = size
+	g := newLives(r.d, r.sealed, 1)
+	if _, err := r.fill(ctx, b.cfg.Small, g.next); err != nil {
+		return nil, err
+	}
+	sync := r.sync()
+	b.logf("sync %s: %d events stored before the loads", sync, b.cfg.Small)
+
+	// Each Redlane case follows the raw case it is compared with.
+	var cases []loadCase
+	rawDone := map[int]bool{}
+	raw := func(c int) {
+		if !rawDone[c] {
+			cases = append(cases, loadCase{kindRaw, c})
+			rawDone[c] = true
+		}
+	}
+	for _, c := range b.cfg.RunnerCallers {
+		raw(c)
+		cases = append(cases, loadCase{kindRunner, c})
+	}
+	for _, c := range b.cfg.GroupCallers {
+		if c > 64 && !syncAlways {
+			continue // without fsync, group commit is shown at 32 and 64 callers
+		}
+		raw(c)
+		if c >= 64 {
+			cases = append(cases, loadCase{kindRunner, c})
+		}
+		cases = append(cases, loadCase{kindGroup, c})
+	}
+	for _, c := range b.cfg.HTTPClients {
+		raw(c)
+		cases = append(cases, loadCase{kindHTTP, c})
+	}
+	top := b.cfg.HTTPClients[len(b.cfg.HTTPClients)-1]
+	cases = append(cases, loadCase{kindHTTPGroup, top})
+
+	res, stats, err := b.rounds(ctx, r, cases, bodies, nil)
+	if err != nil {
+		return nil, err
+	}
+	rawOf := func(c int) summary { return res[loadCase{kindRaw, c}] }
+	add := func(key, name string, c loadCase, unit string, target float64) *Row {
+		s, base := res[c], rawOf(c.callers)
+		row := ratioRow(fmt.Sprintf("%s_sync_%s", key, sync), name, sync, unit, s.rate, base.rate)
+		row.latencies(s, base)
+		if target > 0 {
+			row.goal(">=", target)
+		}
+		if st, ok := stats[c]; ok && st.Batches > 0 {
+			row.Note = fmt.Sprintf("%s: %.1f events per atomic batch on average; %.0f %% of appends went alone, %.1f %% again alone after a refused batch",
+				row.Sync, float64(st.Batched)/float64(st.Batches), pctOf(st.Alone, st.Appends), pctOf(st.Fallbacks, st.Appends))
+		}
+		b.rep.Rows = append(b.rep.Rows, row)
+		return &b.rep.Rows[len(b.rep.Rows)-1]
+	}
+	for _, c := range b.cfg.RunnerCallers {
+		add(fmt.Sprintf("runner_c%d", c), fmt.Sprintf("runner commands, %d caller(s)", c), loadCase{kindRunner, c}, "cmd/s", 0.5)
+	}
+	for _, c := range b.cfg.GroupCallers {
+		if c > 64 && !syncAlways {
+			continue
+		}
+		if c >= 64 {
+			add(fmt.Sprintf("runner_c%d", c), fmt.Sprintf("runner commands, %d callers", c), loadCase{kindRunner, c}, "cmd/s", 0)
+		}
+		add(fmt.Sprintf("group_c%d", c), fmt.Sprintf("runner on group commit, %d callers", c), loadCase{kindGroup, c}, "cmd/s", 0)
+	}
+	for _, c := range b.cfg.HTTPClients {
+		target := 0.0
+		if c == top {
+			target = 0.35
+		}
+		add(fmt.Sprintf("http_c%d", c), fmt.Sprintf("HTTP commands, %d client(s)", c), loadCase{kindHTTP, c}, "req/s", target)
+	}
+	tail := func(key, name string, c loadCase) {
+		s, base := res[c], rawOf(c.callers)
+		row := Row{Key: fmt.Sprintf("%s_sync_%s", key, sync), Name: name, Sync: sync, Unit: "× p50",
+			Redlane: div(s.p99, s.p50), Raw: div(base.p99, base.p50)}
+		row.goalOn(row.Redlane, "<=", 5, "× p50")
+		b.rep.Rows = append(b.rep.Rows, row)
+	}
+	tail(fmt.Sprintf("http_c%d_p99_over_p50", top), fmt.Sprintf("HTTP p99 ÷ p50, %d clients", top), loadCase{kindHTTP, top})
+	add(fmt.Sprintf("http_group_c%d", top), fmt.Sprintf("HTTP commands on group commit, %d clients", top), loadCase{kindHTTPGroup, top}, "req/s", 0)
+	tail(fmt.Sprintf("http_group_c%d_p99_over_p50", top), fmt.Sprintf("HTTP on group commit p99 ÷ p50, %d clients", top), loadCase{kindHTTPGroup, top})
+
+	// What group commit gives: its throughput beside the plain store's.
+	for _, pair := range []struct{ group, plain loadCase }{
+		{loadCase{kindGroup, 32}, loadCase{kindRunner, 32}},
+		{loadCase{kindGroup, 64}, loadCase{kindRunner, 64}},
+		{loadCase{kindGroup, 256}, loadCase{kindRunner, 256}},
+		{loadCase{kindHTTPGroup, top}, loadCase{kindHTTP, top}},
+	} {
+		g, okG := res[pair.group]
+		p, okP := res[pair.plain]
+		if !okG || !okP {
+			continue
+		}
+		what := "runner"
+		if pair.group.kind == kindHTTPGroup {
+			what = "HTTP"
+		}
+		row := Row{Key: fmt.Sprintf("group_gain_%s_c%d_sync_%s", strings.ToLower(what), pair.group.callers, sync),
+			Name: fmt.Sprintf("group commit gain, %s, %d callers (group ÷ plain)", what, pair.group.callers), Sync: sync, Unit: "/s",
+			Redlane: g.rate, Raw: p.rate, RawLabel: "plain store", Ratio: div(g.rate, p.rate)}
+		b.rep.Rows = append(b.rep.Rows, row)
+	}
+	return res, nil
+}
+
+// div is a ÷ b, or 0 when b is.
+func div(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func pctOf(part, whole int64) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return 100 * float64(part) / float64(whole)
+}
+
+// fsyncRows report what fsync before every acknowledgement costs: throughput with it as
+// a share of throughput without, for Redlane and for raw publishes.
+func (b *bench) fsyncRows(bySync map[bool]map[loadCase]summary) {
+	on, okOn := bySync[true]
+	off, okOff := bySync[false]
+	if !okOn || !okOff {
+		return
+	}
+	for _, c := range b.cfg.RunnerCallers {
+		rl := div(on[loadCase{kindRunner, c}].rate, off[loadCase{kindRunner, c}].rate)
+		raw := div(on[loadCase{kindRaw, c}].rate, off[loadCase{kindRaw, c}].rate)
+		b.rep.Rows = append(b.rep.Rows, Row{
+			Key: fmt.Sprintf("fsync_kept_runner_c%d", c), Name: fmt.Sprintf("fsync before ack: throughput kept, runner, %d caller(s) (always ÷ interval)", c),
+			Unit: "×", Redlane: rl, Raw: raw, Ratio: div(rl, raw),
+		})
+	}
+	for _, c := range []int{32, 64} {
+		g, ok := on[loadCase{kindGroup, c}]
+		p, ok2 := off[loadCase{kindRunner, c}]
+		raw := div(on[loadCase{kindRaw, c}].rate, off[loadCase{kindRaw, c}].rate)
+		if !ok || !ok2 {
+			continue
+		}
+		rl := div(g.rate, p.rate)
+		b.rep.Rows = append(b.rep.Rows, Row{
+			Key: fmt.Sprintf("fsync_kept_group_c%d", c), Name: fmt.Sprintf("fsync before ack: throughput kept with group commit, %d callers (always ÷ interval)", c),
+			Unit: "×", Redlane: rl, Raw: raw, Ratio: div(rl, raw),
+			Note: "Redlane: the runner on group commit with fsync ÷ the runner on the plain store without; raw: the same publishes with and without fsync",
+		})
+	}
+}
+
+// lengthAndRebuild shows that a command costs the same on a long stream and on orders
+// with long histories, then measures rebuilding the views from the long stream, peak
+// memory and disk, on a server without fsync (reads do not fsync).
+func (b *bench) lengthAndRebuild(ctx context.Context, dir string) error {
+	r, err := newRig(ctx, dir, false, b.cfg.Group)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	bodies, _, err := r.bodies(200)
+	if err != nil {
+		return err
+	}
+	g := newLives(r.d, r.sealed, 2)
+	if _, err := r.fill(ctx, b.cfg.Small, g.next); err != nil {
+		return err
+	}
+	length := b.cfg.phase(PhaseLength)
+	short := []loadCase{{kindRaw, 1}, {kindRunner, 1}, {kindRaw, 32}, {kindRunner, 32}}
+	var atSmall map[loadCase]summary
+	if length {
+		if atSmall, _, err = b.rounds(ctx, r, short, bodies, nil); err != nil {
+			return err
+		}
+	}
+	// Orders with long histories, one per caller of the notes measurement, come last.
+	const histCallers = 32
+	fillStart := time.Now()
+	if _, err := r.fill(ctx, b.cfg.Events-min(b.cfg.Events/2, uint64(histCallers*b.cfg.History)), g.next); err != nil {
+		return err
+	}
+	hist := make([]string, 0, histCallers)
+	for range histCallers {
+		envs, err := g.history(b.cfg.History)
+		if err != nil {
+			return err
+		}
+		have, err := r.store.LastSeq(ctx)
+		if err != nil {
+			return err
+		}
+		ids, err := r.fill(ctx, have+uint64(len(envs)), func() ([]domain.Envelope, error) { return envs, nil })
+		if err != nil {
+			return err
+		}
+		hist = append(hist, ids...)
+	}
+	stored, err := r.store.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	b.rep.Events = stored
+	b.logf("filled to %d events in %.1f s", stored, time.Since(fillStart).Seconds())
+	if length {
+		if err := b.length(ctx, r, bodies, short, atSmall, hist, stored); err != nil {
+			return err
+		}
+	}
+	if b.cfg.phase(PhaseRebuild) {
+		return b.rebuild(ctx, r)
+	}
+	return nil
+}
+
+// length measures commands again on the long stream, and notes on the orders with long
+// histories, and reports them beside the short stream's.
+func (b *bench) length(ctx context.Context, r *rig, bodies [][][]byte, short []loadCase, atSmall map[loadCase]summary, hist []string, stored uint64) error {
+	// A cold load of each long history, then commands on them from the cache.
+	coldStart := time.Now()
+	for _, id := range hist {
+		snap, err := r.svc.Orders.Load(ctx, id)
+		if err != nil {
+			return err
+		}
+		if snap.Version != uint64(b.cfg.History) {
+			return fmt.Errorf("order %s loaded at version %d, want %d", id, snap.Version, b.cfg.History)
+		}
+	}
+	cold := time.Since(coldStart).Seconds() * 1000 / float64(len(hist))
+	notes := loadCase{kindNotes, len(hist)}
+	atLarge, _, err := b.rounds(ctx, r, append(short, notes), bodies, func(w int) op { return noteOn(r.svc, r.d, hist[w%len(hist)]) })
+	if err != nil {
+		return err
+	}
+	smallName, largeName := count(b.cfg.Small), count(stored)
+	for _, c := range []int{1, 32} {
+		for _, at := range []struct {
+			name string
+			res  map[loadCase]summary
+		}{{smallName, atSmall}, {largeName, atLarge}} {
+			s, base := at.res[loadCase{kindRunner, c}], at.res[loadCase{kindRaw, c}]
+			row := ratioRow(fmt.Sprintf("runner_c%d_at_%s", c, strings.ReplaceAll(at.name, " ", "")), fmt.Sprintf("runner commands, %d caller(s), %s events stored", c, at.name),
+				"interval", "cmd/s", s.rate, base.rate)
+			row.latencies(s, base)
+			row.goal(">=", 0.5)
+			b.rep.Rows = append(b.rep.Rows, row)
+		}
+		s, l := atSmall[loadCase{kindRunner, c}], atLarge[loadCase{kindRunner, c}]
+		row := Row{Key: fmt.Sprintf("runner_c%d_length_growth", c),
+			Name: fmt.Sprintf("runner, %d caller(s): throughput at %s ÷ at %s events stored", c, largeName, smallName), Sync: "interval", Unit: "cmd/s",
+			Redlane: l.rate, Raw: s.rate, RawLabel: "at " + smallName, Ratio: div(l.rate, s.rate), CPU: l.cpu, RawCPU: s.cpu, CPURatio: div(s.cpu, l.cpu),
+			Note: "no growth with the stream's length is 1; runs vary by ±25 %"}
+		row.goal(">=", 0.75)
+		b.rep.Rows = append(b.rep.Rows, row)
+	}
+	n, base := atLarge[notes], atLarge[loadCase{kindRaw, 32}]
+	row := ratioRow("notes_c32_history", fmt.Sprintf("runner notes on orders of %d events, 32 callers", b.cfg.History), "interval", "cmd/s", n.rate, base.rate)
+	row.latencies(n, base)
+	row.goal(">=", 0.5)
+	row.Note = fmt.Sprintf("the aggregate is read once, then kept: the first (cold) load of a %d-event order took %.1f ms", b.cfg.History, cold)
+	b.rep.Rows = append(b.rep.Rows, row)
+	return nil
+}
+
+// rebuild measures folding every view from the stream against reading it raw, each in a
+// process of its own when it can.
+func (b *bench) rebuild(ctx context.Context, r *rig) error {
+	runOne := func(mode string, profile string) (childResult, error) {
+		var res childResult
+		if b.cfg.Child != nil {
+			out, err := b.cfg.Child(ctx, mode, r.srv.ClientURL(), jsstore.DefaultStream, profile)
+			if err != nil {
+				return res, fmt.Errorf("rebuild child %s: %w", mode, err)
+			}
+			if err := json.Unmarshal(out, &res); err != nil {
+				return res, fmt.Errorf("rebuild child %s: %w (%s)", mode, err, out)
+			}
+		} else {
+			var err error
+			if res, err = rebuildOnce(ctx, r.js, jsstore.DefaultStream, mode); err != nil {
+				return res, err
+			}
+		}
+		for k, s := range res.Seconds {
+			b.logf("rebuild %-6s %-8s %9.0f events/s  peak RSS %d MiB", mode, k, float64(res.Events)/s, res.PeakRSS>>20)
+		}
+		return res, nil
+	}
+	profile := ""
+	if b.cfg.ProfileDir != "" && b.cfg.Child != nil {
+		profile = filepath.Join(b.cfg.ProfileDir, "rebuild-fold.pprof")
+	}
+	read1, err := runOne(ChildRead, "")
+	if err != nil {
+		return err
+	}
+	fold, err := runOne(ChildFold, profile)
+	if err != nil {
+		return err
+	}
+	// The raw read once more after the fold, so that both sides see the same machine
+	// (but once only in a quick run).
+	read2 := read1
+	if !b.cfg.Quick {
+		if read2, err = runOne(ChildRead, ""); err != nil {
+			return err
+		}
+	}
+	readRate := (div(float64(read1.Events), read1.Seconds["read"]) + div(float64(read2.Events), read2.Seconds["read"])) / 2
+	for _, nv := range views {
+		name := nv().Name()
+		row := ratioRow("rebuild_"+name, fmt.Sprintf("rebuild view %s from %s events", name, count(fold.Events)), "", "events/s",
+			div(float64(fold.Events), fold.Seconds[name]), readRate)
+		row.goal(">=", 0.5)
+		b.rep.Rows = append(b.rep.Rows, row)
+	}
+	where := "a process of its own"
+	if b.cfg.Child == nil {
+		where = "the bench process (with everything before it)"
+	}
+	row := Row{Key: "rebuild_peak_rss", Name: fmt.Sprintf("peak RSS rebuilding all views from %s events (MiB)", count(fold.Events)),
+		Unit: "MiB", Redlane: float64(fold.PeakRSS) / (1 << 20), Raw: float64(max(read1.PeakRSS, read2.PeakRSS)) / (1 << 20),
+		Note: "VmHWM of " + where + "; the baseline is the raw read's"}
+	if row.Raw > 0 {
+		row.Ratio = row.Redlane / row.Raw
+	}
+	row.goalOn(row.Redlane, "<=", 1024, "MiB")
+	b.rep.Rows = append(b.rep.Rows, row)
+
+	// Disk per million events: Redlane's stream beside the raw publishes' stream.
+	disk, err := streamDisk(r.dir, jsstore.DefaultStream)
+	if err != nil {
+		return err
+	}
+	msgs, err := r.store.MessageCount(ctx)
+	if err != nil {
+		return err
+	}
+	rawDisk, err := streamDisk(r.dir, rawStream)
+	if err != nil {
+		return err
+	}
+	rs, err := r.rawJS.Stream(ctx, rawStream)
+	if err != nil {
+		return err
+	}
+	info, err := rs.Info(ctx)
+	if err != nil {
+		return err
+	}
+	perM := func(bytes int64, n uint64) float64 { return float64(bytes) / float64(max(n, 1)) * 1e6 / (1 << 20) }
+	drow := ratioRow("disk_per_million", "disk per million events (MiB)", "", "MiB", perM(disk, msgs), perM(rawDisk, info.State.Msgs))
+	drow.Note = fmt.Sprintf("%d bytes per event stored by Redlane (body, subject and headers), %d per raw publish of the same bodies",
+		disk/int64(max(msgs, 1)), rawDisk/int64(max(info.State.Msgs, 1)))
+	b.rep.Rows = append(b.rep.Rows, drow)
+	return nil
+}
+
+// count writes a number of events the short way: 10 k, 1 M.
+func count(n uint64) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 < 50_000:
+		return fmt.Sprintf("%d M", n/1_000_000)
+	case n >= 1_000_000:
+		return fmt.Sprintf("%.1f M", float64(n)/1e6)
+	case n >= 1000:
+		return fmt.Sprintf("%d k", (n+500)/1000)
+	}
+	return fmt.Sprint(n)
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
