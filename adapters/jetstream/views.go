@@ -555,7 +555,11 @@ func (v *Views) write(ctx context.Context, nv func() projections.View) error {
 			}
 			env, err := domain.DecodeEnvelope(msg.Data())
 			if err != nil {
-				return fmt.Errorf("view %s: event at %d: %w", name, md.Sequence.Stream, err)
+				// Not an event Redlane wrote: pass it over (audit verify names it).
+				v.log.Warn("view skips a message that is no event", "view", name, "seq", md.Sequence.Stream, "err", err)
+				cp.Seq = md.Sequence.Stream
+				applied = true
+				continue
 			}
 			rec := domain.Recorded{Envelope: env, Seq: md.Sequence.Stream}
 			if ev, err := projections.Events.Decode(env); err == nil {

@@ -254,3 +254,18 @@ func TestBacklogReadsAsDocumentedJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestViewsPassOverForgedMessages: a message put on an event subject by hand, which is
+// no event, neither stalls the views nor breaks a rebuild (audit verify names it).
+func TestViewsPassOverForgedMessages(t *testing.T) {
+	w := newViewWorld(t, 13)
+	vs := w.views(t, "a", 2*time.Second)
+	run(t, vs)
+	w.steps(t, 30)
+	if _, err := w.js.Publish(context.Background(), "redlane.events.order.forged", []byte("not an event")); err != nil {
+		t.Fatal(err)
+	}
+	w.steps(t, 30)
+	waitCaughtUp(t, vs)
+	assertEqualsRebuild(t, w, vs)
+}

@@ -227,7 +227,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		filters = append(filters, store.Subject(t, "*"))
 	}
 	go func() {
-		followErr <- jsstore.FollowSubjects(ctx, js, store.StreamName(), filters, svc.Dir.Apply, func() { dirReady.Store(true) })
+		followErr <- jsstore.FollowSubjects(ctx, js, store.StreamName(), filters, func(rec domain.Recorded) error {
+			if err := svc.Dir.Apply(rec); err != nil {
+				log.Warn("directory skips an event it cannot read", "seq", rec.Seq, "err", err)
+			}
+			return nil
+		}, func() { dirReady.Store(true) })
 	}()
 
 	// The desk's clockwork: deadlines and periodic services. Every process may run it:
