@@ -14,6 +14,7 @@ import (
 	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/projections/backlog"
 	"github.com/redlane/redlane/projections/feed"
+	"github.com/redlane/redlane/projections/record"
 )
 
 // ViewReader reads the projections as their writer stored them.
@@ -139,7 +140,24 @@ func (a *API) memberRecord(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if !found {
+	if found {
+		// A busy month's earlier events stand in pages of their own: put them back.
+		pages, _ := doc["event_pages"].(float64)
+		events, _ := doc["events"].([]any)
+		for p := int(pages) - 2; p >= 0 && err == nil; p-- {
+			var page struct {
+				Events []any `json:"events"`
+			}
+			_, err = a.readDoc(r.Context(), viewRecords, record.ExplainKey(id, period, p), &page)
+			events = append(page.Events, events...)
+		}
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		doc["events"] = events
+		delete(doc, "event_pages")
+	} else {
 		m, _ := a.svc.Dir.Member(id)
 		doc = map[string]any{"member": id, "name": m.Name, "community": m.Community, "period": period,
 			"dispatched": 0, "accepted": 0, "declined": 0, "completed": 0, "minutes": 0, "ratings": 0,

@@ -38,6 +38,11 @@
 //	                                       "points":12,"what":"completed on time, 40 min: +10 +2"}, …],
 //	                            "seq":31}
 //
+//	explain.<memberID>.<YYYY-MM>.<page>
+//	                           {"member":"m-001","period":"2026-11","page":0,"events":[…]}
+//	                           a busy month's earlier events, PageSize to a page; the
+//	                           record then says "event_pages" and lists only the last page
+//
 //	ranking.<community>.<YYYY-MM>
 //	                           {"community":"taoyuan","period":"2026-11",
 //	                            "items":[{"member":"m-001","name":"李明","teams":["红色方舟"],
@@ -91,6 +96,7 @@ const (
 	memberPrefix  = "member."
 	recordPrefix  = "record."
 	rankingPrefix = "ranking."
+	explainPrefix = "explain."
 )
 
 // MemberKey is the key of a member's profile document.
@@ -98,6 +104,24 @@ func MemberKey(memberID string) string { return memberPrefix + memberID }
 
 // RecordKey is the key of a member's record for period ("2026-11").
 func RecordKey(memberID, period string) string { return recordPrefix + memberID + "." + period }
+
+// PageSize is how many events a record document lists. When a month holds more, the
+// earlier ones stand in explanation pages of this size, so that no document outgrows a
+// NATS message however busy a member is.
+const PageSize = 200
+
+// ExplainKey is the key of a record's page of earlier events, counted from 0.
+func ExplainKey(memberID, period string, page int) string {
+	return fmt.Sprintf("%s%s.%s.%d", explainPrefix, memberID, period, page)
+}
+
+// Explain is a page of a record's earlier events.
+type Explain struct {
+	Member string        `json:"member"`
+	Period string        `json:"period"`
+	Page   int           `json:"page"`
+	Events []RecordEvent `json:"events"`
+}
 
 // RankingKey is the key of a community's ranking for period ("2026-11").
 func RankingKey(community, period string) string {
@@ -129,7 +153,10 @@ type Record struct {
 	OnTimeRate float64       `json:"on_time_rate"` // 0 when there are no completions
 	Points     int           `json:"points"`
 	Events     []RecordEvent `json:"events"` // in log order; never null
-	Seq        uint64        `json:"seq"`
+	// EventPages, when over 1, says the month's events fill that many pages: events holds
+	// the last, and explain.<member>.<period>.<page> the earlier ones (0 to pages−2).
+	EventPages int    `json:"event_pages,omitempty"`
+	Seq        uint64 `json:"seq"`
 }
 
 // RecordEvent is one event that changed a record, with the points it gave.
@@ -196,11 +223,13 @@ type rankState struct {
 type View struct {
 	members  map[string]*memberState
 	rankings map[string]*rankState
+	// pages restored before their record, by record key and page
+	pending map[string]map[int][]RecordEvent
 }
 
 // New returns an empty view.
 func New() *View {
-	return &View{members: map[string]*memberState{}, rankings: map[string]*rankState{}}
+	return &View{members: map[string]*memberState{}, rankings: map[string]*rankState{}, pending: map[string]map[int][]RecordEvent{}}
 }
 
 // Name is "records", permanent.
@@ -356,12 +385,20 @@ func (v *View) counted(rec domain.Recorded, r *recState, made, ranked bool, pts 
 		Seq: rec.Seq, ID: rec.ID, Type: rec.Type, Time: rec.Time.UTC(), Order: rec.AggregateID, Points: pts, What: what,
 	})
 	r.seq = rec.Seq
+	keys := []string{r.key}
+	if n := len(r.events); n > PageSize && (n-1)%PageSize == 0 {
+		// The event starts a new page: the one before is full and now stands alone.
+		keys = append(keys, ExplainKey(r.m.id, r.period, (n-1)/PageSize-1))
+	}
 	if r.rank == nil || !made && !ranked {
-		return []string{r.key}
+		return keys
 	}
 	r.rank.seq = rec.Seq
-	return []string{r.key, r.rank.key}
+	return append(keys, r.rank.key)
 }
+
+// pages is how many pages the record's events fill.
+func (r *recState) pages() int { return max(1, (len(r.events)+PageSize-1)/PageSize) }
 
 // applyProfile applies a member's registration (which makes them active) or update.
 func (v *View) applyProfile(rec domain.Recorded, p member.Profile, register bool) []string {
@@ -434,6 +471,17 @@ func (v *View) Doc(key string) []byte {
 			return nil
 		}
 		doc = rk.doc()
+	case strings.HasPrefix(key, explainPrefix):
+		id, period, page, ok := splitExplainKey(key)
+		m := v.members[id]
+		if !ok || m == nil || m.records[period] == nil {
+			return nil
+		}
+		r := m.records[period]
+		if page >= r.pages()-1 {
+			return nil
+		}
+		doc = Explain{Member: id, Period: period, Page: page, Events: r.events[page*PageSize : (page+1)*PageSize]}
 	default:
 		return nil
 	}
@@ -445,6 +493,21 @@ func (v *View) Doc(key string) []byte {
 }
 
 // splitKey splits "<id>.<period>"; ids hold no dots.
+// splitExplainKey parses explain.<member>.<period>.<page>.
+func splitExplainKey(key string) (id, period string, page int, ok bool) {
+	rest, found := strings.CutPrefix(key, explainPrefix)
+	i := strings.LastIndexByte(rest, '.')
+	if !found || i < 0 {
+		return "", "", 0, false
+	}
+	n, err := strconv.Atoi(rest[i+1:])
+	if err != nil || n < 0 {
+		return "", "", 0, false
+	}
+	id, period, ok = splitKey(rest[:i])
+	return id, period, n, ok
+}
+
 func splitKey(s string) (id, period string, ok bool) {
 	id, period, ok = strings.Cut(s, ".")
 	return id, period, ok && id != "" && period != "" && !strings.Contains(period, ".")
@@ -469,7 +532,10 @@ func (r *recState) doc() Record {
 		Member: r.m.id, Name: r.name(), Community: r.community, Period: r.period,
 		Dispatched: r.dispatched, Accepted: r.accepted, Declined: r.declined, Completed: r.completed,
 		Minutes: r.minutes, Ratings: r.ratings, MeanStars: r.meanStars(), Points: r.points,
-		Events: r.events, Seq: r.seq,
+		Events: r.events[(r.pages()-1)*PageSize:], Seq: r.seq,
+	}
+	if p := r.pages(); p > 1 {
+		d.EventPages = p
 	}
 	if r.completed > 0 {
 		d.OnTimeRate = float64(r.onTime) / float64(r.completed)
@@ -532,10 +598,20 @@ func (v *View) Restore(key string, doc []byte) error {
 		if old := m.records[d.Period]; old != nil && old.rank != nil {
 			delete(old.rank.members, d.Member)
 		}
+		events := d.Events
+		if d.EventPages > 1 {
+			events = append(make([]RecordEvent, (d.EventPages-1)*PageSize), d.Events...)
+			for page, evs := range v.pending[key] {
+				if page < d.EventPages-1 {
+					copy(events[page*PageSize:], evs)
+				}
+			}
+			delete(v.pending, key)
+		}
 		r := &recState{
 			key: key, m: m, period: d.Period,
 			dispatched: d.Dispatched, accepted: d.Accepted, declined: d.Declined, completed: d.Completed,
-			minutes: d.Minutes, ratings: d.Ratings, points: d.Points, events: d.Events, seq: d.Seq,
+			minutes: d.Minutes, ratings: d.Ratings, points: d.Points, events: events, seq: d.Seq,
 			// The rates are quotients of whole numbers no larger than the counts: float64
 			// carries them, and JSON round-trips them, exactly enough to recover the
 			// numerators by rounding.
@@ -547,6 +623,27 @@ func (v *View) Restore(key string, doc []byte) error {
 		}
 		m.records[d.Period] = r
 		v.attach(r, d.Community)
+		return nil
+	case strings.HasPrefix(key, explainPrefix):
+		var d Explain
+		if err := json.Unmarshal(doc, &d); err != nil {
+			return fmt.Errorf("restore %s: %w", key, err)
+		}
+		if d.Member == "" || d.Period == "" || ExplainKey(d.Member, d.Period, d.Page) != key || len(d.Events) != PageSize {
+			return fmt.Errorf("restore %s: the document is not page %d of %q for %q", key, d.Page, d.Member, d.Period)
+		}
+		for i := range d.Events {
+			d.Events[i].Time = d.Events[i].Time.UTC()
+		}
+		if m := v.members[d.Member]; m != nil && m.records[d.Period] != nil && d.Page < m.records[d.Period].pages()-1 {
+			copy(m.records[d.Period].events[d.Page*PageSize:], d.Events)
+			return nil
+		}
+		rk := RecordKey(d.Member, d.Period)
+		if v.pending[rk] == nil {
+			v.pending[rk] = map[int][]RecordEvent{}
+		}
+		v.pending[rk][d.Page] = d.Events
 		return nil
 	case strings.HasPrefix(key, rankingPrefix):
 		var d Ranking
