@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/projections/feed"
+	"github.com/redlane/redlane/service"
 )
 
 func init() {
@@ -24,31 +23,14 @@ func init() {
 	}
 }
 
-// auditEvent is one event of an order's story as the audit endpoint shows it.
-type auditEvent struct {
-	Seq           uint64          `json:"seq"`
-	ID            string          `json:"id"`
-	Type          string          `json:"type"`
-	Time          time.Time       `json:"time"`       // UTC
-	TimeLocal     string          `json:"time_local"` // Asia/Shanghai
-	Actor         string          `json:"actor"`
-	ActorName     string          `json:"actorname"`
-	Role          domain.Role     `json:"role"`
-	Version       uint64          `json:"aggregateversion"`
-	CorrelationID string          `json:"correlationid"`
-	CausationID   string          `json:"causationid"`
-	Summary       string          `json:"summary"` // zh-CN, as the linkage feed words it; "" for internal notes
-	Data          json.RawMessage `json:"data"`
-}
-
 // auditStory is the reply of GET /api/v1/audit/orders/{id}.
 type auditStory struct {
-	Order  string       `json:"order"`
-	AsOf   *time.Time   `json:"as_of"`  // null: now
-	Seq    uint64       `json:"seq"`    // the last event folded into state; 0 when none
-	State  *orderView   `json:"state"`  // null when the order did not exist yet
-	Events []auditEvent `json:"events"` // up to as_of, in order
-	Later  int          `json:"later"`  // events after as_of, not shown
+	Order  string               `json:"order"`
+	AsOf   *time.Time           `json:"as_of"`  // null: now
+	Seq    uint64               `json:"seq"`    // the last event folded into state; 0 when none
+	State  *orderView           `json:"state"`  // null when the order did not exist yet
+	Events []service.StoryEvent `json:"events"` // up to as_of, in order
+	Later  int                  `json:"later"`  // events after as_of, not shown
 }
 
 // auditOrder serves an order's whole story, and its state as of a moment: for auditors
@@ -68,7 +50,7 @@ func (a *API) auditOrder(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var asOf *time.Time
 	if s := q.Get("as_of"); s != "" {
-		t, err := parseAuditTime(s)
+		t, err := service.ParseTime(s)
 		if err != nil {
 			a.fail(w, r, domain.Invalid("as_of", `must be RFC 3339 (2026-11-27T06:00:00Z) or "2026-11-27 14:00" in Asia/Shanghai`))
 			return
@@ -106,7 +88,7 @@ func (a *API) auditOrder(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	story := auditStory{Order: id, AsOf: asOf, Events: []auditEvent{}, Later: len(recs) - upto}
+	story := auditStory{Order: id, AsOf: asOf, Events: []service.StoryEvent{}, Later: len(recs) - upto}
 	then, err := a.svc.Orders.Fold(domain.Snapshot[order.State]{ID: id}, recs[:upto])
 	if err != nil {
 		a.fail(w, r, err)
@@ -123,21 +105,13 @@ func (a *API) auditOrder(w http.ResponseWriter, r *http.Request) {
 	unmasked := actor.StewardOf(snap.State.Lane)
 	summaries := a.summaries(recs[:upto])
 	for i, rec := range recs[:upto] {
-		data := rec.Data
-		if !unmasked {
-			data = maskRequester(data)
-		}
-		story.Events = append(story.Events, auditEvent{
-			Seq: rec.Seq, ID: rec.ID, Type: rec.Type, Time: rec.Time.UTC(), TimeLocal: rec.Time.In(projections.Shanghai).Format("2006-01-02 15:04:05"),
-			Actor: rec.Actor, ActorName: rec.ActorName, Role: rec.Role, Version: rec.Version,
-			CorrelationID: rec.CorrelationID, CausationID: rec.CausationID, Summary: summaries[i], Data: data,
-		})
+		story.Events = append(story.Events, service.NewStoryEvent(rec, summaries[i], unmasked))
 	}
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="order-`+id+`.csv"`)
 		w.WriteHeader(http.StatusOK)
-		_ = writeAuditCSV(w, story.Events)
+		_ = service.WriteStoryCSV(w, story.Events)
 		return
 	}
 	writeJSON(w, http.StatusOK, story)
@@ -182,77 +156,4 @@ func (a *API) summaries(recs []domain.Recorded) []string {
 		}
 	}
 	return out
-}
-
-// maskRequester masks requester.phone in an event's data, when it has one in the clear
-// (an event written without a privacy vault; otherwise it is sealed in
-// requester_sealed, which only the service opens).
-func maskRequester(data json.RawMessage) json.RawMessage {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(data, &fields) != nil {
-		return data
-	}
-	raw, ok := fields["requester"]
-	if !ok {
-		return data
-	}
-	var req map[string]any
-	if json.Unmarshal(raw, &req) != nil {
-		return data
-	}
-	phone, _ := req["phone"].(string)
-	if phone == "" {
-		return data
-	}
-	req["phone"] = order.MaskPhone(phone)
-	b, err := json.Marshal(req)
-	if err != nil {
-		return data
-	}
-	fields["requester"] = b
-	out, err := json.Marshal(fields)
-	if err != nil {
-		return data
-	}
-	return out
-}
-
-// writeAuditCSV writes events as CSV, one row each, with a header row.
-func writeAuditCSV(w http.ResponseWriter, events []auditEvent) error {
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"seq", "time_utc", "time_shanghai", "type", "aggregateversion", "actor", "actorname", "role", "correlationid", "causationid", "summary", "data"})
-	for _, e := range events {
-		_ = cw.Write([]string{
-			strconv.FormatUint(e.Seq, 10), e.Time.Format(time.RFC3339Nano), e.TimeLocal, e.Type, strconv.FormatUint(e.Version, 10),
-			e.Actor, csvText(e.ActorName), string(e.Role), e.CorrelationID, e.CausationID, csvText(e.Summary), string(e.Data),
-		})
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// csvText keeps a spreadsheet from reading a text cell as a formula.
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// parseAuditTime reads RFC 3339, or a local time in Asia/Shanghai: "2026-11-27 14:00",
-// "2026-11-27 14:00:05", or the same with T.
-func parseAuditTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	var lastErr error
-	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02T15:04:05"} {
-		t, err := time.ParseInLocation(layout, s, projections.Shanghai)
-		if err == nil {
-			return t, nil
-		}
-		lastErr = err
-	}
-	return time.Time{}, lastErr
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -101,41 +100,12 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// parseTime reads RFC 3339, or a local time in Asia/Shanghai: "2026-11-27 14:00",
-// "2026-11-27 14:00:05", or the same with T.
-func parseTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02T15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, projections.Shanghai); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf(`time %q: want RFC 3339 (2026-11-27T06:00:00Z) or "2026-11-27 14:00" in Asia/Shanghai`, s)
-}
+// parseTime reads RFC 3339, or a local time in Asia/Shanghai.
+func parseTime(s string) (time.Time, error) { return service.ParseTime(s) }
 
-func local(t time.Time) string { return t.In(projections.Shanghai).Format("2006-01-02 15:04:05") }
+func local(t time.Time) string { return service.LocalTime(t) }
 
 // ---- audit order ----
-
-// storyEvent is one event of an order's story (the same fields as the HTTP audit endpoint).
-type storyEvent struct {
-	Seq           uint64          `json:"seq"`
-	ID            string          `json:"id"`
-	Type          string          `json:"type"`
-	Time          time.Time       `json:"time"`
-	TimeLocal     string          `json:"time_local"`
-	Actor         string          `json:"actor"`
-	ActorName     string          `json:"actorname"`
-	Role          domain.Role     `json:"role"`
-	Version       uint64          `json:"aggregateversion"`
-	CorrelationID string          `json:"correlationid"`
-	CausationID   string          `json:"causationid"`
-	Summary       string          `json:"summary"`
-	Data          json.RawMessage `json:"data"`
-}
 
 // storyState is an order's state as of a moment.
 type storyState struct {
@@ -167,12 +137,12 @@ type storyRequester struct {
 }
 
 type story struct {
-	Order  string       `json:"order"`
-	AsOf   *time.Time   `json:"as_of"`
-	Seq    uint64       `json:"seq"`
-	State  *storyState  `json:"state"`
-	Events []storyEvent `json:"events"`
-	Later  int          `json:"later"`
+	Order  string               `json:"order"`
+	AsOf   *time.Time           `json:"as_of"`
+	Seq    uint64               `json:"seq"`
+	State  *storyState          `json:"state"`
+	Events []service.StoryEvent `json:"events"`
+	Later  int                  `json:"later"`
 }
 
 func auditOrder(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -239,7 +209,7 @@ func auditOrder(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	case "csv":
-		return writeStoryCSV(stdout, st.Events)
+		return service.WriteStoryCSV(stdout, st.Events)
 	}
 	return writeStoryText(stdout, st)
 }
@@ -254,7 +224,7 @@ func buildStory(ctx context.Context, store *jsstore.Store, svc *service.Service,
 			}
 		}
 	}
-	st := &story{Order: id, AsOf: asOf, Events: []storyEvent{}, Later: len(recs) - upto}
+	st := &story{Order: id, AsOf: asOf, Events: []service.StoryEvent{}, Later: len(recs) - upto}
 	then, err := svc.Orders.Fold(domain.Snapshot[order.State]{ID: id}, recs[:upto])
 	if err != nil {
 		return nil, err
@@ -286,15 +256,7 @@ func buildStory(ctx context.Context, store *jsstore.Store, svc *service.Service,
 		return nil, err
 	}
 	for i, rec := range recs[:upto] {
-		data := rec.Data
-		if !unmask {
-			data = maskPhoneIn(data)
-		}
-		st.Events = append(st.Events, storyEvent{
-			Seq: rec.Seq, ID: rec.ID, Type: rec.Type, Time: rec.Time.UTC(), TimeLocal: local(rec.Time),
-			Actor: rec.Actor, ActorName: rec.ActorName, Role: rec.Role, Version: rec.Version,
-			CorrelationID: rec.CorrelationID, CausationID: rec.CausationID, Summary: summaries[i], Data: data,
-		})
+		st.Events = append(st.Events, service.NewStoryEvent(rec, summaries[i], unmask))
 	}
 	return st, nil
 }
@@ -349,50 +311,6 @@ func summarize(ctx context.Context, store *jsstore.Store, recs []domain.Recorded
 		}
 	}
 	return out, nil
-}
-
-// maskPhoneIn masks requester.phone in an event's data when it is there in the clear.
-func maskPhoneIn(data json.RawMessage) json.RawMessage {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(data, &fields) != nil {
-		return data
-	}
-	var req map[string]any
-	if raw, ok := fields["requester"]; !ok || json.Unmarshal(raw, &req) != nil {
-		return data
-	}
-	phone, _ := req["phone"].(string)
-	if phone == "" {
-		return data
-	}
-	req["phone"] = order.MaskPhone(phone)
-	fields["requester"], _ = json.Marshal(req)
-	out, err := json.Marshal(fields)
-	if err != nil {
-		return data
-	}
-	return out
-}
-
-func writeStoryCSV(w io.Writer, events []storyEvent) error {
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"seq", "time_utc", "time_shanghai", "type", "aggregateversion", "actor", "actorname", "role", "correlationid", "causationid", "summary", "data"})
-	for _, e := range events {
-		_ = cw.Write([]string{
-			strconv.FormatUint(e.Seq, 10), e.Time.Format(time.RFC3339Nano), e.TimeLocal, e.Type, strconv.FormatUint(e.Version, 10),
-			e.Actor, csvText(e.ActorName), string(e.Role), e.CorrelationID, e.CausationID, csvText(e.Summary), string(e.Data),
-		})
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// csvText keeps a spreadsheet from reading a text cell as a formula.
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 func writeStoryText(w io.Writer, st *story) error {

@@ -1,0 +1,111 @@
+package service
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections"
+)
+
+// StoryEvent is one event of an order's story as auditors read it, over HTTP or from
+// the command line.
+type StoryEvent struct {
+	Seq           uint64          `json:"seq"`
+	ID            string          `json:"id"`
+	Type          string          `json:"type"`
+	Time          time.Time       `json:"time"`       // UTC
+	TimeLocal     string          `json:"time_local"` // Asia/Shanghai
+	Actor         string          `json:"actor"`
+	ActorName     string          `json:"actorname"`
+	Role          domain.Role     `json:"role"`
+	Version       uint64          `json:"aggregateversion"`
+	CorrelationID string          `json:"correlationid"`
+	CausationID   string          `json:"causationid"`
+	Summary       string          `json:"summary"` // zh-CN, as the linkage feed words it; "" for internal notes
+	Data          json.RawMessage `json:"data"`
+}
+
+// NewStoryEvent shows a stored event with its summary; the requester's phone in its data,
+// when there in the clear, is masked unless unmask.
+func NewStoryEvent(rec domain.Recorded, summary string, unmask bool) StoryEvent {
+	data := rec.Data
+	if !unmask {
+		data = MaskRequesterPhone(data)
+	}
+	return StoryEvent{
+		Seq: rec.Seq, ID: rec.ID, Type: rec.Type, Time: rec.Time.UTC(), TimeLocal: LocalTime(rec.Time),
+		Actor: rec.Actor, ActorName: rec.ActorName, Role: rec.Role, Version: rec.Version,
+		CorrelationID: rec.CorrelationID, CausationID: rec.CausationID, Summary: summary, Data: data,
+	}
+}
+
+// LocalTime shows a moment in Asia/Shanghai.
+func LocalTime(t time.Time) string { return t.In(projections.Shanghai).Format("2006-01-02 15:04:05") }
+
+// ParseTime reads RFC 3339, or a local time in Asia/Shanghai: "2026-11-27 14:00",
+// "2026-11-27 14:00:05", or the same with T.
+func ParseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, projections.Shanghai); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf(`time %q: want RFC 3339 (2026-11-27T06:00:00Z) or "2026-11-27 14:00" in Asia/Shanghai`, s)
+}
+
+// MaskRequesterPhone masks requester.phone in an event's data, when it is there in the
+// clear (an event written without a vault; otherwise the requester is sealed).
+func MaskRequesterPhone(data json.RawMessage) json.RawMessage {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return data
+	}
+	var req map[string]any
+	if raw, ok := fields["requester"]; !ok || json.Unmarshal(raw, &req) != nil {
+		return data
+	}
+	phone, _ := req["phone"].(string)
+	if phone == "" {
+		return data
+	}
+	req["phone"] = order.MaskPhone(phone)
+	fields["requester"], _ = json.Marshal(req)
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return data
+	}
+	return out
+}
+
+// WriteStoryCSV writes events as CSV, one row each, with a header row.
+func WriteStoryCSV(w io.Writer, events []StoryEvent) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"seq", "time_utc", "time_shanghai", "type", "aggregateversion", "actor", "actorname", "role", "correlationid", "causationid", "summary", "data"})
+	for _, e := range events {
+		_ = cw.Write([]string{
+			strconv.FormatUint(e.Seq, 10), e.Time.Format(time.RFC3339Nano), e.TimeLocal, e.Type, strconv.FormatUint(e.Version, 10),
+			e.Actor, csvText(e.ActorName), string(e.Role), e.CorrelationID, e.CausationID, csvText(e.Summary), string(e.Data),
+		})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvText keeps a spreadsheet from reading a text cell as a formula.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
