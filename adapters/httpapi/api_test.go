@@ -20,11 +20,7 @@ import (
 	"github.com/redlane/redlane/adapters/natsserver/natstest"
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
-	"github.com/redlane/redlane/projections"
-	"github.com/redlane/redlane/projections/backlog"
-	"github.com/redlane/redlane/projections/feed"
-	"github.com/redlane/redlane/projections/record"
-	"github.com/redlane/redlane/projections/report"
+	"github.com/redlane/redlane/projections/all"
 	"github.com/redlane/redlane/service"
 )
 
@@ -39,12 +35,7 @@ type harness struct {
 	views *jsstore.Views
 }
 
-var views = []func() projections.View{
-	func() projections.View { return backlog.New() },
-	func() projections.View { return record.New() },
-	func() projections.View { return feed.New() },
-	func() projections.View { return report.New() },
-}
+var views = all.Views()
 
 // settle waits until every view has applied every stored event.
 func (h *harness) settle() {

@@ -17,19 +17,12 @@ import (
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/internal/randhist"
 	"github.com/redlane/redlane/projections"
-	"github.com/redlane/redlane/projections/backlog"
+	"github.com/redlane/redlane/projections/all"
 	"github.com/redlane/redlane/projections/feed"
-	"github.com/redlane/redlane/projections/record"
-	"github.com/redlane/redlane/projections/report"
 	"github.com/redlane/redlane/service"
 )
 
-var allViews = []func() projections.View{
-	func() projections.View { return backlog.New() },
-	func() projections.View { return record.New() },
-	func() projections.View { return feed.New() },
-	func() projections.View { return report.New() },
-}
+var allViews = all.Views()
 
 type viewWorld struct {
 	js    jetstream.JetStream

@@ -26,22 +26,13 @@ import (
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
-	"github.com/redlane/redlane/projections"
-	"github.com/redlane/redlane/projections/backlog"
-	"github.com/redlane/redlane/projections/feed"
-	"github.com/redlane/redlane/projections/record"
-	"github.com/redlane/redlane/projections/report"
+	"github.com/redlane/redlane/projections/all"
 	"github.com/redlane/redlane/service"
 )
 
 const adminToken = "test-admin-token"
 
-var views = []func() projections.View{
-	func() projections.View { return backlog.New() },
-	func() projections.View { return record.New() },
-	func() projections.View { return feed.New() },
-	func() projections.View { return report.New() },
-}
+var views = all.Views()
 
 // harness is the pages and the API over a real embedded NATS server, as redlane serve
 // mounts them, reached over the wire.

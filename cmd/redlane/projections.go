@@ -10,19 +10,11 @@ import (
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/projections"
-	"github.com/redlane/redlane/projections/backlog"
-	"github.com/redlane/redlane/projections/feed"
-	"github.com/redlane/redlane/projections/record"
-	"github.com/redlane/redlane/projections/report"
+	"github.com/redlane/redlane/projections/all"
 )
 
 // views are the read models every redlane serve keeps up to date.
-var views = []func() projections.View{
-	func() projections.View { return backlog.New() },
-	func() projections.View { return record.New() },
-	func() projections.View { return feed.New() },
-	func() projections.View { return report.New() },
-}
+var views = all.Views()
 
 func viewNamed(name string) (func() projections.View, bool) {
 	for _, nv := range views {
