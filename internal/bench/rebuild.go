@@ -20,20 +20,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
-	"github.com/redlane/redlane/projections"
-	"github.com/redlane/redlane/projections/backlog"
-	"github.com/redlane/redlane/projections/feed"
-	"github.com/redlane/redlane/projections/record"
-	"github.com/redlane/redlane/projections/report"
+	"github.com/redlane/redlane/projections/all"
 )
-
-// views are the read models redlane serve keeps, in the order a rebuild takes them.
-var views = []func() projections.View{
-	func() projections.View { return backlog.New() },
-	func() projections.View { return record.New() },
-	func() projections.View { return feed.New() },
-	func() projections.View { return report.New() },
-}
 
 // Child modes: what a rebuild child process measures.
 const (
@@ -105,7 +93,7 @@ func rebuildOnce(ctx context.Context, js jetstream.JetStream, stream, mode strin
 		if res.Events, err = store.LastSeq(ctx); err != nil {
 			return res, err
 		}
-		for _, nv := range views {
+		for _, nv := range all.Views() {
 			view := nv()
 			start := time.Now()
 			if _, _, err := vs.FoldLog(ctx, view, 0, nil); err != nil {
