@@ -89,7 +89,22 @@ func (r *Runner[S]) Load(ctx context.Context, id string) (Snapshot[S], error) {
 // Execute runs decide against the aggregate id and appends what it yields under meta.
 // It returns the snapshot after the command and the events it stored.
 func (r *Runner[S]) Execute(ctx context.Context, id string, meta Meta, decide DecideFunc[S]) (Snapshot[S], []Recorded, error) {
+	return r.execute(ctx, id, meta, decide, false)
+}
+
+// ExecuteNew is Execute for an aggregate whose id was just made (a fresh UUIDv7): it
+// decides against the empty aggregate without reading the store first. The append at
+// position 0 is the check: should the aggregate exist after all, the append conflicts
+// and the command is decided again on what is stored.
+func (r *Runner[S]) ExecuteNew(ctx context.Context, id string, meta Meta, decide DecideFunc[S]) (Snapshot[S], []Recorded, error) {
+	return r.execute(ctx, id, meta, decide, true)
+}
+
+func (r *Runner[S]) execute(ctx context.Context, id string, meta Meta, decide DecideFunc[S], fresh bool) (Snapshot[S], []Recorded, error) {
 	snap, fromCache := r.cached(id)
+	if fresh && !fromCache {
+		fromCache = true // unverified, as a cached copy is: a refusal is checked against the store
+	}
 	if !fromCache {
 		var err error
 		if snap, err = r.refresh(ctx, snap); err != nil {

@@ -252,7 +252,11 @@ func (s *Service) Submit(ctx context.Context, m domain.Meta, req SubmitRequest) 
 		req.Theme = s.themeFor(l.Community, req.Category, m.Time)
 	}
 	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.cfg.Catalog, Rules: *s.cfg.Rules}
-	snap, recs, err := s.Orders.Execute(ctx, id, m, func(snap domain.Snapshot[order.State]) ([]domain.Event, error) {
+	execute := s.Orders.Execute
+	if req.IdempotencyKey == "" {
+		execute = s.Orders.ExecuteNew // a fresh UUIDv7: nothing to read first
+	}
+	snap, recs, err := execute(ctx, id, m, func(snap domain.Snapshot[order.State]) ([]domain.Event, error) {
 		if snap.Exists() && req.Idempotency != "" {
 			if snap.State.Idempotency != req.Idempotency {
 				return nil, domain.Errorf(domain.KindConflict, "this Idempotency-Key was already used for a different request")
