@@ -66,16 +66,16 @@ func TestLifecycle(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHistory(t)
-			h.lane(t0, laneA, registered)
+			h.Lane(t0, laneA, registered)
 			sub := submitted(laneA, "N-1", "楼道灯不亮了", t0)
-			h.order(t0, "o-1", sub)
+			h.Order(t0, "o-1", sub)
 			// A second order keeps the backlog from being empty.
-			h.order(t0.Add(time.Second), "o-2", submitted(laneA, "N-2", "水管漏水", t0.Add(time.Second)))
+			h.Order(t0.Add(time.Second), "o-2", submitted(laneA, "N-2", "水管漏水", t0.Add(time.Second)))
 			for i, ev := range tc.events {
-				h.order(t0.Add(time.Duration(i+1)*time.Minute), "o-1", ev)
+				h.Order(t0.Add(time.Duration(i+1)*time.Minute), "o-1", ev)
 			}
 			v := backlog.New()
-			apply(t, v, h.recs)
+			apply(t, v, h.Recs)
 
 			want := backlog.Item{
 				ID: "o-1", Number: "N-1", Title: "楼道灯不亮了", Category: "repair", Priority: order.PriorityNormal,
@@ -161,7 +161,7 @@ func TestApplyKeys(t *testing.T) {
 	h := newHistory(t)
 	v := backlog.New()
 	for i, s := range steps {
-		rec := h.add(t0.Add(time.Duration(i)*time.Minute), s.agg, s.id, s.ev)
+		rec := h.Add(t0.Add(time.Duration(i)*time.Minute), s.agg, s.id, s.ev)
 		got := v.Apply(rec, decode(t, rec))
 		if !slices.Equal(got, s.want) {
 			t.Errorf("%s: keys %v, want %v", s.name, got, s.want)
@@ -183,11 +183,11 @@ func TestApplyKeys(t *testing.T) {
 // TestDocs pins the documents' JSON, byte for byte.
 func TestDocs(t *testing.T) {
 	h := newHistory(t)
-	h.lane(t0, laneA, registered)
-	h.order(t0, "o-1", submitted(laneA, "N-1", "楼道灯不亮了", t0))
-	h.order(t0.Add(time.Hour), "o-1", order.Dispatched{Member: "m-001"})
+	h.Lane(t0, laneA, registered)
+	h.Order(t0, "o-1", submitted(laneA, "N-1", "楼道灯不亮了", t0))
+	h.Order(t0.Add(time.Hour), "o-1", order.Dispatched{Member: "m-001"})
 	v := backlog.New()
-	apply(t, v, h.recs)
+	apply(t, v, h.Recs)
 
 	wantLane := `{"lane":"rouqiao-houxiang","name":"柔桥后巷","community":"taoyuan","street":"dongcheng",` +
 		`"counts":{"open":0,"dispatched":1,"accepted":0,"completed":0,"overdue":0},` +
@@ -206,8 +206,8 @@ func TestDocs(t *testing.T) {
 	}
 
 	// An empty backlog has an empty list, not null.
-	h.order(t0.Add(2*time.Hour), "o-1", order.Cancelled{Reason: "重复"})
-	apply(t, v, h.recs[3:])
+	h.Order(t0.Add(2*time.Hour), "o-1", order.Cancelled{Reason: "重复"})
+	apply(t, v, h.Recs[3:])
 	wantEmpty := `{"lane":"rouqiao-houxiang","name":"柔桥后巷","community":"taoyuan","street":"dongcheng",` +
 		`"counts":{"open":0,"dispatched":0,"accepted":0,"completed":0,"overdue":0},"items":[],"seq":4}`
 	if got := string(v.Doc(backlog.LaneKey(laneA))); got != wantEmpty {
@@ -218,12 +218,12 @@ func TestDocs(t *testing.T) {
 func TestItemsSortedBySubmissionThenID(t *testing.T) {
 	h := newHistory(t)
 	// Log order is not time order: writers' clocks differ a little.
-	h.order(t0.Add(time.Minute), "o-b", submitted(laneA, "N-b", "b", t0))
-	h.order(t0.Add(time.Minute), "o-a", submitted(laneA, "N-a", "a", t0))
-	h.order(t0, "o-c", submitted(laneA, "N-c", "c", t0))
-	h.order(t0.Add(2*time.Minute), "o-0", submitted(laneA, "N-0", "0", t0))
+	h.Order(t0.Add(time.Minute), "o-b", submitted(laneA, "N-b", "b", t0))
+	h.Order(t0.Add(time.Minute), "o-a", submitted(laneA, "N-a", "a", t0))
+	h.Order(t0, "o-c", submitted(laneA, "N-c", "c", t0))
+	h.Order(t0.Add(2*time.Minute), "o-0", submitted(laneA, "N-0", "0", t0))
 	v := backlog.New()
-	apply(t, v, h.recs)
+	apply(t, v, h.Recs)
 	var ids []string
 	for _, it := range doc[backlog.Lane](t, v, backlog.LaneKey(laneA)).Items {
 		ids = append(ids, it.ID)

@@ -17,18 +17,18 @@ import (
 // small, together they explain every point, and a restore in any order gives them back.
 func TestBusyMonthIsPaged(t *testing.T) {
 	h := newHistory(t)
-	h.member(t0, "m-1", member.Registered{Name: "李明", Community: "taoyuan"})
+	h.Member(t0, "m-1", member.Registered{Name: "李明", Community: "taoyuan"})
 	const orders = 150 // three events each (claimed, completed, rated): 450 events
 	for i := range orders {
 		at := t0.Add(time.Duration(i) * time.Minute)
 		id := fmt.Sprintf("o-%03d", i)
-		h.order(at, id, submitted("rouqiao-houxiang", id, "换灯", at))
-		h.order(at, id, order.Claimed{Member: "m-1", OnTime: true})
-		h.order(at, id, order.Completed{Member: "m-1", Note: "好", Minutes: 10, OnTime: true})
-		h.order(at, id, order.Rated{Member: "m-1", Solved: true, Stars: 5})
+		h.Order(at, id, submitted("rouqiao-houxiang", id, "换灯", at))
+		h.Order(at, id, order.Claimed{Member: "m-1", OnTime: true})
+		h.Order(at, id, order.Completed{Member: "m-1", Note: "好", Minutes: 10, OnTime: true})
+		h.Order(at, id, order.Rated{Member: "m-1", Solved: true, Stars: 5})
 	}
 	v := record.New()
-	keys := apply(t, v, h.recs)
+	keys := apply(t, v, h.Recs)
 	for _, want := range []string{record.ExplainKey("m-1", "2026-11", 0), record.ExplainKey("m-1", "2026-11", 1)} {
 		if !bytes.Contains([]byte(fmt.Sprint(keys)), []byte(want)) {
 			t.Errorf("Apply never reported %s: %v", want, keys)
@@ -76,8 +76,8 @@ func TestBusyMonthIsPaged(t *testing.T) {
 			}
 		}
 	}
-	more := h.order(t0.Add(time.Hour*5), "o-000", order.Noted{Text: "x"})
-	next := h.order(t0.Add(time.Hour*5), "o-999", order.Claimed{Member: "m-1", OnTime: true})
+	more := h.Order(t0.Add(time.Hour*5), "o-000", order.Noted{Text: "x"})
+	next := h.Order(t0.Add(time.Hour*5), "o-999", order.Claimed{Member: "m-1", OnTime: true})
 	for _, vv := range []*record.View{v, v2} {
 		vv.Apply(more, decode(t, more))
 		vv.Apply(next, decode(t, next))

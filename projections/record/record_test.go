@@ -66,13 +66,13 @@ func TestCounting(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHistory(t)
-			h.member(t0, "m-1", liu)
-			h.order(t0, "o-1", submitted("rouqiao-houxiang", "N-1", "楼道灯不亮了", t0))
+			h.Member(t0, "m-1", liu)
+			h.Order(t0, "o-1", submitted("rouqiao-houxiang", "N-1", "楼道灯不亮了", t0))
 			for i, ev := range tc.events {
-				h.order(t0.Add(time.Duration(i+1)*time.Minute), "o-1", ev)
+				h.Order(t0.Add(time.Duration(i+1)*time.Minute), "o-1", ev)
 			}
 			v := record.New()
-			apply(t, v, h.recs)
+			apply(t, v, h.Recs)
 			b := v.Doc(record.RecordKey("m-1", "2026-11"))
 			if tc.whats == nil {
 				if b != nil {
@@ -118,10 +118,10 @@ func TestMonths(t *testing.T) {
 	}
 	for _, tc := range cases {
 		h := newHistory(t)
-		h.member(t0, "m-1", liu)
-		rec := h.order(ts(tc.at), "o-1", order.Rated{Member: "m-1", Solved: true, Stars: 5})
+		h.Member(t0, "m-1", liu)
+		rec := h.Order(ts(tc.at), "o-1", order.Rated{Member: "m-1", Solved: true, Stars: 5})
 		v := record.New()
-		apply(t, v, h.recs[:1])
+		apply(t, v, h.Recs[:1])
 		got := v.Apply(rec, decode(t, rec))
 		want := []string{record.RecordKey("m-1", tc.period), record.RankingKey("taoyuan", tc.period)}
 		if !slices.Equal(got, want) {
@@ -181,7 +181,7 @@ func TestApplyKeys(t *testing.T) {
 	h := newHistory(t)
 	v := record.New()
 	for _, s := range steps {
-		r := h.add(ts(s.at), s.agg, s.id, s.ev)
+		r := h.Add(ts(s.at), s.agg, s.id, s.ev)
 		if got := v.Apply(r, decode(t, r)); !slices.Equal(got, s.want) {
 			t.Errorf("%s: keys %v, want %v", s.name, got, s.want)
 		}
@@ -206,13 +206,13 @@ func TestApplyKeys(t *testing.T) {
 // TestDocs pins the documents' JSON, byte for byte.
 func TestDocs(t *testing.T) {
 	h := newHistory(t)
-	h.member(t0, "m-1", member.Registered{Name: "刘芳", Community: "taoyuan", Teams: []string{"红色方舟", "护航者"}})
-	h.order(t0.Add(time.Hour), "o-1", order.Completed{Member: "m-1", Minutes: 40, OnTime: true})
-	h.order(t0.Add(2*time.Hour), "o-1", order.Rated{Member: "m-1", Solved: true, Stars: 5})
-	h.member(t0.Add(3*time.Hour), "m-2", member.Registered{Name: "王强", Community: "taoyuan"})
-	h.order(t0.Add(4*time.Hour), "o-2", order.Dispatched{Member: "m-2"})
+	h.Member(t0, "m-1", member.Registered{Name: "刘芳", Community: "taoyuan", Teams: []string{"红色方舟", "护航者"}})
+	h.Order(t0.Add(time.Hour), "o-1", order.Completed{Member: "m-1", Minutes: 40, OnTime: true})
+	h.Order(t0.Add(2*time.Hour), "o-1", order.Rated{Member: "m-1", Solved: true, Stars: 5})
+	h.Member(t0.Add(3*time.Hour), "m-2", member.Registered{Name: "王强", Community: "taoyuan"})
+	h.Order(t0.Add(4*time.Hour), "o-2", order.Dispatched{Member: "m-2"})
 	v := record.New()
-	apply(t, v, h.recs)
+	apply(t, v, h.Recs)
 
 	cases := []struct{ key, want string }{
 		{"member.m-1", `{"id":"m-1","name":"刘芳","community":"taoyuan","teams":["护航者","红色方舟"],"active":true}`},

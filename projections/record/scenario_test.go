@@ -35,13 +35,13 @@ func scenario(tb testing.TB) []domain.Recorded {
 		return s
 	}
 	normal, urgent := order.PriorityNormal, order.PriorityUrgent
-	o := func(at, id string, ev domain.Event) { h.order(ts(at), id, ev) }
+	o := func(at, id string, ev domain.Event) { h.Order(ts(at), id, ev) }
 
-	h.lane(ts("2026-11-01T00:00:00Z"), l1, lane.Registered{Name: "柔桥后巷", Community: "taoyuan", Street: "dongcheng"})                 // 1
-	h.lane(ts("2026-11-01T00:01:00Z"), l2, lane.Registered{Name: "孔园", Community: "taoyuan", Street: "dongcheng"})                   // 2
-	h.member(ts("2026-11-01T00:02:00Z"), "m-1", member.Registered{Name: "刘芳", Community: "taoyuan", Teams: []string{"红色方舟"}})        // 3
-	h.member(ts("2026-11-01T00:03:00Z"), "m-2", member.Registered{Name: "王强", Community: "taoyuan", Teams: []string{"红色方舟", "护航者"}}) // 4
-	h.member(ts("2026-11-01T00:04:00Z"), "m-3", member.Registered{Name: "陈静", Community: "taoyuan", Teams: []string{"姐妹帮帮团"}})       // 5
+	h.Lane(ts("2026-11-01T00:00:00Z"), l1, lane.Registered{Name: "柔桥后巷", Community: "taoyuan", Street: "dongcheng"})                 // 1
+	h.Lane(ts("2026-11-01T00:01:00Z"), l2, lane.Registered{Name: "孔园", Community: "taoyuan", Street: "dongcheng"})                   // 2
+	h.Member(ts("2026-11-01T00:02:00Z"), "m-1", member.Registered{Name: "刘芳", Community: "taoyuan", Teams: []string{"红色方舟"}})        // 3
+	h.Member(ts("2026-11-01T00:03:00Z"), "m-2", member.Registered{Name: "王强", Community: "taoyuan", Teams: []string{"红色方舟", "护航者"}}) // 4
+	h.Member(ts("2026-11-01T00:04:00Z"), "m-3", member.Registered{Name: "陈静", Community: "taoyuan", Teams: []string{"姐妹帮帮团"}})       // 5
 	o("2026-11-03T02:00:00Z", "o-1", sub(l1, "N-1", "2026-11-03T02:00:00Z", normal))                                                 // 6
 	o("2026-11-03T03:00:00Z", "o-1", order.Dispatched{Member: "m-1"})                                                                // 7
 	o("2026-11-03T04:00:00Z", "o-1", order.Accepted{Member: "m-1", OnTime: true})                                                    // 8
@@ -99,10 +99,10 @@ func scenario(tb testing.TB) []domain.Recorded {
 	o("2026-12-07T03:00:00Z", "o-11", sub(l2, "N-11", "2026-12-07T03:00:00Z", normal))                                     // 58
 	o("2026-12-07T04:00:00Z", "o-11", order.Dispatched{Member: "m-2"})                                                     // 59
 	o("2026-12-07T05:00:00Z", "o-11", order.Accepted{Member: "m-2", OnTime: true})                                         // 60
-	if len(h.recs) != 60 {
-		tb.Fatalf("the scenario has %d events; the comments and the figures below count 60", len(h.recs))
+	if len(h.Recs) != 60 {
+		tb.Fatalf("the scenario has %d events; the comments and the figures below count 60", len(h.Recs))
 	}
-	return h.recs
+	return h.Recs
 }
 
 // lastOfNovember is the seq of the last event in November, Shanghai time.
