@@ -20,15 +20,12 @@ import (
 var t0 = time.Date(2026, 11, 3, 2, 0, 0, 0, time.UTC)
 
 // The history builder and its helpers are viewtest's, shared by every view's tests.
-type history = viewtest.History
-
 var (
 	newHistory = viewtest.NewHistory
 	submitted  = viewtest.Submitted
 	decode     = viewtest.Decode
 	apply      = viewtest.Apply
 	sameDocs   = viewtest.SameDocs
-	steward    = viewtest.Steward
 )
 
 // doc decodes the document under key, failing when there is none.
