@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -23,6 +24,24 @@ type EventStore interface {
 	// Load returns the aggregate's events stored after log position after, oldest first.
 	// An aggregate with no events yields none and no error.
 	Load(ctx context.Context, aggType, aggID string, after uint64) ([]Recorded, error)
+}
+
+// CheckAppend refuses envelopes that do not belong to the aggregate, lack an id or
+// repeat one: what every EventStore checks before it writes.
+func CheckAppend(aggType, aggID string, events []Envelope) error {
+	seen := make(map[string]bool, len(events))
+	for i, e := range events {
+		switch {
+		case e.ID == "":
+			return Invalid("events", fmt.Sprintf("event %d has no id", i))
+		case seen[e.ID]:
+			return Invalid("events", fmt.Sprintf("event id %s appears twice", e.ID))
+		case e.AggregateType != aggType || e.AggregateID != aggID:
+			return Invalid("events", fmt.Sprintf("event %s belongs to %s/%s, not %s/%s", e.ID, e.AggregateType, e.AggregateID, aggType, aggID))
+		}
+		seen[e.ID] = true
+	}
+	return nil
 }
 
 // Clock tells the time. The domain never reads the wall clock itself.

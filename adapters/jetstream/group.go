@@ -158,7 +158,7 @@ func (g *GroupStore) newAppend(ctx context.Context, aggType, aggID string, expec
 	if err != nil {
 		return nil, err
 	}
-	if err := checkEvents(aggType, aggID, events); err != nil {
+	if err := domain.CheckAppend(aggType, aggID, events); err != nil {
 		return nil, err
 	}
 	e := &events[0]

@@ -55,7 +55,7 @@ func (s *Store) Append(ctx context.Context, aggType, aggID string, expected uint
 	if err != nil {
 		return nil, err
 	}
-	if err := checkEvents(aggType, aggID, events); err != nil {
+	if err := domain.CheckAppend(aggType, aggID, events); err != nil {
 		return nil, err
 	}
 	if len(events) == 0 {
@@ -162,23 +162,6 @@ func (s *Store) ReadAll(ctx context.Context, from uint64, fn func(domain.Recorde
 		if err := fn(r); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// checkEvents refuses envelopes that do not belong to the aggregate or repeat an id.
-func checkEvents(aggType, aggID string, events []domain.Envelope) error {
-	seen := make(map[string]bool, len(events))
-	for i, e := range events {
-		switch {
-		case e.ID == "":
-			return domain.Invalid("events", fmt.Sprintf("event %d has no id", i))
-		case seen[e.ID]:
-			return domain.Invalid("events", fmt.Sprintf("event id %s appears twice", e.ID))
-		case e.AggregateType != aggType || e.AggregateID != aggID:
-			return domain.Invalid("events", fmt.Sprintf("event %s belongs to %s/%s, not %s/%s", e.ID, e.AggregateType, e.AggregateID, aggType, aggID))
-		}
-		seen[e.ID] = true
 	}
 	return nil
 }
