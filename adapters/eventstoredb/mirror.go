@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redlane/redlane/internal/lease"
 )
 
 // The mirror's names on NATS. Permanent.
@@ -142,11 +143,6 @@ type checkpoint struct {
 	At     time.Time `json:"at"`
 }
 
-type lease struct {
-	Owner string    `json:"owner"`
-	Until time.Time `json:"until"`
-}
-
 // NewMirror prepares the checkpoint and lease buckets.
 func NewMirror(ctx context.Context, js jetstream.JetStream, cfg MirrorConfig) (*Mirror, error) {
 	if cfg.Target == nil {
@@ -232,15 +228,11 @@ func (m *Mirror) tenure(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	rev, err := acquire(ctx, leases, m.cfg.Owner, m.cfg.LeaseTTL)
-	if err != nil || rev == 0 {
+	held, err := lease.Acquire(ctx, leases, LeaseKey, m.cfg.Owner, m.cfg.LeaseTTL)
+	if err != nil || held == nil {
 		return false, err
 	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = leases.Delete(rctx, LeaseKey, jetstream.LastRevision(rev))
-	}()
+	defer held.Release()
 	kv, err := m.js.KeyValue(ctx, CheckpointBucket)
 	if err != nil {
 		return false, err
@@ -261,14 +253,9 @@ func (m *Mirror) tenure(ctx context.Context) (bool, error) {
 	}
 	m.cfg.Log.Info("eventstoredb mirror started", "from", cp+1, "owner", m.cfg.Owner)
 	progressed := false
-	renewAt := time.Now().Add(m.cfg.LeaseTTL / 3)
 	for ctx.Err() == nil {
-		if time.Now().After(renewAt) {
-			body, _ := json.Marshal(lease{Owner: m.cfg.Owner, Until: time.Now().Add(m.cfg.LeaseTTL).UTC()})
-			if rev, err = leases.Update(ctx, LeaseKey, body, rev); err != nil {
-				return progressed, fmt.Errorf("mirror: lease lost: %w", err)
-			}
-			renewAt = time.Now().Add(m.cfg.LeaseTTL / 3)
+		if err := held.Renew(ctx); err != nil {
+			return progressed, fmt.Errorf("mirror: %w", err)
 		}
 		batch, err := cons.Fetch(m.cfg.Batch, jetstream.FetchMaxWait(m.cfg.LeaseTTL/5))
 		if err != nil {
@@ -430,31 +417,4 @@ func (m *Mirror) place(ctx context.Context, e Mapped, raw stored) error {
 
 func (m *Mirror) quarantine(ctx context.Context, ev stored, why string) error {
 	return m.cfg.Target.Append(ctx, QuarantineStream, esdb.Any{}, Quarantine(m.cfg.Stream, ev.seq, ev.subject, ev.header, ev.body, why))
-}
-
-// acquire takes the mirror's lease if it is free, has run out, or is owner's already.
-// It returns the lease's revision, or 0 when another process holds it.
-func acquire(ctx context.Context, leases jetstream.KeyValue, owner string, ttl time.Duration) (uint64, error) {
-	body, _ := json.Marshal(lease{Owner: owner, Until: time.Now().Add(ttl).UTC()})
-	e, err := leases.Get(ctx, LeaseKey)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		rev, err := leases.Create(ctx, LeaseKey, body)
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			return 0, nil
-		}
-		return rev, err
-	}
-	if err != nil {
-		return 0, err
-	}
-	var l lease
-	_ = json.Unmarshal(e.Value(), &l)
-	if l.Owner != owner && time.Now().Before(l.Until) {
-		return 0, nil
-	}
-	rev, err := leases.Update(ctx, LeaseKey, body, e.Revision())
-	if err != nil {
-		return 0, nil // someone else renewed or took it first
-	}
-	return rev, nil
 }

@@ -51,6 +51,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redlane/redlane/internal/lease"
 )
 
 // The seal stream. Permanent.
@@ -327,15 +328,11 @@ func (s *Sealer) tenure(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rev, err := acquireLease(ctx, leases, sealLeaseKey, s.cfg.Owner, s.cfg.LeaseTTL)
-	if err != nil || rev == 0 {
+	held, err := lease.Acquire(ctx, leases, sealLeaseKey, s.cfg.Owner, s.cfg.LeaseTTL)
+	if err != nil || held == nil {
 		return err
 	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = leases.Delete(rctx, sealLeaseKey, jetstream.LastRevision(rev))
-	}()
+	defer held.Release()
 	c, prev, err := s.resume(ctx)
 	if err != nil {
 		return err
@@ -354,15 +351,10 @@ func (s *Sealer) tenure(ctx context.Context) error {
 	keys := NewKeyring(s.cfg.Signer)
 	sealedCount := c.count
 	var waiting time.Time // when the oldest unsealed event was taken in
-	renewAt := time.Now().Add(s.cfg.LeaseTTL / 3)
 	wait := min(s.cfg.Interval, s.cfg.LeaseTTL/5)
 	for ctx.Err() == nil {
-		if time.Now().After(renewAt) {
-			body, _ := json.Marshal(lease{Owner: s.cfg.Owner, Until: time.Now().Add(s.cfg.LeaseTTL).UTC()})
-			if rev, err = leases.Update(ctx, sealLeaseKey, body, rev); err != nil {
-				return fmt.Errorf("sealer: lease lost: %w", err)
-			}
-			renewAt = time.Now().Add(s.cfg.LeaseTTL / 3)
+		if err := held.Renew(ctx); err != nil {
+			return fmt.Errorf("sealer: %w", err)
 		}
 		if c.count > sealedCount && (c.count-sealedCount >= uint64(s.cfg.Every) || time.Since(waiting) >= s.cfg.Interval) {
 			next, err := s.publish(ctx, c, prev)
@@ -404,31 +396,4 @@ func (s *Sealer) tenure(ctx context.Context) error {
 		c.addRaw(ev)
 	}
 	return nil
-}
-
-// acquireLease takes a lease in the lease bucket if it is free, has run out, or is
-// owner's already. It returns the lease's revision, or 0 when another holds it.
-func acquireLease(ctx context.Context, leases jetstream.KeyValue, key, owner string, ttl time.Duration) (uint64, error) {
-	body, _ := json.Marshal(lease{Owner: owner, Until: time.Now().Add(ttl).UTC()})
-	e, err := leases.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		rev, err := leases.Create(ctx, key, body)
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			return 0, nil
-		}
-		return rev, err
-	}
-	if err != nil {
-		return 0, err
-	}
-	var l lease
-	_ = json.Unmarshal(e.Value(), &l)
-	if l.Owner != owner && time.Now().Before(l.Until) {
-		return 0, nil
-	}
-	rev, err := leases.Update(ctx, key, body, e.Revision())
-	if err != nil {
-		return 0, nil // someone else renewed or took it first
-	}
-	return rev, nil
 }

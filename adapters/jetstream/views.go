@@ -18,6 +18,7 @@ import (
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/internal/lease"
 	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/projections/feed"
 )
@@ -83,11 +84,6 @@ type checkpoint struct {
 	Seq    uint64    `json:"seq"`
 	Writer string    `json:"writer"`
 	At     time.Time `json:"at"`
-}
-
-type lease struct {
-	Owner string    `json:"owner"`
-	Until time.Time `json:"until"`
 }
 
 // The names of Views' buckets and stream. Permanent.
@@ -449,33 +445,6 @@ func (v *Views) Run(ctx context.Context, newViews ...func() projections.View) er
 	return nil
 }
 
-// acquire takes the view's lease if it is free or has run out. It returns the lease's
-// KV revision, or 0 when another process holds it.
-func (v *Views) acquire(ctx context.Context, leases jetstream.KeyValue, key string) (uint64, error) {
-	body, _ := json.Marshal(lease{Owner: v.owner, Until: time.Now().Add(v.ttl).UTC()})
-	e, err := leases.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		rev, err := leases.Create(ctx, key, body)
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			return 0, nil
-		}
-		return rev, err
-	}
-	if err != nil {
-		return 0, err
-	}
-	var l lease
-	_ = json.Unmarshal(e.Value(), &l)
-	if l.Owner != v.owner && time.Now().Before(l.Until) {
-		return 0, nil
-	}
-	rev, err := leases.Update(ctx, key, body, e.Revision())
-	if err != nil {
-		return 0, nil // someone else renewed or took it first
-	}
-	return rev, nil
-}
-
 // write is one tenure as a view's writer: it returns when the lease is lost, the
 // pointer moves (a rebuild), or something fails.
 func (v *Views) write(ctx context.Context, nv func() projections.View) error {
@@ -486,17 +455,12 @@ func (v *Views) write(ctx context.Context, nv func() projections.View) error {
 		return err
 	}
 	leaseKey := "view." + name
-	rev, err := v.acquire(ctx, leases, leaseKey)
-	if err != nil || rev == 0 {
+	held, err := lease.Acquire(ctx, leases, leaseKey, v.owner, v.ttl)
+	if err != nil || held == nil {
 		return err
 	}
 	v.log.Debug("view writer acquired lease", "view", name, "owner", v.owner)
-	defer func() {
-		// Hand the view over at once on a graceful stop, rather than when the lease runs out.
-		rctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = leases.Delete(rctx, leaseKey, jetstream.LastRevision(rev))
-	}()
+	defer held.Release() // hand the view over at once on a graceful stop
 	kv, ptr, err := v.bucket(ctx, name)
 	if err != nil {
 		return err
@@ -522,14 +486,13 @@ func (v *Views) write(ctx context.Context, nv func() projections.View) error {
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", durable, err)
 	}
-	renewAt := time.Now().Add(v.ttl / 3)
+	pointerCheck := time.Now().Add(v.ttl / 3)
 	for ctx.Err() == nil {
-		if time.Now().After(renewAt) {
-			body, _ := json.Marshal(lease{Owner: v.owner, Until: time.Now().Add(v.ttl).UTC()})
-			if rev, err = leases.Update(ctx, leaseKey, body, rev); err != nil {
-				return fmt.Errorf("view %s: lease lost: %w", name, err)
-			}
-			renewAt = time.Now().Add(v.ttl / 3)
+		if err := held.Renew(ctx); err != nil {
+			return fmt.Errorf("view %s: %w", name, err)
+		}
+		if time.Now().After(pointerCheck) {
+			pointerCheck = time.Now().Add(v.ttl / 3)
 			if cur, err := v.currentPointer(ctx, name); err == nil && cur.Bucket != ptr.Bucket {
 				v.log.Info("view switched to a rebuilt generation", "view", name, "bucket", cur.Bucket)
 				return nil
