@@ -121,18 +121,24 @@ func (a *API) submit(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	w.Header().Set("Location", "/api/v1/orders/"+snap.ID)
+	if !created {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	a.writeOrder(w, r, http.StatusCreated, snap, actor, a.svc.Receipt(snap.ID))
+}
+
+// writeOrder answers with the order as actor may see it, its version as the ETag, and
+// the receipt when there is one to give.
+func (a *API) writeOrder(w http.ResponseWriter, r *http.Request, status int, snap domain.Snapshot[order.State], actor domain.Actor, receipt string) {
 	v, err := a.view(r.Context(), snap, actor)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	v.Receipt = a.svc.Receipt(snap.ID)
-	w.Header().Set("Location", "/api/v1/orders/"+snap.ID)
+	v.Receipt = receipt
 	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(snap.Version, 10)))
-	if !created {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	writeJSON(w, http.StatusCreated, v)
+	writeJSON(w, status, v)
 }
 
 // orderActor authenticates a request about one order: a bearer token, or else the
@@ -169,13 +175,7 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	v, err := a.view(r.Context(), snap, actor)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(snap.Version, 10)))
-	writeJSON(w, http.StatusOK, v)
+	a.writeOrder(w, r, http.StatusOK, snap, actor, "")
 }
 
 // mayRead reports whether actor may read an order in state s.
@@ -319,11 +319,5 @@ func (a *API) act(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	v, err := a.view(r.Context(), snap, actor)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatUint(snap.Version, 10)))
-	writeJSON(w, http.StatusOK, v)
+	a.writeOrder(w, r, http.StatusOK, snap, actor, "")
 }
