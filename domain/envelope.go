@@ -38,6 +38,10 @@ type Envelope struct {
 type Recorded struct {
 	Envelope
 	Seq uint64 // the stream sequence: a total order over all aggregates
+	// Rejected is set only by reads for an audit, which show what the log holds: why
+	// the event is not obeyed (it is not one Redlane signed). Reads that decide or
+	// project never return such events.
+	Rejected string
 }
 
 // Event is a domain fact. EventType is its wire name, versioned and never renamed.

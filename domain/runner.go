@@ -163,9 +163,12 @@ func (r *Runner[S]) execute(ctx context.Context, id string, meta Meta, decide De
 }
 
 // Fold builds a snapshot from stored events, as Load does; audits use it to see an
-// aggregate as of any moment.
+// aggregate as of any moment. Events marked Rejected are passed over.
 func (r *Runner[S]) Fold(snap Snapshot[S], recs []Recorded) (Snapshot[S], error) {
 	for _, rec := range recs {
+		if rec.Rejected != "" {
+			continue // not Redlane's: an audit shows it, nothing folds it
+		}
 		ev, err := r.agg.Registry.Decode(rec.Envelope)
 		if err != nil {
 			return snap, err

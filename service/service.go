@@ -343,7 +343,14 @@ func (s *Service) Order(ctx context.Context, id string) (domain.Snapshot[order.S
 	return snap, err
 }
 
-// History returns an order's stored events, oldest first.
+// History returns an order's stored events, oldest first. When the store can tell, the
+// events it does not obey (not signed by Redlane) are there too, marked Rejected, for
+// an audit to show as what they are; nothing may act on those.
 func (s *Service) History(ctx context.Context, id string) ([]domain.Recorded, error) {
+	if h, ok := s.cfg.Store.(interface {
+		History(ctx context.Context, aggType, aggID string) ([]domain.Recorded, error)
+	}); ok {
+		return h.History(ctx, order.AggregateType, id)
+	}
 	return s.cfg.Store.Load(ctx, order.AggregateType, id, 0)
 }

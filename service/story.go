@@ -30,7 +30,17 @@ type StoryEvent struct {
 	CausationID   string          `json:"causationid"`
 	Summary       string          `json:"summary"` // zh-CN, as the linkage feed words it; "" for internal notes
 	Data          json.RawMessage `json:"data"`
+	// Rejected, on an event in the log that Redlane did not sign, says why it is
+	// ignored (unsigned, bad_signature, untrusted_key); Notice says so in words.
+	Rejected string `json:"rejected,omitempty"`
+	Notice   string `json:"notice,omitempty"`
 }
+
+// NotRedlanes is the notice on a story's event that Redlane did not sign.
+const NotRedlanes = "this event is not Redlane's: ignored"
+
+// NotRedlanesZH is the same for the pages and the summary.
+const NotRedlanesZH = "此事件并非本系统签发：已忽略，不作数"
 
 // NewStoryEvent shows a stored event with its summary; the requester's phone in its data,
 // when there in the clear, is masked unless unmask.
@@ -39,11 +49,15 @@ func NewStoryEvent(rec domain.Recorded, summary string, unmask bool) StoryEvent 
 	if !unmask {
 		data = MaskRequesterPhone(data)
 	}
-	return StoryEvent{
+	e := StoryEvent{
 		Seq: rec.Seq, ID: rec.ID, Type: rec.Type, Time: rec.Time.UTC(), TimeLocal: LocalTime(rec.Time),
 		Actor: rec.Actor, ActorName: rec.ActorName, Role: rec.Role, Version: rec.Version,
 		CorrelationID: rec.CorrelationID, CausationID: rec.CausationID, Summary: summary, Data: data,
 	}
+	if rec.Rejected != "" {
+		e.Rejected, e.Notice, e.Summary = rec.Rejected, NotRedlanes, NotRedlanesZH
+	}
+	return e
 }
 
 // LocalTime shows a moment in Asia/Shanghai.

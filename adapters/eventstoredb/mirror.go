@@ -127,6 +127,10 @@ type MirrorConfig struct {
 	// Replicas of the checkpoint bucket and the lease bucket.
 	Replicas int
 	Log      *slog.Logger
+	// Obeys, when set, says whether a message is an event Redlane signed under a trusted
+	// key. One that is not never takes a place in its aggregate's stream: it is put in
+	// quarantine, saying so.
+	Obeys func(seq uint64, subject string, header nats.Header, body []byte) bool
 }
 
 // Mirror copies every event of the NATS event stream into a Target, in order per
@@ -321,8 +325,13 @@ func (m *Mirror) write(ctx context.Context, events []stored) error {
 	}
 	var groups []*group
 	byStream := map[string]*group{}
-	var loose []stored // unreadable: straight to quarantine
+	var loose []stored     // unreadable: straight to quarantine
+	var untrusted []stored // not Redlane's: straight to quarantine
 	for _, ev := range events {
+		if m.cfg.Obeys != nil && !m.cfg.Obeys(ev.seq, ev.subject, ev.header, ev.body) {
+			untrusted = append(untrusted, ev)
+			continue
+		}
 		mp, err := Map(m.cfg.Stream, ev.seq, ev.subject, ev.header, ev.body)
 		if err != nil {
 			loose = append(loose, ev)
@@ -339,6 +348,11 @@ func (m *Mirror) write(ctx context.Context, events []stored) error {
 	}
 	for _, ev := range loose {
 		if err := m.quarantine(ctx, ev, "the body is not a Redlane event"); err != nil {
+			return err
+		}
+	}
+	for _, ev := range untrusted {
+		if err := m.quarantine(ctx, ev, "this event is not Redlane's (no signature of a trusted key): ignored"); err != nil {
 			return err
 		}
 	}

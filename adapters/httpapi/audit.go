@@ -147,7 +147,7 @@ func (a *API) summaries(recs []domain.Recorded) []string {
 	out := make([]string, len(recs))
 	for i, rec := range recs {
 		ev, err := projections.Events.Decode(rec.Envelope)
-		if err != nil {
+		if err != nil || rec.Rejected != "" {
 			continue
 		}
 		fv.Apply(rec, ev)

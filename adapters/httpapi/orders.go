@@ -219,10 +219,16 @@ func (a *API) orderEvents(w http.ResponseWriter, r *http.Request) {
 	type item struct {
 		domain.Envelope
 		Seq uint64 `json:"seq"`
+		// Rejected marks an event in the log that Redlane did not sign: ignored.
+		Rejected string `json:"rejected,omitempty"`
+		Notice   string `json:"notice,omitempty"`
 	}
 	items := make([]item, len(recs))
 	for i, rec := range recs {
-		items[i] = item{rec.Envelope, rec.Seq}
+		items[i] = item{Envelope: rec.Envelope, Seq: rec.Seq, Rejected: rec.Rejected}
+		if rec.Rejected != "" {
+			items[i].Notice = service.NotRedlanes
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }

@@ -25,6 +25,10 @@ type Config struct {
 	Log     *slog.Logger
 	// Ready reports why the process cannot serve yet, or nil.
 	Ready func(context.Context) error
+	// Degraded, when set, reports what the process serves despite (events in the log
+	// that it set aside, say) as fields of /readyz's answer, or nil when nothing: /readyz
+	// then answers 200 with "status":"degraded" and those fields.
+	Degraded func() map[string]any
 	// Registry collects metrics; /metrics serves what it gathers.
 	Registry *prometheus.Registry
 	// Views reads the projections; nil serves no projection routes' data.
@@ -47,6 +51,7 @@ type API struct {
 	views    ViewReader
 	log      *slog.Logger
 	ready    func(context.Context) error
+	degraded func() map[string]any
 	mux      *http.ServeMux
 	guarded  http.Handler
 	requests *prometheus.CounterVec
@@ -61,7 +66,7 @@ func New(cfg Config) *API {
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
 	}
-	a := &API{cfg: cfg, svc: cfg.Service, views: cfg.Views, log: cfg.Log, ready: cfg.Ready, mux: http.NewServeMux()}
+	a := &API{cfg: cfg, svc: cfg.Service, views: cfg.Views, log: cfg.Log, ready: cfg.Ready, degraded: cfg.Degraded, mux: http.NewServeMux()}
 	a.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "redlane_http_requests_total", Help: "HTTP requests by route and status code.",
 	}, []string{"route", "code"})
@@ -176,6 +181,13 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := a.ready(ctx); err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
 		return
+	}
+	if a.degraded != nil {
+		if d := a.degraded(); d != nil {
+			d["status"] = "degraded"
+			writeJSON(w, http.StatusOK, d)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -17,10 +17,7 @@ import (
 // BenchmarkSignEvent is the cost signing adds to an append: one HMAC over a typical
 // envelope, in the writer's own goroutine.
 func BenchmarkSignEvent(b *testing.B) {
-	s, err := jsstore.NewSigner(auditKey)
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := auditKey
 	env := storetest.Seal(b, "order", storetest.NewID(), 0, 1)[0]
 	env.Data = json.RawMessage(`{"number":"20261127-K3QZ7A","lane":"rouqiao-houxiang","community":"taoyuan","street":"dongcheng","category":"repair","title":"楼道灯不亮了","description":"三单元二楼的感应灯坏了","requester":{"name":"张阿姨","phone":"13812345678"},"mode":"instant","channel":"station","priority":"normal","accept_by":"2026-11-28T02:15:04Z","complete_by":"2026-11-30T02:15:04Z"}`)
 	body, _ := json.Marshal(env)
@@ -36,10 +33,7 @@ func BenchmarkSignEvent(b *testing.B) {
 // BenchmarkAppendSigned compares appends with and without signing on one embedded
 // server (no fsync), one writer.
 func BenchmarkAppendSigned(b *testing.B) {
-	signer, err := jsstore.NewSigner(auditKey)
-	if err != nil {
-		b.Fatal(err)
-	}
+	signer := auditKey
 	for _, c := range []struct {
 		name   string
 		signer *jsstore.Signer

@@ -80,7 +80,7 @@ func (v *Views) Replay(ctx context.Context, until time.Time, newViews []func() p
 	}
 	err = ScanParallel(ctx, v.store, 1, func(ev RawEvent) decoded {
 		env, err := domain.DecodeEnvelope(ev.Data)
-		if err != nil {
+		if err != nil || v.store.check(ev.Seq, ev.Subject, ev.Header, ev.Data) != nil {
 			return decoded{}
 		}
 		d := decoded{env: env, ok: true}

@@ -22,7 +22,8 @@ import (
 	"github.com/redlane/redlane/service"
 )
 
-var auditKey = []byte("the district's audit key, never in NATS")
+// auditKey is the district's signing key, never in NATS.
+var auditKey = jsstore.GenerateSigner()
 
 // auditWorld is a signing store with a random but valid history.
 type auditWorld struct {
@@ -43,11 +44,8 @@ func newAuditWorld(tb testing.TB, steps int) *auditWorld {
 		tb.Fatal(err)
 	}
 	ctx := context.Background()
-	signer, err := jsstore.NewSigner(auditKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	store, err := jsstore.Open(ctx, js, jsstore.Config{Signer: signer})
+	signer := auditKey
+	store, err := jsstore.Open(ctx, js, jsstore.AllowDeletes(jsstore.Config{Signer: signer, Keys: jsstore.NewKeyring(signer.PublicKey())}))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -98,7 +96,7 @@ func (w *auditWorld) sealer(tb testing.TB, cfg jsstore.SealerConfig) *jsstore.Se
 	if cfg.Owner == "" {
 		cfg.Owner = tb.Name()
 	}
-	s, err := jsstore.NewSealer(context.Background(), w.js, w.store, cfg)
+	s, err := jsstore.NewSealer(context.Background(), w.js, w.store, jsstore.AllowSealDeletes(cfg))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -117,7 +115,7 @@ func (w *auditWorld) seal(tb testing.TB) *jsstore.Seal {
 func (w *auditWorld) verify(tb testing.TB, cfg jsstore.VerifyConfig) *jsstore.VerifyReport {
 	tb.Helper()
 	if cfg.Keys == nil {
-		cfg.Keys = jsstore.NewKeyring(w.signer)
+		cfg.Keys = jsstore.NewKeyring(w.signer.PublicKey())
 	}
 	rep, err := jsstore.Verify(context.Background(), w.js, w.store, cfg)
 	if err != nil {
@@ -196,10 +194,9 @@ func TestVerifyNamesADeletedEvent(t *testing.T) {
 				w.seal(t)
 			}
 			seq, _ := w.orderSeq(t)
-			// What "nats stream rmm REDLANE <seq>" does.
-			if err := w.stream.DeleteMsg(context.Background(), seq); err != nil {
-				t.Fatal(err)
-			}
+			// What "nats stream rmm REDLANE <seq>" did before the stream denied it, and
+			// what a damaged block still does.
+			loseMsg(t, w.stream, seq)
 			rep := w.verify(t, jsstore.VerifyConfig{})
 			if rep.OK() || rep.FirstBad != seq {
 				t.Fatalf("first bad = %d, want %d; problems %v", rep.FirstBad, seq, problemKinds(rep))
@@ -255,10 +252,7 @@ func (w *auditWorld) forge(tb testing.TB, sign func(m *nats.Msg, id string)) uin
 }
 
 func TestVerifyNamesAForgedEvent(t *testing.T) {
-	other, err := jsstore.NewSigner([]byte("somebody else's key, not ours"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := jsstore.GenerateSigner() // somebody else's key, not ours
 	cases := []struct {
 		name string
 		sign func(w *auditWorld) func(m *nats.Msg, id string)
@@ -358,7 +352,7 @@ func TestVerifyChecksTheSeals(t *testing.T) {
 	}
 
 	// A seal made with another key.
-	other, _ := jsstore.NewSigner([]byte("somebody else's key, not ours"))
+	other := jsstore.GenerateSigner() // somebody else's key, not ours
 	fake := w.sealer(t, jsstore.SealerConfig{Signer: other})
 	w.grow(t, 3)
 	if _, err := fake.SealNow(context.Background(), nil); err != nil {
@@ -373,9 +367,7 @@ func TestVerifyChecksTheSeals(t *testing.T) {
 	}
 
 	// A genuine seal removed from the seal stream.
-	if err := seals.DeleteMsg(context.Background(), 2); err != nil {
-		t.Fatal(err)
-	}
+	loseMsg(t, seals, 2)
 	rep = w.verify(t, jsstore.VerifyConfig{})
 	kinds := strings.Join(problemKinds(rep), " ")
 	if !strings.Contains(kinds, jsstore.ProblemSealMissing) {
@@ -446,9 +438,7 @@ func TestSeqAt(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.stream.DeleteMsg(ctx, 10); err != nil {
-		t.Fatal(err)
-	}
+	loseMsg(t, w.stream, 10)
 	// want is the last position stamped at or before at, by brute force.
 	want := func(at time.Time) uint64 {
 		var best uint64
@@ -468,5 +458,14 @@ func TestSeqAt(t *testing.T) {
 		if err != nil || got != want(at) {
 			t.Errorf("SeqAt(%s) = %d, %v; want %d", at, got, err, want(at))
 		}
+	}
+}
+
+// loseMsg makes a stream lose the message at seq, as a damaged block on disk would; the
+// stream must have been made with AllowDeletes.
+func loseMsg(tb testing.TB, stream jetstream.Stream, seq uint64) {
+	tb.Helper()
+	if err := stream.DeleteMsg(context.Background(), seq); err != nil {
+		tb.Fatal(err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/redlane/redlane/projections/feed"
@@ -134,11 +135,11 @@ func (v *Views) scanFeed(ctx context.Context, q feed.Query, from, until uint64, 
 		if err != nil {
 			return err
 		}
-		var e feed.Entry
-		if err := json.Unmarshal(msg.Data(), &e); err != nil {
+		e, ok, err := v.feedEntry(msg.Subject(), msg.Headers(), msg.Data())
+		if err != nil {
 			return fmt.Errorf("feed entry %d: %w", md.Sequence.Stream, err)
 		}
-		if e.Matches(q.Lane, q.Community, q.Dimension) && !fn(e) {
+		if ok && e.Matches(q.Lane, q.Community, q.Dimension) && !fn(e) {
 			return nil
 		}
 		if md.NumPending == 0 || md.Sequence.Stream >= until {
@@ -177,14 +178,33 @@ func (v *Views) FollowFeed(ctx context.Context, q feed.Query, fn func(feed.Entry
 			}
 			return err
 		}
-		var e feed.Entry
-		if err := json.Unmarshal(msg.Data(), &e); err != nil {
+		e, ok, err := v.feedEntry(msg.Subject(), msg.Headers(), msg.Data())
+		if err != nil {
 			return err
 		}
-		if e.Matches(q.Lane, q.Community, q.Dimension) {
+		if ok && e.Matches(q.Lane, q.Community, q.Dimension) {
 			if err := fn(e); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// feedEntry decodes a feed message; ok is false when the store checks signatures and
+// this entry's does not hold under a trusted key (someone on the bus published it): it
+// is never shown.
+func (v *Views) feedEntry(subject string, h nats.Header, data []byte) (e feed.Entry, ok bool, err error) {
+	if keys := v.store.keys; keys != nil {
+		if h == nil {
+			h = nats.Header{}
+		}
+		if cerr := keys.CheckEvent(h, subject, h.Get(jetstream.MsgIDHeader), data); cerr != nil {
+			v.log.Warn("feed: an entry that is not Redlane's is not shown", "subject", subject, "reason", RejectReason(cerr))
+			return e, false, nil
+		}
+	}
+	if err := json.Unmarshal(data, &e); err != nil {
+		return e, false, err
+	}
+	return e, true, nil
 }

@@ -16,8 +16,9 @@ import (
 // in stream order, and caughtUp once, when it has delivered everything that was stored
 // when it started (at once when there was nothing). An ordered consumer is used, so
 // nothing is stored on the server for the follower and a reconnect resumes in order.
-func FollowSubjects(ctx context.Context, js jetstream.JetStream, stream string, filters []string, fn func(domain.Recorded) error, caughtUp func()) error {
-	cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
+// Events the store does not obey are passed over.
+func (s *Store) FollowSubjects(ctx context.Context, filters []string, fn func(domain.Recorded) error, caughtUp func()) error {
+	cons, err := s.js.OrderedConsumer(ctx, s.name, jetstream.OrderedConsumerConfig{
 		FilterSubjects: filters,
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 	})
@@ -61,7 +62,7 @@ func FollowSubjects(ctx context.Context, js jetstream.JetStream, stream string, 
 		}
 		// A message that is no event (put there by hand) is passed over: audit verify
 		// names it.
-		if env, err := domain.DecodeEnvelope(msg.Data()); err == nil {
+		if env, err := domain.DecodeEnvelope(msg.Data()); err == nil && s.check(md.Sequence.Stream, msg.Subject(), msg.Headers(), msg.Data()) == nil {
 			if err := fn(domain.Recorded{Envelope: env, Seq: md.Sequence.Stream}); err != nil {
 				return err
 			}
@@ -72,12 +73,16 @@ func FollowSubjects(ctx context.Context, js jetstream.JetStream, stream string, 
 	}
 }
 
+// SecretsBucket holds the secrets every Redlane process shares (the receipt key, the
+// residents' pepper). Only the service's NATS user may read it.
+const SecretsBucket = "REDLANE_SECRETS"
+
 // SharedSecret returns the named secret from the REDLANE_SECRETS key-value bucket,
 // creating it from fresh when it is absent. Every process on one NATS system gets the
 // same bytes: the first to create it wins.
 func SharedSecret(ctx context.Context, js jetstream.JetStream, name string, fresh func() []byte, replicas int) ([]byte, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: "REDLANE_SECRETS", Description: "Redlane's shared secrets (receipt key)",
+		Bucket: SecretsBucket, Description: "Redlane's shared secrets (receipt key)",
 		History: 1, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
 	})
 	if err != nil {

@@ -28,8 +28,8 @@ package jetstream
 // upto is the last stream position the seal covers, count how many messages the chain
 // has taken in up to there (upto − count positions were already missing), chain the
 // chain after upto in hex, prev the upto of the seal before (0 for the first). Its
-// headers are Redlane-Signature (hex HMAC-SHA256 under the audit key of
-// "redlane-seal-v1" ‖ len ‖ body, the same framing as events'), Redlane-Key, and
+// headers are Redlane-Signature (the sealer's Ed25519 signature of "redlane-seal-v2" ‖
+// len ‖ body, the same framing as events'), Redlane-Key, and
 // Nats-Msg-Id "seal:<stream>:<upto>". Each seal is published with the expected last
 // sequence of its subject, so two sealers can never interleave.
 //
@@ -128,6 +128,9 @@ type SealerConfig struct {
 	Interval time.Duration
 	// LeaseTTL is how long the sealer's lease lasts without renewal (default 5 s).
 	LeaseTTL time.Duration
+	// allowDelete makes the seal stream without deny_delete and deny_purge: only for
+	// tests that stage a lost seal (export_test.go).
+	allowDelete bool
 	// Replicas of the seal stream and the lease bucket.
 	Replicas int
 	Log      *slog.Logger
@@ -160,7 +163,7 @@ func NewSealer(ctx context.Context, js jetstream.JetStream, store *Store, cfg Se
 		cfg.Log = slog.Default()
 	}
 	replicas := max(cfg.Replicas, 1)
-	seals, err := openSealStream(ctx, js, replicas)
+	seals, err := openSealStream(ctx, js, replicas, cfg.allowDelete)
 	if err != nil {
 		return nil, err
 	}
@@ -170,14 +173,15 @@ func NewSealer(ctx context.Context, js jetstream.JetStream, store *Store, cfg Se
 	return &Sealer{js: js, store: store, seals: seals, subject: SealSubjectRoot + "." + store.name, cfg: cfg}, nil
 }
 
-func openSealStream(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, error) {
+func openSealStream(ctx context.Context, js jetstream.JetStream, replicas int, allowDelete bool) (jetstream.Stream, error) {
 	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        SealStream,
-		Description: "Redlane's seals: hash-chain checkpoints over the event stream, signed with the audit key",
+		Description: "Redlane's seals: hash-chain checkpoints over the event stream, signed by the sealer's key",
 		Subjects:    []string{SealSubjectRoot + ".>"},
 		Storage:     jetstream.FileStorage, Retention: jetstream.LimitsPolicy,
 		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPerSubject: -1,
 		Duplicates: duplicateWindow, Replicas: replicas, AllowDirect: true,
+		DenyDelete: !allowDelete, DenyPurge: !allowDelete,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("seal stream %s: %w", SealStream, err)
@@ -223,13 +227,21 @@ func (s *Sealer) resume(ctx context.Context) (*chain, *storedSeal, error) {
 		return c, nil, nil
 	}
 	sum, herr := hex.DecodeString(last.Chain)
-	if err := NewKeyring(s.cfg.Signer).checkSeal(last.header, last.body); err != nil || herr != nil || len(sum) != 32 {
+	if err := s.keys().checkSeal(last.header, last.body); err != nil || herr != nil || len(sum) != 32 {
 		s.cfg.Log.Warn("sealer cannot check the last seal; chaining again from the start", "upto", last.Upto, "err", err)
 		return c, last, nil
 	}
 	copy(c.sum[:], sum)
 	c.count, c.last = last.Count, last.Upto
 	return c, last, nil
+}
+
+// keys returns the keys the sealer checks with: the store's, or else its own key alone.
+func (s *Sealer) keys() *Keyring {
+	if s.store.keys != nil {
+		return s.store.keys
+	}
+	return NewKeyring(s.cfg.Signer.PublicKey())
 }
 
 // errFencedSeal means another sealer published a seal since this one read the last.
@@ -348,7 +360,6 @@ func (s *Sealer) tenure(ctx context.Context) error {
 		return fmt.Errorf("sealer: %w", err)
 	}
 	defer it.Stop()
-	keys := NewKeyring(s.cfg.Signer)
 	sealedCount := c.count
 	var waiting time.Time // when the oldest unsealed event was taken in
 	wait := min(s.cfg.Interval, s.cfg.LeaseTTL/5)
@@ -387,7 +398,9 @@ func (s *Sealer) tenure(ctx context.Context) error {
 		if ev.Seq != c.last+1 {
 			s.cfg.Log.Error("audit: events are missing from the stream", "from", c.last+1, "to", ev.Seq-1)
 		}
-		if err := keys.CheckEvent(ev.Header, ev.Subject, ev.MsgID(), ev.Data); err != nil {
+		if s.store.keys != nil {
+			s.store.check(ev.Seq, ev.Subject, ev.Header, ev.Data) // reported there
+		} else if err := s.keys().CheckEvent(ev.Header, ev.Subject, ev.MsgID(), ev.Data); err != nil {
 			s.cfg.Log.Error("audit: an event's signature does not hold", "seq", ev.Seq, "subject", ev.Subject, "err", err)
 		}
 		if c.count == sealedCount {

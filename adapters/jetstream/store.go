@@ -53,6 +53,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -123,6 +124,19 @@ type Config struct {
 	// Signer, when set, signs every appended event (the Redlane-Signature and
 	// Redlane-Key headers; see audit.go). Each writer signs on its own: nothing waits.
 	Signer *Signer
+	// Keys, when set, are the keys whose signatures the store obeys: Load, ReadAll and
+	// every reader built on the store pass over an event no trusted key signed, and
+	// report it to Rejected. Nil obeys every event (tests of other things).
+	Keys *Keyring
+	// Rejected records what the store sets aside; nil: a recorder that only logs.
+	Rejected *Rejections
+	// ReadOnly opens the stream as it is, without creating or updating it: what a
+	// reader's NATS user (auditor, reporting) may do.
+	ReadOnly bool
+	// DenyDelete and DenyPurge are not options: the stream is always created with
+	// deny_delete and deny_purge, so that no client, Redlane's own included, can remove
+	// an event. Only tests that stage a lost event make one without (export_test.go).
+	allowDelete bool
 }
 
 // Store is the JetStream event store. It is safe for concurrent use.
@@ -135,6 +149,9 @@ type Store struct {
 	apiTimeout time.Duration
 	batches    chan struct{} // a semaphore of maxBatchesInFlight
 	signer     *Signer       // nil: events are not signed
+	keys       *Keyring      // nil: every event is obeyed
+	rejected   *Rejections
+	highWater  atomic.Uint64 // the highest position seen stored (intact.go)
 }
 
 var _ domain.EventStore = (*Store)(nil)
@@ -159,6 +176,58 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 			return nil, fmt.Errorf("jetstream store: invalid subject prefix %q", cfg.Prefix)
 		}
 	}
+	var stream jetstream.Stream
+	var err error
+	if cfg.ReadOnly {
+		if stream, err = js.Stream(ctx, cfg.Stream); err != nil {
+			return nil, fmt.Errorf("jetstream store: stream %s: %w", cfg.Stream, err)
+		}
+	} else {
+		stream, err = createStream(ctx, js, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	opts := js.Options()
+	api := "$JS.API."
+	switch {
+	case opts.APIPrefix != "":
+		api = strings.TrimSuffix(opts.APIPrefix, ".") + "."
+	case opts.Domain != "":
+		api = "$JS." + opts.Domain + ".API."
+	}
+	timeout := opts.DefaultTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	rejected := cfg.Rejected
+	if cfg.Keys != nil && rejected == nil {
+		if rejected, err = NewRejections(nil, nil); err != nil {
+			return nil, err
+		}
+	}
+	st := &Store{
+		js:         js,
+		stream:     stream,
+		name:       cfg.Stream,
+		prefix:     cfg.Prefix + ".",
+		directGet:  api + "DIRECT.GET." + cfg.Stream,
+		apiTimeout: timeout,
+		batches:    make(chan struct{}, maxBatchesInFlight),
+		signer:     cfg.Signer,
+		keys:       cfg.Keys,
+		rejected:   rejected,
+	}
+	if cfg.Keys != nil {
+		cfg.Keys.mu.Lock()
+		cfg.Keys.resolve = st.keyEvent
+		cfg.Keys.mu.Unlock()
+	}
+	return st, nil
+}
+
+// createStream creates the event stream, or updates it to the configuration above.
+func createStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Stream, error) {
 	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:               cfg.Stream,
 		Description:        "Redlane events: one subject per aggregate, body is the CloudEvents envelope JSON",
@@ -173,32 +242,13 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 		Replicas:           cfg.Replicas,
 		AllowDirect:        true,
 		AllowAtomicPublish: true,
+		DenyDelete:         !cfg.allowDelete,
+		DenyPurge:          !cfg.allowDelete,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jetstream store: create or update stream %s: %w", cfg.Stream, err)
 	}
-	opts := js.Options()
-	api := "$JS.API."
-	switch {
-	case opts.APIPrefix != "":
-		api = strings.TrimSuffix(opts.APIPrefix, ".") + "."
-	case opts.Domain != "":
-		api = "$JS." + opts.Domain + ".API."
-	}
-	timeout := opts.DefaultTimeout
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
-	return &Store{
-		js:         js,
-		stream:     stream,
-		name:       cfg.Stream,
-		prefix:     cfg.Prefix + ".",
-		directGet:  api + "DIRECT.GET." + cfg.Stream,
-		apiTimeout: timeout,
-		batches:    make(chan struct{}, maxBatchesInFlight),
-		signer:     cfg.Signer,
-	}, nil
+	return stream, nil
 }
 
 // StreamName returns the name of the stream holding the events.
@@ -247,6 +297,30 @@ func (s *Store) Append(ctx context.Context, aggType, aggID string, expected uint
 		}
 	}
 
+	seqs, err := s.publish(ctx, subj, expected, msgs, events)
+	for attempt := 0; errors.Is(err, domain.ErrConflict) && s.keys != nil && attempt < 4; attempt++ {
+		// Events nobody trusted may sit after the aggregate's last genuine one: they are
+		// not its history, so the append goes after them.
+		tail, ok, terr := s.untrustedTail(ctx, subj, expected)
+		if terr != nil || !ok {
+			break
+		}
+		expected = tail
+		seqs, err = s.publish(ctx, subj, expected, msgs, events)
+	}
+	if err == nil && len(seqs) > 0 {
+		for last := seqs[len(seqs)-1]; ; {
+			seen := s.highWater.Load()
+			if seen >= last || s.highWater.CompareAndSwap(seen, last) {
+				break
+			}
+		}
+	}
+	return seqs, err
+}
+
+// publish stores msgs, the encoded events, at expected.
+func (s *Store) publish(ctx context.Context, subj string, expected uint64, msgs []*nats.Msg, events []domain.Envelope) ([]uint64, error) {
 	if len(msgs) == 1 {
 		ack, err := s.js.PublishMsg(ctx, msgs[0], jetstream.WithExpectLastSequencePerSubject(expected))
 		if err != nil {
@@ -274,7 +348,7 @@ func (s *Store) Append(ctx context.Context, aggType, aggID string, expected uint
 	// An atomic batch is stored at consecutive positions, ending at the commit's.
 	n := uint64(len(msgs))
 	if ack.BatchSize != n || ack.Sequence < n {
-		return nil, fmt.Errorf("append %s/%s: batch acknowledged %d messages ending at %d, sent %d", aggType, aggID, ack.BatchSize, ack.Sequence, n)
+		return nil, fmt.Errorf("append to %s: batch acknowledged %d messages ending at %d, sent %d", subj, ack.BatchSize, ack.Sequence, n)
 	}
 	seqs := make([]uint64, n)
 	for i := range seqs {
@@ -282,6 +356,27 @@ func (s *Store) Append(ctx context.Context, aggType, aggID string, expected uint
 	}
 	return seqs, nil
 }
+
+// untrustedTail reports whether every message on subj after position expected is one
+// the store does not obey, and the position of the last.
+func (s *Store) untrustedTail(ctx context.Context, subj string, expected uint64) (uint64, bool, error) {
+	var last uint64
+	genuine := false
+	err := s.scan(ctx, subj, expected+1, 0, 0, 0, func(m *nats.Msg, seq uint64) error {
+		if s.check(seq, subj, m.Header, m.Data) == nil {
+			genuine = true
+			return errStopScan
+		}
+		last = seq
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopScan) {
+		return 0, false, err
+	}
+	return last, !genuine && last > expected, nil
+}
+
+var errStopScan = errors.New("stop scanning")
 
 // publishBatch publishes msgs as one atomic batch. The messages before the commit go
 // out without waiting for an ack, so a batch costs one round trip. A batch the server
@@ -423,6 +518,10 @@ func (s *Store) Load(ctx context.Context, aggType, aggID string, after uint64) (
 	if lastMsg.Sequence <= after {
 		return nil, nil
 	}
+	if s.check(lastMsg.Sequence, subj, lastMsg.Header, lastMsg.Data) != nil {
+		// The last message is not Redlane's: read all after after, keep what is.
+		return s.loadTrusted(ctx, subj, after, lastMsg.Sequence)
+	}
 	lastEnv, err := domain.DecodeEnvelope(lastMsg.Data)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: event at %d: %w", subj, lastMsg.Sequence, err)
@@ -449,6 +548,9 @@ func (s *Store) Load(ctx context.Context, aggType, aggID string, after uint64) (
 
 	out := make([]domain.Recorded, 0, max(between, 0)+1)
 	err = s.scan(ctx, subj, after+1, last.Seq-1, between, 1, func(m *nats.Msg, seq uint64) error {
+		if s.check(seq, subj, m.Header, m.Data) != nil {
+			return nil // not Redlane's: never part of the aggregate's history
+		}
 		env, err := domain.DecodeEnvelope(m.Data)
 		if err != nil {
 			return fmt.Errorf("event at %d: %w", seq, err)
@@ -460,6 +562,27 @@ func (s *Store) Load(ctx context.Context, aggType, aggID string, after uint64) (
 		return nil, fmt.Errorf("load %s after %d: %w", subj, after, err)
 	}
 	return append(out, last), nil
+}
+
+// loadTrusted returns the events on subj after position after, up to until, that the
+// store obeys.
+func (s *Store) loadTrusted(ctx context.Context, subj string, after, until uint64) ([]domain.Recorded, error) {
+	var out []domain.Recorded
+	err := s.scan(ctx, subj, after+1, until, 0, 0, func(m *nats.Msg, seq uint64) error {
+		if s.check(seq, subj, m.Header, m.Data) != nil {
+			return nil
+		}
+		env, err := domain.DecodeEnvelope(m.Data)
+		if err != nil {
+			return fmt.Errorf("event at %d: %w", seq, err)
+		}
+		out = append(out, domain.Recorded{Envelope: env, Seq: seq})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load %s after %d: %w", subj, after, err)
+	}
+	return out, nil
 }
 
 // directGetRequest is a batched direct get: up to Batch messages on NextFor from Seq.
@@ -568,7 +691,7 @@ func (s *Store) MessageCount(ctx context.Context) (uint64, error) {
 
 // ReadAll calls fn with every event of every aggregate from position from up to the last
 // position when it is called, in log order, reading with an ordered consumer. Messages
-// that are not events are passed over. It stops at fn's first error and returns it.
+// that are not events, or not events the store obeys, are passed over. It stops at fn's first error and returns it.
 func (s *Store) ReadAll(ctx context.Context, from uint64, fn func(domain.Recorded) error) error {
 	last, err := s.LastSeq(ctx)
 	if err != nil {
@@ -613,7 +736,7 @@ func (s *Store) ReadAll(ctx context.Context, from uint64, fn func(domain.Recorde
 		seq := md.Sequence.Stream
 		// A message that is no event (put there by hand, not by Redlane) is passed
 		// over: audit verify names it.
-		if env, err := domain.DecodeEnvelope(msg.Data()); err == nil {
+		if env, err := domain.DecodeEnvelope(msg.Data()); err == nil && s.check(seq, msg.Subject(), msg.Headers(), msg.Data()) == nil {
 			if err := fn(domain.Recorded{Envelope: env, Seq: seq}); err != nil {
 				return err
 			}

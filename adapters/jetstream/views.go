@@ -53,6 +53,7 @@ type Views struct {
 	feedJS jetstream.Stream
 
 	replicas int
+	readOnly bool
 
 	mu       sync.Mutex
 	pointers map[string]pointer
@@ -72,6 +73,9 @@ type ViewsConfig struct {
 	Log      *slog.Logger
 	// Registerer, when set, gets the lag gauge redlane_view_lag_events{view}.
 	Registerer prometheus.Registerer
+	// ReadOnly finds the buckets and the feed stream as they are, creating nothing: what
+	// a reader's NATS user (reporting, auditor) may do. Such Views only read.
+	ReadOnly bool
 }
 
 type pointer struct {
@@ -107,6 +111,32 @@ func NewViews(ctx context.Context, js jetstream.JetStream, store *Store, cfg Vie
 		cfg.Log = slog.Default()
 	}
 	replicas := max(cfg.Replicas, 1)
+	var fs jetstream.Stream
+	var err error
+	if cfg.ReadOnly {
+		if fs, err = js.Stream(ctx, FeedStream); err != nil {
+			return nil, fmt.Errorf("feed stream (has redlane serve run on this log?): %w", err)
+		}
+	} else {
+		if fs, err = createViewStores(ctx, js, replicas); err != nil {
+			return nil, err
+		}
+	}
+	v := &Views{js: js, store: store, owner: cfg.Owner, ttl: cfg.LeaseTTL, log: cfg.Log, feedJS: fs, replicas: replicas, readOnly: cfg.ReadOnly,
+		pointers: map[string]pointer{}, caught: map[string]bool{}, targets: map[string]uint64{}}
+	v.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "redlane_view_lag_events", Help: "Events stored but not yet applied to a view, as its writer last saw.",
+	}, []string{"view"})
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(v.lag); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// createViewStores creates the pointer and lease buckets and the feed stream.
+func createViewStores(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, error) {
 	for _, b := range []string{PointerBucket, LeaseBucket} {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b, History: 1, Storage: jetstream.FileStorage, Replicas: replicas}); err != nil {
 			return nil, fmt.Errorf("bucket %s: %w", b, err)
@@ -120,17 +150,7 @@ func NewViews(ctx context.Context, js jetstream.JetStream, store *Store, cfg Vie
 	if err != nil {
 		return nil, fmt.Errorf("feed stream: %w", err)
 	}
-	v := &Views{js: js, store: store, owner: cfg.Owner, ttl: cfg.LeaseTTL, log: cfg.Log, feedJS: fs, replicas: replicas,
-		pointers: map[string]pointer{}, caught: map[string]bool{}, targets: map[string]uint64{}}
-	v.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "redlane_view_lag_events", Help: "Events stored but not yet applied to a view, as its writer last saw.",
-	}, []string{"view"})
-	if cfg.Registerer != nil {
-		if err := cfg.Registerer.Register(v.lag); err != nil {
-			return nil, err
-		}
-	}
-	return v, nil
+	return fs, nil
 }
 
 func bucketName(view string, gen int) string {
@@ -150,6 +170,8 @@ func (v *Views) bucket(ctx context.Context, view string) (jetstream.KeyValue, po
 		if err := json.Unmarshal(e.Value(), &p); err != nil {
 			return nil, p, fmt.Errorf("view %s pointer: %w", view, err)
 		}
+	case errors.Is(err, jetstream.ErrKeyNotFound) && v.readOnly:
+		return nil, p, fmt.Errorf("view %s has not been written yet", view)
 	case errors.Is(err, jetstream.ErrKeyNotFound):
 		p = pointer{Bucket: bucketName(view, 1), Generation: 1, Since: time.Now().UTC()}
 		if _, err := v.createBucket(ctx, p.Bucket); err != nil {
@@ -516,6 +538,11 @@ func (v *Views) write(ctx context.Context, nv func() projections.View) error {
 			if md.Sequence.Stream <= cp.Seq {
 				continue // applied before a crash or a takeover: skip, ack below
 			}
+			if !v.store.Obeys(md.Sequence.Stream, msg.Subject(), msg.Headers(), msg.Data()) {
+				cp.Seq = md.Sequence.Stream // not Redlane's: never shown as fact (reported by the store)
+				applied = true
+				continue
+			}
 			env, err := domain.DecodeEnvelope(msg.Data())
 			if err != nil {
 				// Not an event Redlane wrote: pass it over (audit verify names it).
@@ -614,6 +641,10 @@ func (v *Views) publishFeed(ctx context.Context, entries []feed.Entry, after uin
 		m.Data = body
 		m.Header.Set(jetstream.MsgIDHeader, e.EventID)
 		m.Header.Set(HeaderSourceSeq, strconv.FormatUint(e.Seq, 10))
+		if v.store.signer != nil {
+			m.Header.Set(HeaderSignature, v.store.signer.SignEvent(m.Subject, e.EventID, body))
+			m.Header.Set(HeaderKey, v.store.signer.KeyID())
+		}
 		if _, err := v.js.PublishMsg(ctx, m); err != nil {
 			return after, fmt.Errorf("feed: %w", err)
 		}

@@ -8,9 +8,9 @@
 //
 // # Access
 //
-// With no credentials configured every client is let in, which is why the server listens
-// on loopback by default. When it listens wider, set User and Password, NKeys, or both:
-// then every client must present one of them. An nkey client signs the server's nonce
+// With no credentials configured every client is let in: only tests run it so. Redlane
+// itself always sets NKeys (the service) and Readers (read-only users, access.go), and
+// may add User and Password: then every client must present one of them. An nkey client signs the server's nonce
 // with its seed (nats.Nkey, nats.NkeyOptionFromSeed); the server holds only the public
 // key.
 //
@@ -31,6 +31,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,6 +59,10 @@ type Config struct {
 	// NKeys are the public keys ("U…") of the users who may connect by signing with
 	// their nkey seed. When set, a client must present one of them, or User and Password.
 	NKeys []string
+	// Readers are the public keys of read-only users (auditors, reporting jobs): they
+	// get ReaderPermissions(ReadScope) (access.go).
+	Readers   []string
+	ReadScope ReadScope
 
 	// ServerName names the server; "redlane" when empty. Each member of a cluster needs
 	// its own.
@@ -100,7 +105,7 @@ func Start(cfg Config) (*Server, error) {
 	if (cfg.ClusterUser == "") != (cfg.ClusterPassword == "") {
 		return nil, errors.New("natsserver: ClusterUser and ClusterPassword go together")
 	}
-	for _, k := range cfg.NKeys {
+	for _, k := range append(slices.Clone(cfg.NKeys), cfg.Readers...) {
 		if !nkeys.IsValidPublicUserKey(k) {
 			return nil, fmt.Errorf("natsserver: %q is not an nkey user public key (U…)", k)
 		}
@@ -131,11 +136,12 @@ func Start(cfg Config) (*Server, error) {
 		NoLog:      true, // the hook set below does the logging
 		Debug:      cfg.Debug,
 	}
-	if len(cfg.NKeys) > 0 {
+	if len(cfg.NKeys)+len(cfg.Readers) > 0 {
 		// The server takes one user and password, or lists of users and nkeys: not both.
 		for _, k := range cfg.NKeys {
 			opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: k})
 		}
+		opts.Nkeys = append(opts.Nkeys, readerUsers(cfg.Readers, cfg.ReadScope)...)
 		if cfg.User != "" {
 			opts.Users = []*server.User{{Username: cfg.User, Password: cfg.Password}}
 		}

@@ -18,6 +18,7 @@ type auditEvent struct {
 	Type, TypeCode         string
 	Data                   string
 	ID, Correlation, Cause string
+	Rejected               string // set when Redlane did not sign it: shown, never as fact
 }
 
 type auditPage struct {
@@ -79,7 +80,7 @@ func (h *handler) audit(w http.ResponseWriter, r *http.Request) {
 			Seq: rec.Seq, Version: rec.Version, Time: shanghaiSeconds(rec.Time),
 			Actor: nameOr(rec.ActorName, rec.Actor), ActorID: rec.Actor, Role: roleName(rec.Role),
 			Type: eventName(rec.Type), TypeCode: rec.Type, Data: prettyJSON(data),
-			ID: rec.ID, Correlation: rec.CorrelationID, Cause: rec.CausationID,
+			ID: rec.ID, Correlation: rec.CorrelationID, Cause: rec.CausationID, Rejected: rec.Rejected,
 		})
 	}
 	h.render(w, http.StatusOK, "audit", p)

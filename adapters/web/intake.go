@@ -177,8 +177,8 @@ func (h *handler) publicTimeline(ctx context.Context, id string) ([]timelineEntr
 	var out []timelineEntry
 	for _, rec := range recs {
 		ev, err := order.Events.Decode(rec.Envelope)
-		if err != nil {
-			continue // an event this version does not know: left out, not guessed at
+		if err != nil || rec.Rejected != "" {
+			continue // an event this version does not know, or not Redlane's: left out
 		}
 		e := timelineEntry{Time: shanghai(rec.Time), What: eventName(rec.Type)}
 		switch v := ev.(type) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/service"
 )
 
 // base is what every page shows around its content.
@@ -57,7 +58,8 @@ func (h *handler) base(r *http.Request, s *session, title string) base {
 }
 
 var funcs = template.FuncMap{
-	"join": strings.Join,
+	"join":        strings.Join,
+	"notRedlanes": func() string { return service.NotRedlanesZH },
 }
 
 // parsePages parses each page with the layout; the screen has a layout of its own.

@@ -4,7 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/hex"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,9 +47,13 @@ commands:
   export --from TIME --until TIME [-o FILE]
                          the events stamped in [from, until] as JSON Lines of envelopes
   seal                   seal everything stored now (the sealer in redlane serve does it by itself)
+  introduce --public-key KEY [--name NAME]
+                         trust another writer's signing key: a key event signed with this data directory's key
 
 TIME is RFC 3339 (2026-11-27T06:00:00Z) or "2026-11-27 14:00" in Asia/Shanghai.
-The audit key comes from --key-file, REDLANE_AUDIT_KEY or DATA/audit.key.
+Events count only when signed by a trusted key: those in --trusted-keys, else DATA/trusted.keys,
+else the root that the log's first key event introduces. verify needs no secret: a read-only
+NATS user (--nats-nkey DATA/auditor.nk) is enough.
 `
 
 // auditCmd runs "redlane audit …".
@@ -69,6 +73,8 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return auditExport(ctx, args[1:], stdout, stderr)
 	case "seal":
 		return auditSeal(ctx, args[1:], stdout, stderr, getenv)
+	case "introduce":
+		return auditIntroduce(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, auditUsage)
 		return nil
@@ -170,7 +176,7 @@ func auditOrder(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		asOf = &t
 	}
-	lc, err := openLog(ctx, nf, *dataDir)
+	lc, err := openLog(ctx, nf, *dataDir, false, stderr)
 	if err != nil {
 		return err
 	}
@@ -178,7 +184,7 @@ func auditOrder(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !domain.ValidID(id) {
 		return fmt.Errorf("no order %q", id)
 	}
-	recs, err := lc.store.Load(ctx, order.AggregateType, id, 0)
+	recs, err := lc.store.History(ctx, order.AggregateType, id)
 	if err != nil {
 		return err
 	}
@@ -302,7 +308,7 @@ func summarize(ctx context.Context, store *jsstore.Store, recs []domain.Recorded
 	out := make([]string, len(recs))
 	for i, rec := range recs {
 		ev, err := projections.Events.Decode(rec.Envelope)
-		if err != nil {
+		if err != nil || rec.Rejected != "" {
 			continue
 		}
 		fv.Apply(rec, ev)
@@ -332,6 +338,9 @@ func writeStoryText(w io.Writer, st *story) error {
 			who += " (" + e.Actor + ")"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Seq, e.Time.Format("2006-01-02T15:04:05.000Z"), e.TimeLocal, e.Version, e.Type, who, e.Role)
+		if e.Rejected != "" {
+			fmt.Fprintf(tw, "\t\t\t\t!! %s (%s)\n", e.Notice, e.Rejected)
+		}
 		// The last cell of a line is not aligned, so long text leaves the columns alone.
 		if e.Summary != "" {
 			fmt.Fprintf(tw, "\t\t\t\t%s\n", e.Summary)
@@ -420,13 +429,13 @@ func auditReplay(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			chosen = append(chosen, nv)
 		}
 	}
-	lc, err := openLog(ctx, nf, *dataDir)
+	lc, err := openLog(ctx, nf, *dataDir, *keep, stderr)
 	if err != nil {
 		return err
 	}
 	defer lc.close()
 	host, _ := os.Hostname()
-	vs, err := jsstore.NewViews(ctx, lc.js, lc.store, jsstore.ViewsConfig{Owner: fmt.Sprintf("audit-replay@%s:%d", host, os.Getpid()), Replicas: nf.replicas})
+	vs, err := jsstore.NewViews(ctx, lc.js, lc.store, jsstore.ViewsConfig{Owner: fmt.Sprintf("audit-replay@%s:%d", host, os.Getpid()), Replicas: nf.replicas, ReadOnly: !*keep})
 	if err != nil {
 		return err
 	}
@@ -560,74 +569,6 @@ func rateOrDash(r *float64) string {
 	return strconv.FormatFloat(*r*100, 'f', 1, 64) + "%"
 }
 
-// ---- the audit key ----
-
-// loadAuditKey returns REDLANE_AUDIT_KEY, or the key in DATA/audit.key, making one there
-// (32 random bytes, hex, mode 0600) on first start when create is set. The key is never
-// logged and never stored in NATS.
-func loadAuditKey(dataDir string, getenv func(string) string, create bool) ([]byte, error) {
-	if k := strings.TrimSpace(getenv("REDLANE_AUDIT_KEY")); k != "" {
-		return []byte(k), nil
-	}
-	path := filepath.Join(dataDir, "audit.key")
-	if b, err := os.ReadFile(path); err == nil {
-		if k := strings.TrimSpace(string(b)); k != "" {
-			return []byte(k), nil
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("audit key: %w", err)
-	}
-	if !create {
-		return nil, nil
-	}
-	k := hex.EncodeToString(randomBytes(32))
-	if err := os.WriteFile(path, []byte(k+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("audit key: %w", err)
-	}
-	return []byte(k), nil
-}
-
-// auditSigner returns the signer serve signs events with.
-func auditSigner(dataDir string, getenv func(string) string) (*jsstore.Signer, error) {
-	key, err := loadAuditKey(dataDir, getenv, true)
-	if err != nil {
-		return nil, err
-	}
-	return jsstore.NewSigner(key)
-}
-
-// auditKeys returns the keyring a verification accepts: every --key-file, and
-// REDLANE_AUDIT_KEY or DATA/audit.key.
-func auditKeys(files []string, dataDir string, getenv func(string) string) (*jsstore.Keyring, []*jsstore.Signer, error) {
-	var signers []*jsstore.Signer
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--key-file: %w", err)
-		}
-		s, err := jsstore.NewSigner([]byte(strings.TrimSpace(string(b))))
-		if err != nil {
-			return nil, nil, fmt.Errorf("--key-file %s: %w", f, err)
-		}
-		signers = append(signers, s)
-	}
-	key, err := loadAuditKey(dataDir, getenv, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	if key != nil {
-		s, err := jsstore.NewSigner(key)
-		if err != nil {
-			return nil, nil, err
-		}
-		signers = append(signers, s)
-	}
-	if len(signers) == 0 {
-		return nil, nil, errors.New("no audit key: set REDLANE_AUDIT_KEY, or pass --key-file, or --data with audit.key in it")
-	}
-	return jsstore.NewKeyring(signers...), signers, nil
-}
-
 // auditFlags are serve's flags for tamper evidence and the EventStoreDB mirror.
 type auditFlags struct {
 	esdbURL      string
@@ -660,6 +601,7 @@ func runAudit(ctx context.Context, js jetstream.JetStream, store *jsstore.Store,
 		}
 		mirror, err = eventstoredb.NewMirror(ctx, js, eventstoredb.MirrorConfig{
 			Stream: store.StreamName(), Target: client, Owner: owner, Replicas: replicas, Log: log,
+			Obeys: store.Obeys,
 		})
 		if err != nil {
 			client.Close()
@@ -692,8 +634,7 @@ func runAudit(ctx context.Context, js jetstream.JetStream, store *jsstore.Store,
 func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var nf natsFlags
 	fs, dataDir := auditFlagSet("verify", stderr, &nf)
-	var keyFiles, anchorTexts multiFlag
-	fs.Var(&keyFiles, "key-file", "a file holding an audit key to accept (repeatable: keys before a rotation)")
+	var anchorTexts multiFlag
 	fs.Var(&anchorTexts, "anchor", "SEQ:CHAIN, a chain value recorded from an earlier verification, to check again (repeatable)")
 	unsignedUntil := fs.Uint64("unsigned-until", 0, "accept unsigned events at or below this stream sequence (written before signing was switched on)")
 	format := fs.String("format", "text", "text or json")
@@ -711,17 +652,13 @@ func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer, g
 		}
 		anchors = append(anchors, an)
 	}
-	keys, _, err := auditKeys(keyFiles, *dataDir, getenv)
-	if err != nil {
-		return err
-	}
-	lc, err := openLog(ctx, nf, *dataDir)
+	lc, err := openLog(ctx, nf, *dataDir, false, stderr)
 	if err != nil {
 		return err
 	}
 	defer lc.close()
 	bar := newProgress(stderr, "verify")
-	rep, err := jsstore.Verify(ctx, lc.js, lc.store, jsstore.VerifyConfig{Keys: keys, UnsignedUntil: *unsignedUntil, Anchors: anchors, Progress: bar.update})
+	rep, err := jsstore.Verify(ctx, lc.js, lc.store, jsstore.VerifyConfig{Keys: lc.store.Keys(), UnsignedUntil: *unsignedUntil, Anchors: anchors, Progress: bar.update})
 	if err != nil {
 		return err
 	}
@@ -779,24 +716,16 @@ func auditSeal(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
-	key, err := loadAuditKey(*dataDir, getenv, false)
-	if err != nil {
-		return err
-	}
-	if key == nil {
-		return errors.New("no audit key: set REDLANE_AUDIT_KEY, or --data with audit.key in it")
-	}
-	signer, err := jsstore.NewSigner(key)
-	if err != nil {
-		return err
-	}
-	lc, err := openLog(ctx, nf, *dataDir)
+	lc, err := openLog(ctx, nf, *dataDir, true, stderr)
 	if err != nil {
 		return err
 	}
 	defer lc.close()
+	if lc.store.Signer() == nil {
+		return fmt.Errorf("sealing needs a signing key: run it with --data, the data directory of a redlane serve (%s)", signingKeyFile)
+	}
 	host, _ := os.Hostname()
-	s, err := jsstore.NewSealer(ctx, lc.js, lc.store, jsstore.SealerConfig{Signer: signer, Owner: fmt.Sprintf("audit-seal@%s:%d", host, os.Getpid()), Replicas: nf.replicas})
+	s, err := jsstore.NewSealer(ctx, lc.js, lc.store, jsstore.SealerConfig{Signer: lc.store.Signer(), Owner: fmt.Sprintf("audit-seal@%s:%d", host, os.Getpid()), Replicas: nf.replicas})
 	if err != nil {
 		return err
 	}
@@ -838,7 +767,7 @@ func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if until.Before(from) {
 		return errors.New("--until is before --from")
 	}
-	lc, err := openLog(ctx, nf, *dataDir)
+	lc, err := openLog(ctx, nf, *dataDir, false, stderr)
 	if err != nil {
 		return err
 	}
@@ -939,4 +868,44 @@ func exportEvents(ctx context.Context, store *jsstore.Store, from, until time.Ti
 		progress(total, total)
 	}
 	return n, skipped, bw.Flush()
+}
+
+// ---- audit introduce ----
+
+// auditIntroduce trusts another writer's public key: it appends a key event that this
+// data directory's key signs, so that every reader who trusts this key trusts that one.
+func auditIntroduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var nf natsFlags
+	fs, dataDir := auditFlagSet("introduce", stderr, &nf)
+	pubText := fs.String("public-key", "", "the new writer's public key, base64 (its serve prints it, and it is the first field of its trusted.keys)")
+	name := fs.String("name", "", "who holds the key: a host and data directory, say")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	pub, err := base64.StdEncoding.DecodeString(strings.TrimSpace(*pubText))
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		return errors.New("--public-key: want a base64 Ed25519 public key (44 characters)")
+	}
+	lc, err := openLog(ctx, nf, *dataDir, true, stderr)
+	if err != nil {
+		return err
+	}
+	defer lc.close()
+	if lc.store.Signer() == nil || !lc.store.Keys().Trusts(lc.store.Signer().PublicKey()) {
+		return fmt.Errorf("introducing a key needs a trusted signing key: --data must be the data directory of a trusted redlane serve (%s, %s)", signingKeyFile, trustedKeysFile)
+	}
+	if lc.store.Keys().Trusts(pub) {
+		fmt.Fprintf(stdout, "key %s is trusted already\n", jsstore.KeyID(pub))
+		return nil
+	}
+	env, err := jsstore.Introduction(pub, *name, newEventID(), time.Now())
+	if err != nil {
+		return err
+	}
+	seqs, err := lc.store.Append(ctx, jsstore.SignerAggregate, jsstore.KeyID(pub), 0, []domain.Envelope{env})
+	if err != nil {
+		return fmt.Errorf("introduce key %s: %w", jsstore.KeyID(pub), err)
+	}
+	fmt.Fprintf(stdout, "key %s introduced by %s at %d\n", jsstore.KeyID(pub), lc.store.Signer().KeyID(), seqs[0])
+	return nil
 }

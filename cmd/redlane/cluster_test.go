@@ -6,13 +6,16 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/redlane/redlane/adapters/natsserver"
 	"github.com/redlane/redlane/adapters/natsserver/natstest"
 )
 
@@ -103,7 +106,18 @@ func streamLeader(t *testing.T, c *natstest.Cluster) string {
 // command must go through.
 func TestClusterRidesThroughAMember(t *testing.T) {
 	b := newBinary(t)
-	c := natstest.StartCluster(t, 3)
+	// The cluster admits the data directory's users as "redlane nats-auth" prints them.
+	svc, readers, err := natsUsers(b.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asService, err := nats.NkeyOptionFromSeed(filepath.Join(b.dir, serviceSeedFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := natstest.StartClusterWith(t, 3, func(cfg *natsserver.Config) {
+		cfg.NKeys, cfg.Readers, cfg.ReadScope = []string{svc}, readers, readScope("REDLANE")
+	}, asService)
 	b.launchOn(c.URLs())
 	toks := readDemoTokens(t, b.dir)
 
@@ -158,7 +172,7 @@ func TestClusterRidesThroughAMember(t *testing.T) {
 	if during == 0 {
 		t.Errorf("no command was acknowledged while one member of three was down")
 	}
-	checkLog(t, c.URLs(), lc.rec.commands)
+	checkLog(t, c.URLs(), filepath.Join(b.dir, auditorSeedFile), lc.rec.commands)
 
 	// No quorum: /readyz must turn 503 within seconds, and 200 once the members return.
 	others := []int{}

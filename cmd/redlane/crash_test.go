@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -16,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/redlane/redlane/domain"
@@ -217,9 +217,9 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
-	checkLog(t, b.natsURL(), lc.rec.commands)
+	checkLog(t, b.natsURL(), filepath.Join(b.dir, auditorSeedFile), lc.rec.commands)
 
-	out, err := b.cli("projections", "verify", "--nats-url", b.natsURL())
+	out, err := b.cli("projections", "verify", "--nats-url", b.natsURL(), "--data", b.dir)
 	if err != nil {
 		t.Fatalf("verify after %d kills: %v\n%s", kills, err, out)
 	}
@@ -237,17 +237,9 @@ type storedEvent struct {
 }
 
 // readOrderEvents reads every order event of the REDLANE stream, in log order.
-func readOrderEvents(t *testing.T, url string) []storedEvent {
+func readOrderEvents(t *testing.T, url, seed string) []storedEvent {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := connectAs(t, url, seed)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	stream, err := js.Stream(ctx, "REDLANE")
@@ -297,9 +289,9 @@ var eventTypes = map[string]string{
 }
 
 // checkLog holds the log against the commands sent, and logs the counts.
-func checkLog(t *testing.T, url string, commands []*command) {
+func checkLog(t *testing.T, url, seed string, commands []*command) {
 	t.Helper()
-	events := readOrderEvents(t, url)
+	events := readOrderEvents(t, url, seed)
 	byCorr := map[string][]storedEvent{}
 	byOrder := map[string][]storedEvent{}
 	ids := map[string]bool{}

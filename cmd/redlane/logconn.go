@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,28 +18,38 @@ import (
 
 // logConn is a connection to the event log for the commands besides serve: to the
 // server at --nats-url, or else to an embedded server started on --data (which only works
-// while no redlane serve holds that directory).
+// while no redlane serve holds that directory). Its store obeys only events signed by a
+// trusted key (pinTrusted).
 type logConn struct {
 	js    jetstream.JetStream
 	store *jsstore.Store
 	close func()
 }
 
-func openLog(ctx context.Context, nf natsFlags, dataDir string) (*logConn, error) {
+// openLog connects a command to the log. A writer connects as Redlane's service, may
+// create what is missing, and signs with the data directory's key; a reader only reads,
+// which is all the auditor's and reporting's NATS users may do.
+func openLog(ctx context.Context, nf natsFlags, dataDir string, writer bool, stderr io.Writer) (*logConn, error) {
 	url := nf.url
 	var srv *natsserver.Server
+	var seed string
 	if url == "" {
 		if _, err := os.Stat(filepath.Join(dataDir, "nats")); err != nil {
 			return nil, fmt.Errorf("no --nats-url given and no event store in %s: %w", dataDir, err)
 		}
 		var err error
-		srv, err = natsserver.Start(natsserver.Config{DataDir: filepath.Join(dataDir, "nats"), Host: "127.0.0.1", Port: -1, SyncAlways: true})
+		srv, err = startEmbedded(dataDir, nf.stream, "127.0.0.1", -1, true, nil, "", "")
 		if err != nil {
-			return nil, fmt.Errorf("open %s (is redlane serve running on it? then pass --nats-url nats://127.0.0.1:4222): %w", dataDir, err)
+			return nil, fmt.Errorf("open %s (is redlane serve running on it? then pass --nats-url nats://127.0.0.1:4222 --nats-nkey %s): %w", dataDir, filepath.Join(dataDir, serviceSeedFile), err)
 		}
 		url = srv.ClientURL()
+		seed = filepath.Join(dataDir, serviceSeedFile)
+	} else if p := filepath.Join(dataDir, map[bool]string{true: serviceSeedFile, false: auditorSeedFile}[writer]); dataDir != "" && fileExists(p) {
+		// Without credentials, the data directory's user with the least rights that
+		// does the job: the service's to write, the auditor's to read.
+		seed = p
 	}
-	nc, err := nf.connect(url, "redlane cli")
+	nc, err := nf.connect(url, "redlane cli", seed, writer)
 	if err != nil {
 		if srv != nil {
 			srv.Shutdown()
@@ -51,17 +62,34 @@ func openLog(ctx context.Context, nf natsFlags, dataDir string) (*logConn, error
 			srv.Shutdown()
 		}
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
+	fail := func(err error) (*logConn, error) {
 		closeAll()
 		return nil, err
 	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fail(err)
+	}
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	store, err := jsstore.Open(octx, js, jsstore.Config{Stream: nf.stream, Replicas: nf.replicas})
+	rejected, err := jsstore.NewRejections(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
 	if err != nil {
-		closeAll()
-		return nil, err
+		return fail(err)
+	}
+	cfg := jsstore.Config{Stream: nf.stream, Replicas: nf.replicas, Keys: jsstore.NewKeyring(), Rejected: rejected, ReadOnly: !writer}
+	if writer {
+		if p := filepath.Join(dataDir, signingKeyFile); fileExists(p) {
+			if cfg.Signer, err = jsstore.LoadSigner(p, false); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	store, err := jsstore.Open(octx, js, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	if err := pinTrusted(octx, store, nf.trusted, dataDir, stderr); err != nil {
+		return fail(err)
 	}
 	return &logConn{js: js, store: store, close: closeAll}, nil
 }

@@ -2,8 +2,13 @@
 // services on NATS JetStream.
 //
 //	redlane serve [flags]                 run the HTTP API over an embedded or existing NATS
-//	redlane projections rebuild [VIEW]    rebuild views from the log and switch them in
+//	redlane projections rebuild|verify    rebuild views from the log, or check them against it
 //	redlane report monthly [flags]        a community's monthly report
+//	redlane privacy erase --phone P       forget a resident
+//	redlane audit order|replay|verify|export|seal|introduce   an auditor's questions
+//	redlane bench                         measure Redlane beside raw JetStream
+//	redlane nats-auth                     a stock nats-server's users for this data directory
+//	redlane health                        ask a running serve whether it is ready
 //	redlane version                       print the version
 //
 // Run "redlane serve -h" for the flags.
@@ -57,6 +62,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return auditCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "nats-auth":
+		return natsAuthCmd(args[1:], stdout, stderr)
+	case "health":
+		return healthCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "redlane", version)
 		return nil
@@ -78,6 +87,8 @@ commands:
   privacy erase          forget a resident: their name and phone become unreadable everywhere
   audit                  order, replay, verify, export, seal: an order's story, views as of a moment, tamper evidence
   bench                  measure Redlane beside raw JetStream on this machine (--quick, --json)
+  nats-auth              print a stock nats-server's authorization block for this data directory's NATS users
+  health                 ask a running serve's /readyz; exit non-zero unless ready
   version                print the version
 
 Run "redlane <command> -h" for a command's flags.

@@ -19,9 +19,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // freePort returns a loopback port that was free a moment ago.
@@ -314,12 +311,7 @@ func TestBinarySurvivesKill9(t *testing.T) {
 		t.Fatalf("the Chinese description did not survive byte for byte: %s", after)
 	}
 
-	nc, err := nats.Connect("nats://127.0.0.1:" + strconv.Itoa(natsPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := connectAs(t, "nats://127.0.0.1:"+strconv.Itoa(natsPort), filepath.Join(dir, auditorSeedFile))
 	ctx := context.Background()
 	stream, err := js.Stream(ctx, "REDLANE")
 	if err != nil {
@@ -384,7 +376,7 @@ func TestViewsConvergeAfterKill9DuringBurst(t *testing.T) {
 		t.Fatal("no command went through before the kill")
 	}
 	walk(t, c, toks) // and the restarted server takes more
-	out, err := b.cli("projections", "verify", "--nats-url", b.natsURL())
+	out, err := b.cli("projections", "verify", "--nats-url", b.natsURL(), "--data", b.dir)
 	if err != nil {
 		t.Fatalf("verify after kill -9: %v\n%s", err, out)
 	}
@@ -393,12 +385,12 @@ func TestViewsConvergeAfterKill9DuringBurst(t *testing.T) {
 			t.Errorf("verify did not vouch for %s:\n%s", v, out)
 		}
 	}
-	out, err = b.cli("projections", "rebuild", "backlog", "--nats-url", b.natsURL())
+	out, err = b.cli("projections", "rebuild", "backlog", "--nats-url", b.natsURL(), "--data", b.dir)
 	if err != nil || !strings.Contains(out, "REDLANE_VIEW_BACKLOG_2") {
 		t.Fatalf("rebuild: %v\n%s", err, out)
 	}
 	for _, format := range []string{"json", "csv", "html"} {
-		out, err := exec.Command(b.path, "report", "monthly", "--community", "taoyuan", "--format", format, "--nats-url", b.natsURL()).Output()
+		out, err := exec.Command(b.path, "report", "monthly", "--community", "taoyuan", "--format", format, "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, reportingSeedFile)).Output()
 		if err != nil {
 			t.Fatalf("report %s: %v", format, err)
 		}

@@ -32,11 +32,14 @@ func privacyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *phone == "" {
 		return errors.New("--phone is required")
 	}
-	lc, err := openLog(ctx, nf, *dataDir)
+	lc, err := openLog(ctx, nf, *dataDir, true, stderr)
 	if err != nil {
 		return err
 	}
 	defer lc.close()
+	if lc.store.Signer() == nil {
+		return fmt.Errorf("erasure writes events, which need a signing key: run it with --data, the data directory of a redlane serve (%s)", signingKeyFile)
+	}
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	pepper, err := jsstore.SharedSecret(octx, lc.js, "resident-pepper", func() []byte { return randomBytes(32) }, nf.replicas)

@@ -9,9 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestEraseResident places orders for a resident, erases them with the CLI, and checks
@@ -46,7 +43,7 @@ func TestEraseResident(t *testing.T) {
 	}
 	c.must(200, "POST", "/api/v1/orders/"+ids[0]+"/dispatch", toks["王芳"], map[string]any{"member": "m-001"}, nil)
 
-	out, err := b.cli("privacy", "erase", "--phone", phone, "--nats-url", b.natsURL())
+	out, err := b.cli("privacy", "erase", "--phone", phone, "--nats-url", b.natsURL(), "--data", b.dir)
 	if err != nil || !strings.Contains(out, "erased") {
 		t.Fatalf("erase: %v\n%s", err, out)
 	}
@@ -64,12 +61,7 @@ func TestEraseResident(t *testing.T) {
 	c.must(200, "POST", "/api/v1/orders/"+ids[1]+"/note", toks["王芳"], map[string]any{"text": "居民已要求删除个人信息"}, nil)
 
 	secrets := [][]byte{[]byte(name), []byte(phone), []byte("12345678")}
-	nc, err := nats.Connect(b.natsURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := connectAs(t, b.natsURL(), filepath.Join(b.dir, serviceSeedFile))
 	ctx := context.Background()
 	streams := js.ListStreams(ctx)
 	checked := 0
@@ -118,7 +110,7 @@ func TestEraseResident(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err = b.cli("projections", "verify", "--nats-url", b.natsURL())
+	out, err = b.cli("projections", "verify", "--nats-url", b.natsURL(), "--data", b.dir)
 	if err != nil {
 		t.Fatalf("views after erasure: %v\n%s", err, out)
 	}

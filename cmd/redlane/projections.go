@@ -69,7 +69,7 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		chosen = append(chosen, nv)
 	}
-	lc, err := openLog(ctx, nf, *dataDir)
+	lc, err := openLog(ctx, nf, *dataDir, true, stderr)
 	if err != nil {
 		return err
 	}

@@ -51,12 +51,12 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *format != "csv" && *format != "json" && *format != "html" {
 		return fmt.Errorf("--format %q: want csv, json or html", *format)
 	}
-	lc, err := openLog(ctx, nf, *dataDir)
+	lc, err := openLog(ctx, nf, *dataDir, false, stderr)
 	if err != nil {
 		return err
 	}
 	defer lc.close()
-	vs, err := jsstore.NewViews(ctx, lc.js, lc.store, jsstore.ViewsConfig{Owner: "report", Replicas: nf.replicas})
+	vs, err := jsstore.NewViews(ctx, lc.js, lc.store, jsstore.ViewsConfig{Owner: "report", Replicas: nf.replicas, ReadOnly: true})
 	if err != nil {
 		return err
 	}

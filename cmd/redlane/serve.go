@@ -42,34 +42,31 @@ type natsFlags struct {
 	password string
 	stream   string
 	replicas int
+	trusted  string
 }
 
 func (f *natsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.url, "nats-url", "", "use this NATS server or cluster (comma-separated URLs) instead of an embedded one")
 	fs.StringVar(&f.creds, "nats-creds", "", "NATS credentials file (JWT and nkey seed) for --nats-url")
-	fs.StringVar(&f.nkey, "nats-nkey", "", "NATS nkey seed file (SU…) to sign in with; the embedded server accepts its public key")
-	fs.StringVar(&f.user, "nats-user", "", "NATS user name (embedded server: required of clients; --nats-url: sent)")
+	fs.StringVar(&f.nkey, "nats-nkey", "", "NATS nkey seed file (SU…) to sign in with (default with an embedded server: DATA/service.nk; DATA/auditor.nk and DATA/reporting.nk only read)")
+	fs.StringVar(&f.user, "nats-user", "", "NATS user name (embedded server: also admitted, with every right; --nats-url: sent)")
 	fs.StringVar(&f.password, "nats-password", "", "NATS password; or set REDLANE_NATS_PASSWORD")
 	fs.StringVar(&f.stream, "stream", "REDLANE", "the JetStream stream that holds the events")
 	fs.IntVar(&f.replicas, "replicas", 1, "the stream's replicas (1, or 3 on a cluster)")
+	fs.StringVar(&f.trusted, "trusted-keys", "", "a file of writers' public keys to trust (default: DATA/trusted.keys; else the root the log's first key event introduces)")
 }
 
-func (f *natsFlags) connect(url, name string) (*nats.Conn, error) {
-	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
-	if f.creds != "" {
-		opts = append(opts, nats.UserCredentials(f.creds))
-	}
-	if f.user != "" {
-		opts = append(opts, nats.UserInfo(f.user, f.password))
-	}
-	if f.nkey != "" {
-		opt, err := nats.NkeyOptionFromSeed(f.nkey)
-		if err != nil {
-			return nil, fmt.Errorf("--nats-nkey: %w", err)
-		}
-		opts = append(opts, opt)
+// connect connects to the log as Redlane's service (an inbox readers cannot see) or as
+// a reader; seed is the nkey seed file used when no credentials are given.
+func (f *natsFlags) connect(url, name, seed string, service bool) (*nats.Conn, error) {
+	opts, err := f.connectOptions(name, seed, service)
+	if err != nil {
+		return nil, err
 	}
 	nc, err := nats.Connect(url, opts...)
+	if errors.Is(err, nats.ErrAuthorization) {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", url, errNoCredentials)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
 	}
@@ -114,8 +111,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return fmt.Errorf("data directory: %w", err)
 	}
 
-	// The log: an embedded server unless told to use another.
+	// The log: an embedded server unless told to use another, to which Redlane signs in
+	// as its service (DATA/service.nk, unless credentials are given).
 	url := nf.url
+	var seed string
+	if p := filepath.Join(*dataDir, serviceSeedFile); url != "" && fileExists(p) {
+		seed = p
+	}
 	if url == "" {
 		host, portText, err := net.SplitHostPort(*natsListen)
 		if err != nil {
@@ -136,18 +138,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			}
 			keys = append(keys, pub)
 		}
-		srv, err := natsserver.Start(natsserver.Config{
-			DataDir: filepath.Join(*dataDir, "nats"), Host: host, Port: port,
-			SyncAlways: *syncMode == "always", User: nf.user, Password: nf.password, NKeys: keys,
-		})
+		srv, err := startEmbedded(*dataDir, nf.stream, host, port, *syncMode == "always", keys, nf.user, nf.password)
 		if err != nil {
 			return err
 		}
 		defer srv.Shutdown()
 		url = srv.ClientURL()
-		log.Info("embedded NATS started", "url", url, "sync", *syncMode, "data", *dataDir)
+		seed = filepath.Join(*dataDir, serviceSeedFile)
+		log.Info("embedded NATS started", "url", url, "sync", *syncMode, "data", *dataDir,
+			"service", seed, "readers", filepath.Join(*dataDir, auditorSeedFile)+", "+filepath.Join(*dataDir, reportingSeedFile))
 	}
-	nc, err := nf.connect(url, "redlane serve")
+	nc, err := nf.connect(url, "redlane serve", seed, true)
 	if err != nil {
 		return err
 	}
@@ -158,14 +159,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	// Every event is signed with the audit key, which is never stored in NATS (audit.go).
-	signer, err := auditSigner(*dataDir, getenv)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// Every event is signed with this data directory's key, which never goes on NATS;
+	// only events signed by a trusted key are obeyed (access.go).
+	signer, err := jsstore.LoadSigner(filepath.Join(*dataDir, signingKeyFile), true)
 	if err != nil {
 		return err
 	}
-	store, err := jsstore.Open(openCtx, js, jsstore.Config{Stream: nf.stream, Replicas: nf.replicas, Signer: signer})
+	rejected, err := jsstore.NewRejections(log, reg)
+	if err != nil {
+		return err
+	}
+	store, err := jsstore.Open(openCtx, js, jsstore.Config{Stream: nf.stream, Replicas: nf.replicas, Signer: signer, Keys: jsstore.NewKeyring(), Rejected: rejected})
 	if err != nil {
 		return fmt.Errorf("open the event stream: %w", err)
+	}
+	if err := establishTrust(openCtx, store, *dataDir, nf.trusted, log); err != nil {
+		return err
 	}
 	receiptKey, err := jsstore.SharedSecret(openCtx, js, "receipt-key", func() []byte { return randomBytes(32) }, nf.replicas)
 	if err != nil {
@@ -194,9 +206,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Vault: vault,
 	})
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
 	// The views: every process keeps them, one at a time writes each.
 	host, _ := os.Hostname()
 	vs, err := jsstore.NewViews(openCtx, js, store, jsstore.ViewsConfig{
@@ -214,10 +223,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 
 	// Tamper evidence: the sealer; and, with --esdb-url, the EventStoreDB mirror (audit.go).
 	auditDone, err := runAudit(ctx, js, store, signer, af, nf.replicas, log)
+
 	if err != nil {
 		return err
 	}
 	defer auditDone()
+
+	// The log's wholeness: checked now, and every few seconds after (intact.go).
+	watchdog, err := jsstore.NewWatchdog(store, log, reg)
+	if err != nil {
+		return err
+	}
+	if g, err := watchdog.Check(openCtx); err == nil && g.Missing > 0 {
+		log.Error("serving, but not ready: the log has lost events", "missing", g.Missing)
+	}
+	go watchdog.Run(ctx, 5*time.Second)
 
 	// The directory of lanes, members and tokens follows the log.
 	var dirReady atomic.Bool
@@ -227,7 +247,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		filters = append(filters, store.Subject(t, "*"))
 	}
 	go func() {
-		followErr <- jsstore.FollowSubjects(ctx, js, store.StreamName(), filters, func(rec domain.Recorded) error {
+		followErr <- store.FollowSubjects(ctx, filters, func(rec domain.Recorded) error {
 			if err := svc.Dir.Apply(rec); err != nil {
 				log.Warn("directory skips an event it cannot read", "seq", rec.Seq, "err", err)
 			}
@@ -277,7 +297,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			if !dirReady.Load() {
 				return errors.New("the directory of lanes, members and tokens is catching up")
 			}
+			if g := watchdog.Gap(); g.Missing > 0 {
+				return fmt.Errorf("%d events are missing from the log: %s", g.Missing, g.Detail)
+			}
 			return vs.Ready(ctx, views)
+		},
+		Degraded: func() map[string]any {
+			n := rejected.Count()
+			if n == 0 {
+				return nil
+			}
+			return map[string]any{
+				"reason":          fmt.Sprintf("%d events in the log are not Redlane's (not signed by a trusted key): set aside, never obeyed", n),
+				"rejected_events": n,
+				"rejected_seqs":   rejected.Seqs(20),
+			}
 		},
 	})
 	ln, err := net.Listen("tcp", *httpAddr)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -25,14 +26,14 @@ import (
 func TestTwoProcessesViewWriterKilled(t *testing.T) {
 	b := newBinary(t) // builds the binary; its own data directory stays unused
 	srv, nc := natstest.Start(t)
-	env := append(os.Environ(), "REDLANE_ADMIN_TOKEN=two-process-admin", "REDLANE_AUDIT_KEY=two-process-audit-key-0123456789")
+	env := append(os.Environ(), "REDLANE_ADMIN_TOKEN=two-process-admin")
 	type proc struct {
 		cmd  *exec.Cmd
 		base string
 	}
-	start := func(demo bool) proc {
+	start := func(demo bool, dir string) proc {
 		port := freePort(t)
-		args := []string{"serve", "--nats-url", srv.ClientURL(), "--data", t.TempDir(), "--http", "127.0.0.1:" + strconv.Itoa(port), "--intake-rate", "-1"}
+		args := []string{"serve", "--nats-url", srv.ClientURL(), "--data", dir, "--http", "127.0.0.1:" + strconv.Itoa(port), "--intake-rate", "-1"}
 		if demo {
 			args = append(args, "--demo")
 		}
@@ -59,8 +60,25 @@ func TestTwoProcessesViewWriterKilled(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	first := start(true)
-	second := start(false)
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	first := start(true, dir1)
+	// The second process has a key of its own, which the first introduces; it trusts
+	// the root the first pinned.
+	key2, err := jsstore.LoadSigner(filepath.Join(dir2, signingKeyFile), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := b.cli("audit", "introduce", "--nats-url", srv.ClientURL(), "--data", dir1, "--public-key", key2.PublicKeyText(), "--name", "second"); err != nil {
+		t.Fatalf("introduce: %v\n%s", err, out)
+	}
+	root, err := os.ReadFile(filepath.Join(dir1, trustedKeysFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir2, trustedKeysFile), root, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	second := start(false, dir2)
 
 	// The process holding the backlog's lease is the writer to kill.
 	js, err := jetstream.New(nc)
@@ -143,7 +161,7 @@ func TestTwoProcessesViewWriterKilled(t *testing.T) {
 	}
 	deadline = time.Now().Add(30 * time.Second)
 	for {
-		out, err := b.cli("projections", "verify", "--nats-url", srv.ClientURL())
+		out, err := b.cli("projections", "verify", "--nats-url", srv.ClientURL(), "--data", dir1)
 		if err == nil {
 			break
 		}

@@ -70,6 +70,7 @@ type Cluster struct {
 	tb      testing.TB
 	mu      sync.Mutex
 	cfgs    []natsserver.Config
+	opts    []nats.Option
 	servers []*natsserver.Server // nil while stopped
 }
 
@@ -77,7 +78,15 @@ type Cluster struct {
 // member is shut down when the test ends.
 func StartCluster(tb testing.TB, n int) *Cluster {
 	tb.Helper()
-	c := &Cluster{tb: tb, cfgs: make([]natsserver.Config, n), servers: make([]*natsserver.Server, n)}
+	return StartClusterWith(tb, n, nil)
+}
+
+// StartClusterWith is StartCluster with each member's configuration passed through
+// change first (its users, say); the cluster's own connections (Connect, WaitLeader)
+// are made with opts (credentials for those users).
+func StartClusterWith(tb testing.TB, n int, change func(*natsserver.Config), opts ...nats.Option) *Cluster {
+	tb.Helper()
+	c := &Cluster{tb: tb, cfgs: make([]natsserver.Config, n), servers: make([]*natsserver.Server, n), opts: opts}
 	ports := freePorts(tb, 2*n)
 	var routes []string
 	for i := range n {
@@ -88,6 +97,9 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 			DataDir: tb.TempDir(), Host: "127.0.0.1", Port: ports[i],
 			ServerName: "n" + strconv.Itoa(i+1), ClusterName: "redlane-test",
 			ClusterHost: "127.0.0.1", ClusterPort: ports[n+i], Routes: routes,
+		}
+		if change != nil {
+			change(&c.cfgs[i])
 		}
 	}
 	// Each member waits for its routes in the background, so they may start in turn.
@@ -153,7 +165,7 @@ func (c *Cluster) Start(i int) {
 // others), closed when the test ends.
 func (c *Cluster) Connect(tb testing.TB) *nats.Conn {
 	tb.Helper()
-	nc, err := nats.Connect(c.URLs(), nats.Name(tb.Name()), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	nc, err := nats.Connect(c.URLs(), append([]nats.Option{nats.Name(tb.Name()), nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond)}, c.opts...)...)
 	if err != nil {
 		tb.Fatalf("connect to nats cluster: %v", err)
 	}
@@ -165,7 +177,7 @@ func (c *Cluster) Connect(tb testing.TB) *nats.Conn {
 // members have elected a meta leader.
 func (c *Cluster) WaitLeader(tb testing.TB, limit time.Duration) {
 	tb.Helper()
-	nc, err := nats.Connect(c.URLs(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	nc, err := nats.Connect(c.URLs(), append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond)}, c.opts...)...)
 	if err != nil {
 		tb.Fatalf("connect to nats cluster: %v", err)
 	}

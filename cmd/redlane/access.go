@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/redlane/redlane/adapters/eventstoredb"
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
+	"github.com/redlane/redlane/adapters/natsserver"
+	"github.com/redlane/redlane/domain"
+)
+
+// The files of a data directory that say who may use the log.
+const (
+	serviceSeedFile   = "service.nk"   // Redlane's own processes: every right on NATS
+	auditorSeedFile   = "auditor.nk"   // read-only
+	reportingSeedFile = "reporting.nk" // read-only
+	signingKeyFile    = "signing.key"  // this directory's Ed25519 signing key: never on NATS
+	trustedKeysFile   = "trusted.keys" // the writers' public keys it trusts (the root)
+)
+
+// natsUsers returns the public keys of the data directory's NATS users, writing their
+// seed files (mode 0600) on first start.
+func natsUsers(dataDir string) (service string, readers []string, err error) {
+	if service, err = natsserver.EnsureUserSeed(filepath.Join(dataDir, serviceSeedFile)); err != nil {
+		return "", nil, err
+	}
+	for _, f := range []string{auditorSeedFile, reportingSeedFile} {
+		pub, err := natsserver.EnsureUserSeed(filepath.Join(dataDir, f))
+		if err != nil {
+			return "", nil, err
+		}
+		readers = append(readers, pub)
+	}
+	return service, readers, nil
+}
+
+// readScope keeps readers away from the secrets and the service's durable consumers.
+func readScope(stream string) natsserver.ReadScope {
+	scope := natsserver.ReadScope{SecretBuckets: []string{jsstore.SecretsBucket, jsstore.VaultBucket}}
+	for _, n := range viewNames() {
+		scope.Durables = append(scope.Durables, stream+"/view-"+n)
+	}
+	scope.Durables = append(scope.Durables, stream+"/"+eventstoredb.ConsumerName)
+	return scope
+}
+
+// startEmbedded starts the NATS server of a data directory: its service user (and any
+// extra service keys, and a user and password when given) with every right, and the
+// read-only users.
+func startEmbedded(dataDir, stream, host string, port int, sync bool, extra []string, user, password string) (*natsserver.Server, error) {
+	svc, readers, err := natsUsers(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return natsserver.Start(natsserver.Config{
+		DataDir: filepath.Join(dataDir, "nats"), Host: host, Port: port, SyncAlways: sync,
+		User: user, Password: password, NKeys: append([]string{svc}, extra...),
+		Readers: readers, ReadScope: readScope(stream),
+	})
+}
+
+// pinTrusted pins the keys a command trusts: those in file (--trusted-keys), or in the
+// data directory's trusted.keys, or else the root the log begins with, which it says.
+func pinTrusted(ctx context.Context, store *jsstore.Store, file, dataDir string, stderr io.Writer) error {
+	if file == "" {
+		if p := filepath.Join(dataDir, trustedKeysFile); dataDir != "" && fileExists(p) {
+			file = p
+		}
+	}
+	if file != "" {
+		pubs, err := jsstore.ReadPublicKeys(file)
+		if err != nil {
+			return err
+		}
+		for _, p := range pubs {
+			store.Keys().Pin(p)
+		}
+		return nil
+	}
+	ev, pub, err := store.RootKey(ctx)
+	if err != nil {
+		return err
+	}
+	if pub == nil {
+		fmt.Fprintln(stderr, "note: the log has no key event and no --trusted-keys was given: no event will be trusted")
+		return nil
+	}
+	store.Keys().Pin(pub)
+	fmt.Fprintf(stderr, "note: trusting the root key %s that the log's first key event (at %d) introduces; pin it with --trusted-keys\n", jsstore.KeyID(pub), ev.Seq)
+	return nil
+}
+
+// establishTrust makes serve's signing key one the log trusts. On a new log the data
+// directory's key becomes the root: pinned in trusted.keys and introduced by the log's
+// first key event. Later, the pinned keys are read back; a key that is neither pinned
+// nor introduced by a trusted key is refused, with how to introduce it.
+func establishTrust(ctx context.Context, store *jsstore.Store, dataDir, pinnedFile string, log *slog.Logger) error {
+	signer := store.Signer()
+	if pinnedFile == "" {
+		pinnedFile = filepath.Join(dataDir, trustedKeysFile)
+	}
+	rootEv, root, err := store.RootKey(ctx)
+	if err != nil {
+		return err
+	}
+	if !fileExists(pinnedFile) {
+		if root != nil && jsstore.KeyID(root) != signer.KeyID() {
+			return fmt.Errorf("this log's root key is %s (its key event is at %d), not this data directory's %s: copy %s from the first process's data directory here, or pass --trusted-keys",
+				jsstore.KeyID(root), rootEv.Seq, signer.KeyID(), trustedKeysFile)
+		}
+		if err := jsstore.WritePublicKeys(pinnedFile, signer); err != nil {
+			return fmt.Errorf("trusted keys: %w", err)
+		}
+		log.Info("this data directory's signing key is the log's root", "key", signer.KeyID(), "pinned", pinnedFile)
+	}
+	pubs, err := jsstore.ReadPublicKeys(pinnedFile)
+	if err != nil {
+		return err
+	}
+	for _, p := range pubs {
+		store.Keys().Pin(p)
+	}
+	if root == nil && store.Keys().Trusts(signer.PublicKey()) {
+		// A new log: its first key event introduces the root, for readers who pin none.
+		host, _ := os.Hostname()
+		env, err := jsstore.Introduction(signer.PublicKey(), host+":"+dataDir, newEventID(), time.Now())
+		if err != nil {
+			return err
+		}
+		if _, err := store.Append(ctx, jsstore.SignerAggregate, signer.KeyID(), 0, []domain.Envelope{env}); err != nil {
+			return fmt.Errorf("introduce the root key: %w", err)
+		}
+	}
+	if !store.Keys().Trusts(signer.PublicKey()) {
+		return fmt.Errorf("this data directory's signing key %s (public key %s) is not trusted by the log: introduce it from a data directory whose key is (redlane audit introduce --data THAT_DIR --public-key %s), or pin it in %s",
+			signer.KeyID(), signer.PublicKeyText(), signer.PublicKeyText(), pinnedFile)
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// connectOptions are the options of a connection to the log: the credentials the flags
+// give (or seed, when none are given), and for Redlane's own processes an inbox no
+// reader may subscribe to.
+func (f *natsFlags) connectOptions(name, seed string, service bool) ([]nats.Option, error) {
+	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	if service {
+		opts = append(opts, nats.CustomInboxPrefix(natsserver.ServiceInboxPrefix))
+	}
+	if f.creds != "" {
+		opts = append(opts, nats.UserCredentials(f.creds))
+	}
+	if f.user != "" {
+		opts = append(opts, nats.UserInfo(f.user, f.password))
+	}
+	nkey := f.nkey
+	if nkey == "" && f.creds == "" && f.user == "" {
+		nkey = seed
+	}
+	if nkey != "" {
+		opt, err := nats.NkeyOptionFromSeed(nkey)
+		if err != nil {
+			return nil, fmt.Errorf("--nats-nkey: %w", err)
+		}
+		opts = append(opts, opt)
+	}
+	return opts, nil
+}
+
+var errNoCredentials = errors.New("NATS refused the connection: pass --nats-nkey (DATA/service.nk for Redlane's own work, DATA/auditor.nk or DATA/reporting.nk to read)")
