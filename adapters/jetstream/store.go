@@ -152,6 +152,7 @@ type Store struct {
 	keys       *Keyring      // nil: every event is obeyed
 	rejected   *Rejections
 	highWater  atomic.Uint64 // the highest position seen stored (intact.go)
+	checked    checkedSigs   // positions whose signatures held (trust.go)
 }
 
 var _ domain.EventStore = (*Store)(nil)
@@ -307,6 +308,11 @@ func (s *Store) Append(ctx context.Context, aggType, aggID string, expected uint
 		}
 		expected = tail
 		seqs, err = s.publish(ctx, subj, expected, msgs, events)
+	}
+	if err == nil && s.keys != nil && s.signer != nil && len(seqs) == len(msgs) && s.keys.Trusts(s.signer.pub) {
+		for i, seq := range seqs {
+			s.checked.add(seq, msgs[i].Header.Get(HeaderSignature)) // signed here, just now
+		}
 	}
 	if err == nil && len(seqs) > 0 {
 		for last := seqs[len(seqs)-1]; ; {

@@ -114,11 +114,44 @@ func (s *Store) check(seq uint64, subject string, h nats.Header, data []byte) er
 	if h == nil {
 		h = nats.Header{}
 	}
+	sig := h.Get(HeaderSignature)
+	if s.checked.has(seq, sig) {
+		return nil
+	}
 	err := s.keys.CheckEvent(h, subject, msgID(h, data), data)
 	if err != nil {
 		s.rejected.Report(seq, subject, err)
+		return err
 	}
-	return err
+	s.checked.add(seq, sig)
+	return nil
+}
+
+// checkedSigs remembers which positions' signatures held, so that the readers of one
+// process (the runner, the directory, each view writer) check an event once between
+// them, and the events it appended itself not at all. A position's message never
+// changes, and the signature is part of the key. Bounded: when full it starts again.
+type checkedSigs struct {
+	mu sync.Mutex
+	m  map[uint64]string
+}
+
+const maxCheckedSigs = 1 << 17
+
+func (c *checkedSigs) has(seq uint64, sig string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	got, ok := c.m[seq]
+	return ok && got == sig && sig != ""
+}
+
+func (c *checkedSigs) add(seq uint64, sig string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCheckedSigs {
+		c.m = make(map[uint64]string, 1024)
+	}
+	c.m[seq] = sig
 }
 
 // Obeys reports whether the message at seq is one the store obeys, reporting it when

@@ -154,6 +154,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 	}
+	b.signingRows()
 	bySync := map[bool]map[loadCase]summary{}
 	for _, sync := range cfg.Syncs {
 		if !cfg.phase(PhaseLoads) {

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -71,12 +73,25 @@ func newRig(ctx context.Context, dir string, syncAlways bool, group jsstore.Grou
 			r.close()
 		}
 	}()
-	if r.srv, err = natsserver.Start(natsserver.Config{DataDir: dir, Host: "127.0.0.1", Port: -1, SyncAlways: syncAlways}); err != nil {
+	// As serve runs it: no anonymous client, the service signing in with its nkey.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	seedFile := filepath.Join(dir, "service.nk")
+	pub, err := natsserver.EnsureUserSeed(seedFile)
+	if err != nil {
+		return nil, err
+	}
+	asService, err := nats.NkeyOptionFromSeed(seedFile)
+	if err != nil {
+		return nil, err
+	}
+	if r.srv, err = natsserver.Start(natsserver.Config{DataDir: dir, Host: "127.0.0.1", Port: -1, SyncAlways: syncAlways, NKeys: []string{pub}}); err != nil {
 		return nil, err
 	}
 	r.closers = append(r.closers, r.srv.Shutdown)
 	connect := func(name string, opts ...jetstream.JetStreamOpt) (jetstream.JetStream, error) {
-		nc, err := nats.Connect(r.srv.ClientURL(), nats.Name(name))
+		nc, err := nats.Connect(r.srv.ClientURL(), nats.Name(name), asService)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +112,9 @@ func newRig(ctx context.Context, dir string, syncAlways bool, group jsstore.Grou
 		})); err != nil {
 		return nil, err
 	}
-	if r.store, err = jsstore.Open(ctx, r.js, jsstore.Config{}); err != nil {
+	// Every event signed, and checked on every read, as serve does.
+	signer := jsstore.GenerateSigner()
+	if r.store, err = jsstore.Open(ctx, r.js, jsstore.Config{Signer: signer, Keys: jsstore.NewKeyring(signer.PublicKey())}); err != nil {
 		return nil, err
 	}
 	if _, err := r.rawJS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
@@ -217,6 +234,8 @@ func (r *rig) fill(ctx context.Context, n uint64, ids bool, next func() ([]domai
 			if ids {
 				m.Header.Set(jetstream.MsgIDHeader, e.ID)
 			}
+			m.Header.Set(jsstore.HeaderSignature, r.store.Signer().SignEvent(m.Subject, e.ID, body))
+			m.Header.Set(jsstore.HeaderKey, r.store.Signer().KeyID())
 			if _, err := r.fillJS.PublishMsgAsync(m, jetstream.WithStallWait(time.Minute)); err != nil {
 				return nil, err
 			}
