@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -120,13 +121,19 @@ func newHistory(tb testing.TB, steps int) *history {
 // newBareHistory is a service on a signing-free store with nothing written yet.
 func newBareHistory(tb testing.TB) *history {
 	tb.Helper()
+	return newBareHistoryOn(tb, jsstore.Config{})
+}
+
+// newBareHistoryOn is newBareHistory on a store configured so.
+func newBareHistoryOn(tb testing.TB, cfg jsstore.Config) *history {
+	tb.Helper()
 	_, nc := natstest.Start(tb)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	ctx := context.Background()
-	store, err := jsstore.Open(ctx, js, jsstore.Config{})
+	store, err := jsstore.Open(ctx, js, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -161,6 +168,7 @@ func run(tb testing.TB, h *history, target eventstoredb.Target, owner string) (*
 	tb.Helper()
 	m, err := eventstoredb.NewMirror(context.Background(), h.js, eventstoredb.MirrorConfig{
 		Stream: h.store.StreamName(), Target: target, Owner: owner, LeaseTTL: time.Second, Batch: 50,
+		Obeys: h.store.Obeys,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -306,6 +314,49 @@ func TestMirrorQuarantinesWhatCannotTakeItsPlace(t *testing.T) {
 	first := target.stream(eventstoredb.StreamName("order", env.AggregateID))[0]
 	if first.EventID.String() != recs[0].ID {
 		t.Errorf("the order's stream starts with %s, not its genuine first event", first.EventID)
+	}
+}
+
+// TestMirrorNeverPlacesWhatRedlaneDidNotSign: an unsigned event that would fit its
+// order's stream (the next version, a fresh id) goes to quarantine, saying why.
+func TestMirrorNeverPlacesWhatRedlaneDidNotSign(t *testing.T) {
+	signer := jsstore.GenerateSigner()
+	h := newBareHistoryOn(t, jsstore.Config{Signer: signer, Keys: jsstore.NewKeyring(signer.PublicKey())})
+	dist, err := randhist.Seed(context.Background(), h.svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.dist = dist
+	h.steps(t, 30)
+	ctx := context.Background()
+	target := newMemTarget()
+	m, _ := run(t, h, target, "a")
+	id := h.dist.Orders[0]
+	recs, err := h.store.Load(ctx, order.AggregateType, id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := recs[len(recs)-1].Envelope
+	env.ID, env.Version, env.Type, env.Data = uuid.Must(uuid.NewV7()).String(), env.Version+1, order.TypeCancelled, json.RawMessage(`{"reason":"伪造"}`)
+	body, _ := json.Marshal(env)
+	forged := nats.NewMsg(h.store.Subject(order.AggregateType, id))
+	forged.Data = body
+	forged.Header.Set(jetstream.MsgIDHeader, env.ID)
+	if _, err := h.js.PublishMsg(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	waitMirrored(t, m, h.last(t))
+	q := target.stream(eventstoredb.QuarantineStream)
+	if len(q) != 1 {
+		t.Fatalf("quarantine holds %d events, want the forged one", len(q))
+	}
+	var meta eventstoredb.Metadata
+	_ = json.Unmarshal(q[0].Metadata, &meta)
+	if !strings.Contains(meta.Quarantine, "not Redlane's") {
+		t.Errorf("quarantined for %q", meta.Quarantine)
+	}
+	if got := target.stream(eventstoredb.StreamName(order.AggregateType, id)); len(got) != len(recs) {
+		t.Errorf("the order's stream holds %d events, want its %d genuine ones", len(got), len(recs))
 	}
 }
 

@@ -135,6 +135,11 @@ func Verify(ctx context.Context, js jetstream.JetStream, store *Store, cfg Verif
 	if cfg.Keys == nil {
 		cfg.Keys = NewKeyring()
 	}
+	cfg.Keys.mu.Lock()
+	if cfg.Keys.resolve == nil {
+		cfg.Keys.resolve = store.keyEvent // keys introduced on the log, looked up as met
+	}
+	cfg.Keys.mu.Unlock()
 	if cfg.MaxProblems <= 0 {
 		cfg.MaxProblems = 1000
 	}

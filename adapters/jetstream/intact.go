@@ -91,6 +91,9 @@ type Watchdog struct {
 
 // NewWatchdog returns a watchdog over store; reg, when set, gets its gauge.
 func NewWatchdog(store *Store, log *slog.Logger, reg prometheus.Registerer) (*Watchdog, error) {
+	if log == nil {
+		log = slog.Default()
+	}
 	w := &Watchdog{store: store, log: log, gauge: prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "redlane_log_missing_events",
 		Help: "Positions of the event log found missing (lost, dropped, purged): 0 while the log is whole.",

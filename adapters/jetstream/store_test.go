@@ -26,13 +26,18 @@ type testStore struct {
 
 func open(tb testing.TB, nc *nats.Conn) *Store {
 	tb.Helper()
+	return openWith(tb, nc, Config{})
+}
+
+func openWith(tb testing.TB, nc *nats.Conn, cfg Config) *Store {
+	tb.Helper()
 	js, err := jetstream.New(nc)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := Open(ctx, js, Config{})
+	s, err := Open(ctx, js, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -57,6 +62,24 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// TestContractSigned runs the contract on a store as serve opens it: signing every
+// append and obeying only what a trusted key signed.
+func TestContractSigned(t *testing.T) {
+	signer := GenerateSigner()
+	cfg := func() Config { return Config{Signer: signer, Keys: NewKeyring(signer.PublicKey())} }
+	storetest.Run(t, storetest.Harness{
+		New: func(tb testing.TB) domain.EventStore {
+			srv, nc := natstest.Start(tb)
+			return &testStore{Store: openWith(tb, nc, cfg()), srv: srv}
+		},
+		Reopen: func(tb testing.TB, s domain.EventStore) domain.EventStore {
+			tb.Helper()
+			srv, nc := natstest.Restart(tb, s.(*testStore).srv)
+			return &testStore{Store: openWith(tb, nc, cfg()), srv: srv}
+		},
+	})
+}
+
 func TestOpenKeepsStreamConfig(t *testing.T) {
 	_, nc := natstest.Start(t)
 	s := open(t, nc)
@@ -68,7 +91,7 @@ func TestOpenKeepsStreamConfig(t *testing.T) {
 	c := info.Config
 	if c.Name != DefaultStream || len(c.Subjects) != 1 || c.Subjects[0] != DefaultPrefix+".>" ||
 		c.Storage != jetstream.FileStorage || c.Retention != jetstream.LimitsPolicy || c.MaxAge != 0 ||
-		c.Duplicates != 2*time.Minute || !c.AllowAtomicPublish || !c.AllowDirect || c.Replicas != 1 {
+		c.Duplicates != 2*time.Minute || !c.AllowAtomicPublish || !c.AllowDirect || c.Replicas != 1 || !c.DenyDelete || !c.DenyPurge {
 		t.Fatalf("stream config %+v", c)
 	}
 	if s.StreamName() != DefaultStream || s.Subject("order", "x1") != "redlane.events.order.x1" {

@@ -154,8 +154,66 @@ func TestForgedEventsAreNotObeyed(t *testing.T) {
 		Status         string
 		RejectedEvents int `json:"rejected_events"`
 	}
-	if err := json.Unmarshal([]byte(get(t, b.base+"/readyz")), &ready); err != nil || ready.Status != "degraded" || ready.RejectedEvents != 2 {
+	if err := json.Unmarshal([]byte(get(t, b.base+"/readyz")), &ready); err != nil || ready.Status != "degraded" || ready.RejectedEvents < 2 {
 		t.Errorf("readyz: %+v %v", ready, err)
+	}
+
+	// A forged dispatch of a new order, to a member of another community, shows nowhere
+	// as fact: not on the backlog, the steward's board or the lane's public screen.
+	var fresh struct{ ID, Number string }
+	c.must(201, "POST", "/api/v1/orders", "", map[string]any{
+		"lane": "rouqiao-houxiang", "category": "日常维修", "title": "水管漏水",
+		"requester": map[string]any{"name": "李大爷", "phone": "13912345678"},
+	}, &fresh)
+	dispatchedSeq := forgeEvent(t, js, order.AggregateType, fresh.ID, order.TypeDispatched, 2,
+		map[string]any{"member": "m-004"}, nil)
+	var backlog struct {
+		Items []struct{ ID, Status, Assignee string }
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		c.must(200, "GET", "/api/v1/lanes/rouqiao-houxiang/backlog", toks["王芳"], nil, &backlog)
+		found := false
+		for _, it := range backlog.Items {
+			if it.ID == fresh.ID {
+				found = true
+				if it.Status != "open" || it.Assignee != "" {
+					t.Errorf("the backlog shows a forged dispatch: %+v", it)
+				}
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new order never reached the backlog")
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // the forged event has reached every view writer
+	for _, page := range []struct{ path, token string }{{"/board", toks["王芳"]}, {"/screen/rouqiao-houxiang", ""}} {
+		req, _ := http.NewRequest("GET", b.base+page.path, nil)
+		if page.token != "" {
+			req.Header.Set("Authorization", "Bearer "+page.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		html, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(html), "水管漏水") || strings.Contains(string(html), "王律师") {
+			t.Errorf("%s (%d) shows the forged dispatch to 王律师, or not the order:\n%s", page.path, resp.StatusCode, html)
+		}
+	}
+	req, _ := http.NewRequest("GET", b.base+"/audit/orders/"+fresh.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+toks["审计"])
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		html, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(html), "此事件并非本系统签发") {
+			t.Errorf("the audit page does not mark the forged dispatch at %d:\n%s", dispatchedSeq, html)
+		}
+	} else {
+		t.Fatal(err)
 	}
 
 	// The order goes on with its genuine events: the resident's own rating closes it.
@@ -170,7 +228,7 @@ func TestForgedEventsAreNotObeyed(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
 		t.Fatalf("verify of a forged store: %v\n%s", err, out)
 	}
-	for _, seq := range []uint64{tokenSeq, ratedSeq} {
+	for _, seq := range []uint64{tokenSeq, ratedSeq, dispatchedSeq} {
 		if !strings.Contains(out, fmt.Sprintf("seq %d ", seq)) {
 			t.Errorf("verify does not name the forged event at %d:\n%s", seq, out)
 		}
