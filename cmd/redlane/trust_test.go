@@ -216,6 +216,13 @@ func TestForgedEventsAreNotObeyed(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The auditor's command line tells the same story.
+	cmd := exec.Command(b.path, "audit", "order", sub.ID, "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, auditorSeedFile))
+	cmd.Dir = t.TempDir()
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "this event is not Redlane's: ignored") {
+		t.Errorf("redlane audit order does not mark the forged rating: %v\n%s", err, out)
+	}
+
 	// The order goes on with its genuine events: the resident's own rating closes it.
 	c.must(200, "POST", p+"/rate", "", map[string]any{"solved": true, "stars": 4, "comment": "还行", "receipt": sub.Receipt}, nil)
 	c.must(200, "GET", p, toks["王芳"], nil, &o)
