@@ -484,3 +484,24 @@ func TestEveryRouteAnswersProblemJSONWithoutToken(t *testing.T) {
 	}
 	h.must(404, h.do("GET", "/api/v1/nothing-here", adminToken, nil))
 }
+
+// TestWrongMethodIs405WithAllow: a route that exists under other methods answers 405
+// naming them; a path no route serves answers 404.
+func TestWrongMethodIs405WithAllow(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []struct {
+		method, path, allow string
+	}{
+		{"DELETE", "/api/v1/orders", "POST"},
+		{"PUT", "/api/v1/lanes/rouqiao-houxiang/backlog", "GET, HEAD"},
+		{"GET", "/api/v1/privacy/erase", "POST"},
+	} {
+		r := h.do(c.method, c.path, "", nil)
+		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != c.allow || !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
+			t.Errorf("%s %s: %d, Allow %q; want 405, Allow %q: %s", c.method, c.path, r.status, r.header.Get("Allow"), c.allow, r.raw)
+		}
+	}
+	if r := h.do("GET", "/api/v1/nothing-here", "", nil); r.status != http.StatusNotFound || r.header.Get("Allow") != "" {
+		t.Errorf("an unknown path: %d, Allow %q", r.status, r.header.Get("Allow"))
+	}
+}

@@ -15,11 +15,10 @@ import (
 	"github.com/redlane/redlane/service"
 )
 
-func init() {
-	auditRouteList = func(a *API) []Route {
-		return []Route{
-			{"GET /api/v1/audit/orders/{id}", a.auditOrder},
-		}
+// auditRoutes are the auditor's routes.
+func (a *API) auditRoutes() []Route {
+	return []Route{
+		{"GET /api/v1/audit/orders/{id}", a.auditOrder},
 	}
 }
 

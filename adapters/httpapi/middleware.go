@@ -31,34 +31,34 @@ var securityHeaders = map[string]string{
 	"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
 
-func init() {
-	guard = func(a *API, next http.Handler) http.Handler {
-		r, burst := a.cfg.IntakeRate, a.cfg.IntakeBurst
-		if r == 0 {
-			r = DefaultIntakeRate
-		}
-		if burst == 0 {
-			burst = DefaultIntakeBurst
-		}
-		var intake *Limiter
-		if r > 0 && burst > 0 {
-			intake = NewLimiter(r, burst)
-		}
-		trusted := a.cfg.TrustedProxies
-		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			h := w.Header()
-			for k, v := range securityHeaders {
-				h.Set(k, v)
-			}
-			if intake != nil && publicIntake(req) {
-				if ok, wait := intake.Allow(ClientIP(req, trusted)); !ok {
-					TooManyRequests(w, req, wait)
-					return
-				}
-			}
-			next.ServeHTTP(w, req)
-		})
+// guard wraps every request before routing: security headers, and the public intake's
+// rate limit.
+func (a *API) guard(next http.Handler) http.Handler {
+	r, burst := a.cfg.IntakeRate, a.cfg.IntakeBurst
+	if r == 0 {
+		r = DefaultIntakeRate
 	}
+	if burst == 0 {
+		burst = DefaultIntakeBurst
+	}
+	var intake *Limiter
+	if r > 0 && burst > 0 {
+		intake = NewLimiter(r, burst)
+	}
+	trusted := a.cfg.TrustedProxies
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		h := w.Header()
+		for k, v := range securityHeaders {
+			h.Set(k, v)
+		}
+		if intake != nil && publicIntake(req) {
+			if ok, wait := intake.Allow(ClientIP(req, trusted)); !ok {
+				TooManyRequests(w, req, wait)
+				return
+			}
+		}
+		next.ServeHTTP(w, req)
+	})
 }
 
 // publicIntake reports whether a request is a resident's submit: POST /api/v1/orders

@@ -79,7 +79,7 @@ func New(cfg Config) *API {
 		a.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	}
 	a.routes()
-	a.guarded = guard(a, a.mux)
+	a.guarded = a.guard(a.mux)
 	return a
 }
 
@@ -95,8 +95,27 @@ func (a *API) routes() {
 		a.mux.Handle(rt.Pattern, a.instrument(rt.Pattern, rt.Handler))
 	}
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := a.allowed(r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeProblem(w, r, a.log, &httpError{status: http.StatusMethodNotAllowed,
+				detail: r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", ")})
+			return
+		}
 		writeProblem(w, r, a.log, &httpError{status: http.StatusNotFound, detail: "no such resource: " + r.URL.Path})
 	})
+}
+
+// allowed lists the methods some route serves at the request's path: what a 405 names.
+func (a *API) allowed(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := a.mux.Handler(probe); pattern != "" && pattern != "/" {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Routes lists every route the API serves besides /metrics.

@@ -57,11 +57,9 @@ func (b *bench) signingRows() {
 	signMAC := perOp(n, func() { _ = hex.EncodeToString(mac()) })
 	checkEd := perOp(n, func() { _ = keys.CheckEvent(h, subject, env.ID, body) })
 	checkMAC := perOp(n, func() { _ = hmac.Equal([]byte(want), []byte(hex.EncodeToString(mac()))) })
-	for _, r := range []Row{
+	b.rep.Rows = append(b.rep.Rows, []Row{
 		{Key: "sign_event", Name: "sign one event (Ed25519; baseline: HMAC-SHA256)", Unit: "µs/event", Redlane: signEd, Raw: signMAC, RawLabel: "HMAC", Ratio: div(signEd, signMAC)},
 		{Key: "check_event", Name: "check one event's signature (Ed25519; baseline: HMAC-SHA256)", Unit: "µs/event", Redlane: checkEd, Raw: checkMAC, RawLabel: "HMAC", Ratio: div(checkEd, checkMAC)},
-	} {
-		b.rep.Rows = append(b.rep.Rows, r)
-	}
+	}...)
 	b.logf("signing: Ed25519 %.1f µs to sign, %.1f µs to check; HMAC %.1f and %.1f", signEd, checkEd, signMAC, checkMAC)
 }
