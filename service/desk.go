@@ -17,7 +17,8 @@ import (
 )
 
 // DefineSchedule sets up a periodic service.
-func (s *Service) DefineSchedule(ctx context.Context, m domain.Meta, id string, cmd schedule.Define) (schedule.State, error) {
+func (s *Service) DefineSchedule(ctx context.Context, m domain.Meta, id string, cmd schedule.Define) (_ schedule.State, err error) {
+	defer s.observe("schedule", "define", time.Now(), &err)
 	if !domain.ValidID(id) {
 		return schedule.State{}, domain.Invalid("id", domain.IDRule)
 	}
@@ -38,7 +39,8 @@ func (s *Service) DefineSchedule(ctx context.Context, m domain.Meta, id string, 
 }
 
 // CancelSchedule stops a periodic service.
-func (s *Service) CancelSchedule(ctx context.Context, m domain.Meta, id, reason string) error {
+func (s *Service) CancelSchedule(ctx context.Context, m domain.Meta, id, reason string) (err error) {
+	defer s.observe("schedule", "cancel", time.Now(), &err)
 	if !domain.ValidID(id) {
 		return domain.Errorf(domain.KindNotFound, "no such schedule")
 	}
@@ -52,7 +54,8 @@ func (s *Service) CancelSchedule(ctx context.Context, m domain.Meta, id, reason 
 }
 
 // LaunchCampaign begins a thematic campaign.
-func (s *Service) LaunchCampaign(ctx context.Context, m domain.Meta, id string, cmd campaign.Launch) (campaign.State, error) {
+func (s *Service) LaunchCampaign(ctx context.Context, m domain.Meta, id string, cmd campaign.Launch) (_ campaign.State, err error) {
+	defer s.observe("campaign", "launch", time.Now(), &err)
 	if !domain.ValidID(id) {
 		return campaign.State{}, domain.Invalid("id", domain.IDRule)
 	}
@@ -66,7 +69,8 @@ func (s *Service) LaunchCampaign(ctx context.Context, m domain.Meta, id string, 
 }
 
 // EndCampaign ends a thematic campaign early.
-func (s *Service) EndCampaign(ctx context.Context, m domain.Meta, id, reason string) error {
+func (s *Service) EndCampaign(ctx context.Context, m domain.Meta, id, reason string) (err error) {
+	defer s.observe("campaign", "end", time.Now(), &err)
 	if !domain.ValidID(id) {
 		return domain.Errorf(domain.KindNotFound, "no such campaign")
 	}
@@ -206,7 +210,8 @@ func dueDeadlines(it backlog.Item, now time.Time) []order.DeadlineKind {
 	return out
 }
 
-func (s *Service) markOverdue(ctx context.Context, id string, d order.DeadlineKind, now time.Time) (int, error) {
+func (s *Service) markOverdue(ctx context.Context, id string, d order.DeadlineKind, now time.Time) (_ int, err error) {
+	defer s.observe("order", "mark_overdue", time.Now(), &err)
 	m := s.Meta(System, "")
 	m.Time = now
 	env := order.Env{Actor: System, Now: now, Catalog: s.cfg.Catalog, Rules: *s.cfg.Rules}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
@@ -54,7 +55,8 @@ func (s *Service) ScheduleRequester(ctx context.Context, st schedule.State) (ord
 
 // EraseResident destroys the key of the resident with this phone: every order and
 // schedule they placed keeps its history, with their name and phone unreadable.
-func (s *Service) EraseResident(ctx context.Context, a domain.Actor, phone string) (string, error) {
+func (s *Service) EraseResident(ctx context.Context, a domain.Actor, phone string) (_ string, err error) {
+	defer s.observe("resident", "erase", time.Now(), &err)
 	if a.Role != domain.RoleAdmin {
 		return "", domain.Errorf(domain.KindForbidden, "only an admin erases a resident")
 	}

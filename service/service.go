@@ -43,6 +43,9 @@ type Config struct {
 	Rules *order.Rules
 	// Vault seals residents' personal details; nil writes them in the clear (tests).
 	Vault Vault
+	// Observe, when set, is told of every command: its aggregate, its name ("submit",
+	// "dispatch", …), how long it took and how it ended (metrics).
+	Observe func(aggregate, command string, took time.Duration, err error)
 }
 
 // Service runs commands and answers lookups.
@@ -78,6 +81,19 @@ func New(cfg Config) *Service {
 		schedules: domain.NewRunner(cfg.Store, schedule.Aggregate, cfg.NewID),
 		campaigns: domain.NewRunner(cfg.Store, campaign.Aggregate, cfg.NewID),
 	}
+}
+
+// observe tells Config.Observe how a command went; deferred by every command.
+func (s *Service) observe(aggregate, command string, start time.Time, err *error) {
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(aggregate, command, time.Since(start), *err)
+	}
+}
+
+// commandName is an order command's name for metrics: "dispatch", "accept", …
+func commandName(cmd order.Command) string {
+	name := fmt.Sprintf("%T", cmd)
+	return strings.ToLower(name[strings.LastIndexByte(name, '.')+1:])
 }
 
 // Catalog returns the category catalogue.
@@ -138,7 +154,8 @@ func (s *Service) CheckReceipt(orderID, r string) bool {
 }
 
 // IssueToken issues a token and returns its id and its secret, shown only this once.
-func (s *Service) IssueToken(ctx context.Context, m domain.Meta, req access.Issue) (string, string, error) {
+func (s *Service) IssueToken(ctx context.Context, m domain.Meta, req access.Issue) (_ string, _ string, err error) {
+	defer s.observe("token", "issue", time.Now(), &err)
 	if m.Actor.Role != domain.RoleAdmin {
 		return "", "", domain.Errorf(domain.KindForbidden, "only an admin manages tokens")
 	}
@@ -167,7 +184,8 @@ func (s *Service) IssueToken(ctx context.Context, m domain.Meta, req access.Issu
 }
 
 // RevokeToken revokes a token at once.
-func (s *Service) RevokeToken(ctx context.Context, m domain.Meta, id string) error {
+func (s *Service) RevokeToken(ctx context.Context, m domain.Meta, id string) (err error) {
+	defer s.observe("token", "revoke", time.Now(), &err)
 	if !domain.ValidID(id) {
 		return domain.Errorf(domain.KindNotFound, "no such token")
 	}
@@ -181,7 +199,8 @@ func (s *Service) RevokeToken(ctx context.Context, m domain.Meta, id string) err
 }
 
 // RegisterLane registers a lane.
-func (s *Service) RegisterLane(ctx context.Context, m domain.Meta, id string, cmd lane.Register) (lane.State, error) {
+func (s *Service) RegisterLane(ctx context.Context, m domain.Meta, id string, cmd lane.Register) (_ lane.State, err error) {
+	defer s.observe("lane", "register", time.Now(), &err)
 	if !domain.ValidID(id) {
 		return lane.State{}, domain.Invalid("id", domain.IDRule)
 	}
@@ -195,7 +214,8 @@ func (s *Service) RegisterLane(ctx context.Context, m domain.Meta, id string, cm
 }
 
 // RegisterMember registers a member.
-func (s *Service) RegisterMember(ctx context.Context, m domain.Meta, id string, cmd member.Register) (member.State, error) {
+func (s *Service) RegisterMember(ctx context.Context, m domain.Meta, id string, cmd member.Register) (_ member.State, err error) {
+	defer s.observe("member", "register", time.Now(), &err)
 	if !domain.ValidID(id) {
 		return member.State{}, domain.Invalid("id", domain.IDRule)
 	}
@@ -234,6 +254,7 @@ var idempotencySpace = uuid.MustParse("6f1c3f0e-5b8a-4d53-9a38-2f1d8f9c7a41")
 // Submit places an order and returns it. With an idempotency key, a retry returns the
 // order the first attempt made, and created is false.
 func (s *Service) Submit(ctx context.Context, m domain.Meta, req SubmitRequest) (snap domain.Snapshot[order.State], created bool, err error) {
+	defer s.observe("order", "submit", time.Now(), &err)
 	l, ok := s.Dir.Lane(req.LaneID)
 	if req.LaneID != "" && !ok {
 		return snap, false, domain.Invalid("lane", "no such lane: "+req.LaneID)
@@ -281,11 +302,12 @@ func (s *Service) number(id string) string {
 
 // Act runs an order command on behalf of the actor. ifMatch, when not zero, is the
 // version the caller saw: the command is refused if the order has moved on.
-func (s *Service) Act(ctx context.Context, m domain.Meta, id string, cmd order.Command, ifMatch uint64) (domain.Snapshot[order.State], error) {
+func (s *Service) Act(ctx context.Context, m domain.Meta, id string, cmd order.Command, ifMatch uint64) (_ domain.Snapshot[order.State], err error) {
+	defer s.observe("order", commandName(cmd), time.Now(), &err)
 	if !domain.ValidID(id) {
 		return domain.Snapshot[order.State]{}, domain.Errorf(domain.KindNotFound, "no such order")
 	}
-	cmd, err := s.resolve(m.Actor, cmd)
+	cmd, err = s.resolve(m.Actor, cmd)
 	if err != nil {
 		return domain.Snapshot[order.State]{}, err
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -86,6 +87,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	demo := fs.Bool("demo", false, "load the demo streets, communities, lanes and members once")
 	syncMode := fs.String("sync", "always", `embedded server: "always" flushes each event to disk before acknowledging it; "interval" lets the OS flush (faster, loses acknowledged events on power loss)`)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	logFormat := fs.String("log-format", "json", "json (one JSON object a line) or text")
 	nkeys := fs.String("nats-nkeys", "", "embedded server: comma-separated nkey user public keys (U…) that may connect")
 	intakeRate := fs.Float64("intake-rate", 0, "submits without a token a second per client address (0: 1; negative: no limit)")
 	intakeBurst := fs.Int("intake-burst", 0, "submits without a token at once per client address (0: 20)")
@@ -103,7 +105,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	var log *slog.Logger
+	switch *logFormat {
+	case "json":
+		log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	case "text":
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	default:
+		return fmt.Errorf(`--log-format must be "json" or "text", not %q`, *logFormat)
+	}
 	if *syncMode != "always" && *syncMode != "interval" {
 		return fmt.Errorf(`--sync must be "always" or "interval", not %q`, *syncMode)
 	}
@@ -161,6 +171,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	defer cancel()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newServeMetrics(reg, nc)
 
 	// Every event is signed with this data directory's key, which never goes on NATS;
 	// only events signed by a trusted key are obeyed (access.go).
@@ -203,7 +214,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	svc := service.New(service.Config{
 		Store: store, Clock: domain.ClockFunc(time.Now), NewID: newEventID,
 		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: receiptKey, Loc: loc,
-		Vault: vault,
+		Vault: vault, Observe: m.command,
 	})
 
 	// The views: every process keeps them, one at a time writes each.
@@ -321,7 +332,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// Requests see a context that ends at shutdown, so live feeds close and let it finish.
 	reqCtx, endRequests := context.WithCancel(context.Background())
 	defer endRequests()
-	hs := &http.Server{Handler: rootHandler(api, newPages(svc, vs, log)), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	// Pages and JSON of a kilobyte or more go out gzipped to clients that take it; live
+	// streams never (a proxy would hold them back).
+	gzip, err := gzhttp.NewWrapper(gzhttp.MinSize(1024), gzhttp.ExceptContentTypes([]string{"text/event-stream"}))
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: httpapi.WithRequestLog(log, m.streams, gzip(rootHandler(api, newPages(svc, vs, log)))), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return reqCtx }}
 	hs.RegisterOnShutdown(endRequests)
 	serveErr := make(chan error, 1)
@@ -401,4 +418,45 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// serveMetrics are serve's own metrics besides the API's and the store's.
+type serveMetrics struct {
+	commands *prometheus.CounterVec
+	took     *prometheus.HistogramVec
+	streams  prometheus.Gauge
+}
+
+func newServeMetrics(reg *prometheus.Registry, nc *nats.Conn) *serveMetrics {
+	m := &serveMetrics{
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "redlane_commands_total", Help: "Commands run, by aggregate, command and outcome (ok, invalid, unauthorized, forbidden, not_found, conflict, internal).",
+		}, []string{"aggregate", "command", "outcome"}),
+		took: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "redlane_command_duration_seconds", Help: "How long a command took, decided and stored, by aggregate and command.",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 15),
+		}, []string{"aggregate", "command"}),
+		streams: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "redlane_sse_clients", Help: "Server-Sent Events streams open now (feeds, boards, task lists, station screens).",
+		}),
+	}
+	reg.MustRegister(m.commands, m.took, m.streams, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "redlane_nats_connected", Help: "1 while the connection to NATS is up, else 0.",
+	}, func() float64 {
+		if nc.IsConnected() {
+			return 1
+		}
+		return 0
+	}))
+	return m
+}
+
+// command is service.Config.Observe.
+func (m *serveMetrics) command(aggregate, command string, took time.Duration, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = strings.ReplaceAll(domain.KindOf(err).String(), " ", "_")
+	}
+	m.commands.WithLabelValues(aggregate, command, outcome).Inc()
+	m.took.WithLabelValues(aggregate, command).Observe(took.Seconds())
 }
