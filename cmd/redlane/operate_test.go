@@ -94,7 +94,9 @@ func TestOperatorsSeeEachRequestAndCommand(t *testing.T) {
 		t.Fatalf("submit: %d %v", resp.StatusCode, resp.Header)
 	}
 	resp = send("GET", "/api/v1/orders/"+sub.ID+"/events", toks["王芳"], "")
-	var evs struct{ Items []struct{ CorrelationID string } }
+	var evs struct {
+		Items []struct{ CorrelationID string }
+	}
 	_ = json.NewDecoder(resp.Body).Decode(&evs)
 	resp.Body.Close()
 	if len(evs.Items) != 1 || evs.Items[0].CorrelationID != "kiosk-7-0001" {
