@@ -253,6 +253,8 @@ var accessTable = []accessRow{
 		[13]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 	{"GET /metrics", "", fixed("GET", "/metrics", ""),
 		[13]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/openapi.json", "", fixed("GET", "/api/v1/openapi.json", ""),
+		[13]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 	{"POST /api/v1/tokens", "", fixed("POST", "/api/v1/tokens", `{"role":"auditor","name":"新审计"}`),
 		[13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
 	{"DELETE /api/v1/tokens/{id}", "", func(m *memAPI) accessReq {
@@ -454,6 +456,53 @@ func TestAccessTable(t *testing.T) {
 
 // TestScheduleListIsFiltered checks that a schedule, which names a resident like an
 // order does, is listed only to those who may read that lane's orders.
+// TestOpenAPIHoldsEveryRouteAndAnswer: the document served at /api/v1/openapi.json has
+// an operation for every route the API serves and none besides, and lists every status
+// the access table records for a route.
+func TestOpenAPIHoldsEveryRouteAndAnswer(t *testing.T) {
+	m := newMemAPI(t, httpapi.Config{})
+	served := map[string]bool{"GET /metrics": true}
+	for _, rt := range m.api.Routes() {
+		served[rt.Pattern] = true
+	}
+	documented := map[string]bool{}
+	for _, p := range httpapi.DocumentedPatterns() {
+		documented[p] = true
+		if !served[p] {
+			t.Errorf("the OpenAPI document has %s, which the API does not serve", p)
+		}
+	}
+	for p := range served {
+		if !documented[p] {
+			t.Errorf("the API serves %s, which the OpenAPI document lacks", p)
+		}
+	}
+	for _, row := range accessTable {
+		for _, code := range row.want {
+			if !httpapi.Documented(row.route, code) {
+				t.Errorf("%s answers %d (%s), which the OpenAPI document does not list", row.route, code, row.name)
+			}
+		}
+	}
+	// It is served, as JSON with an operation per route.
+	rec := httptest.NewRecorder()
+	m.api.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/openapi.json", nil))
+	var doc struct {
+		OpenAPI string                               `json:"openapi"`
+		Paths   map[string]map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil || rec.Code != 200 || !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Fatalf("GET /api/v1/openapi.json: %d %v", rec.Code, err)
+	}
+	n := 0
+	for _, item := range doc.Paths {
+		n += len(item)
+	}
+	if n != len(documented) {
+		t.Errorf("the served document has %d operations, want %d", n, len(documented))
+	}
+}
+
 func TestScheduleListIsFiltered(t *testing.T) {
 	m := newMemAPI(t, httpapi.Config{})
 	a, b := m.schedule("rouqiao-houxiang"), m.schedule("wudongqiao")

@@ -123,6 +123,7 @@ func (a *API) Routes() []Route {
 	routes := []Route{
 		{"GET /healthz", a.healthz},
 		{"GET /readyz", a.readyz},
+		{"GET /api/v1/openapi.json", a.openAPI},
 		{"POST /api/v1/tokens", a.issueToken},
 		{"DELETE /api/v1/tokens/{id}", a.revokeToken},
 		{"POST /api/v1/lanes", a.registerLane},

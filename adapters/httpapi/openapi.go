@@ -1,0 +1,224 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// The OpenAPI 3.1 document of /api/v1, served at GET /api/v1/openapi.json. Each route of
+// Routes has one entry in operations (a test fails on a route without one, or an entry
+// without a route), and every status a route answers is listed there (the tests check
+// the answers they record against it).
+
+// op documents one operation.
+type op struct {
+	summary string
+	tag     string
+	auth    string   // who may call it, in words; "" for anyone
+	body    string   // the request body's schema, or ""
+	ok      int      // the status of success
+	okBody  string   // its body's schema, or "" (none)
+	errs    []int    // the problem statuses it may answer
+	params  []string // query parameters
+	headers []string // request headers it reads
+}
+
+// The statuses most routes may answer besides their own.
+var (
+	readErrs  = []int{400, 401, 403, 404, 405, 429, 500, 503}
+	writeErrs = []int{400, 401, 403, 404, 405, 409, 413, 415, 429, 500, 503}
+)
+
+var operations = map[string]op{
+	"GET /healthz":             {summary: "The process is up", tag: "health", ok: 200, okBody: "Status"},
+	"GET /readyz":              {summary: "Ready to serve: NATS reachable, the log whole, the views caught up; \"degraded\" when events Redlane did not sign were set aside", tag: "health", ok: 200, okBody: "Status", errs: []int{503}},
+	"GET /metrics":             {summary: "Prometheus metrics (text format)", tag: "health", ok: 200},
+	"GET /api/v1/openapi.json": {summary: "This document", tag: "health", ok: 200},
+
+	"POST /api/v1/tokens":        {summary: "Issue a token; its secret is shown once", tag: "access", auth: "admin", body: "TokenIssue", ok: 201, okBody: "TokenIssued", errs: writeErrs},
+	"DELETE /api/v1/tokens/{id}": {summary: "Revoke a token at once", tag: "access", auth: "admin", ok: 204, errs: writeErrs},
+
+	"POST /api/v1/lanes":     {summary: "Register a lane", tag: "places", auth: "admin", body: "Lane", ok: 201, okBody: "Lane", errs: writeErrs},
+	"GET /api/v1/lanes":      {summary: "List the lanes", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
+	"POST /api/v1/members":   {summary: "Register a member", tag: "places", auth: "admin", body: "Member", ok: 201, okBody: "Member", errs: writeErrs},
+	"GET /api/v1/members":    {summary: "List the members", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
+	"GET /api/v1/categories": {summary: "The category catalogue", tag: "places", ok: 200, okBody: "Items", errs: readErrs},
+
+	"POST /api/v1/orders": {summary: "Place a request (no token: a resident, limited per address)", tag: "orders", body: "OrderSubmit", ok: 201, okBody: "Order",
+		errs: writeErrs, headers: []string{"Idempotency-Key"}},
+	"GET /api/v1/orders/{id}": {summary: "An order; the requester's phone masked but for the lane's stewards and the assigned member", tag: "orders",
+		auth: "a token, or the order's receipt (X-Receipt)", ok: 200, okBody: "Order", errs: readErrs, headers: []string{"X-Receipt"}},
+	"GET /api/v1/orders/{id}/events": {summary: "An order's events, in order; those Redlane did not sign marked \"rejected\"", tag: "orders",
+		auth: "auditor, the lane's steward", ok: 200, okBody: "Items", errs: readErrs},
+	"POST /api/v1/orders/{id}/{action}": {summary: "An action on an order: dispatch, claim, reassign, accept, decline, complete, rate, cancel, escalate, reopen, note", tag: "orders",
+		auth: "by action and role; rate and cancel also by receipt", body: "Action", ok: 200, okBody: "Order", errs: writeErrs, headers: []string{"If-Match", "X-Receipt"}},
+	"GET /api/v1/audit/orders/{id}": {summary: "An order's story: who did what, when, in which role; its state as of a moment", tag: "audit",
+		auth: "auditor, the lane's steward", ok: 200, okBody: "Story", errs: readErrs, params: []string{"as_of", "format"}},
+
+	"GET /api/v1/lanes/{lane}/backlog": {summary: "A lane's backlog", tag: "views", auth: "the lane's steward, auditor", ok: 200, okBody: "Backlog", errs: readErrs},
+	"GET /api/v1/members/{id}/record":  {summary: "A member's service record for a month", tag: "views", auth: "the member, stewards, auditor", ok: 200, okBody: "Record", errs: readErrs, params: []string{"period"}},
+	"GET /api/v1/evaluations":          {summary: "Members ranked by points for a month", tag: "views", auth: "any token", ok: 200, okBody: "Items", errs: readErrs, params: []string{"community", "team", "period"}},
+	"GET /api/v1/feed":                 {summary: "The linkage feed: no names of residents, no phones", tag: "views", ok: 200, okBody: "Items", errs: readErrs, params: []string{"lane", "community", "dimension", "after", "limit"}},
+	"GET /api/v1/feed/stream":          {summary: "The linkage feed live, as Server-Sent Events (Last-Event-ID resumes)", tag: "views", ok: 200, errs: readErrs, params: []string{"lane", "community", "dimension", "after"}},
+	"GET /api/v1/reports/monthly":      {summary: "A community's monthly report", tag: "views", auth: "steward, auditor, admin", ok: 200, okBody: "Report", errs: readErrs, params: []string{"community", "period"}},
+
+	"POST /api/v1/schedules":        {summary: "Define a periodic service", tag: "desk", auth: "steward, admin", body: "Schedule", ok: 201, okBody: "Schedule", errs: writeErrs},
+	"GET /api/v1/schedules":         {summary: "List the periodic services", tag: "desk", auth: "steward, auditor, admin", ok: 200, okBody: "Items", errs: readErrs},
+	"DELETE /api/v1/schedules/{id}": {summary: "End a periodic service", tag: "desk", auth: "steward, admin", ok: 204, errs: writeErrs},
+	"POST /api/v1/campaigns":        {summary: "Launch a thematic campaign", tag: "desk", auth: "steward, admin", body: "Campaign", ok: 201, okBody: "Campaign", errs: writeErrs},
+	"GET /api/v1/campaigns":         {summary: "List the campaigns", tag: "desk", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
+	"DELETE /api/v1/campaigns/{id}": {summary: "End a campaign", tag: "desk", auth: "steward, admin", ok: 204, errs: writeErrs},
+	"POST /api/v1/privacy/erase":    {summary: "Forget a resident: their name and phone become unreadable everywhere", tag: "privacy", auth: "admin", body: "Erase", ok: 200, okBody: "Status", errs: writeErrs},
+}
+
+// obj is a JSON schema of an object with the given properties (name → type or $ref).
+func obj(props map[string]any, required ...string) map[string]any {
+	p := map[string]any{}
+	for k, v := range props {
+		switch t := v.(type) {
+		case string:
+			if strings.HasPrefix(t, "#") {
+				p[k] = map[string]any{"$ref": "#/components/schemas/" + t[1:]}
+			} else {
+				p[k] = map[string]any{"type": t}
+			}
+		default:
+			p[k] = t
+		}
+	}
+	s := map[string]any{"type": "object", "properties": p}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}
+
+func arrayOf(t string) map[string]any {
+	return map[string]any{"type": "array", "items": map[string]any{"type": t}}
+}
+
+var schemas = map[string]any{
+	"Problem": obj(map[string]any{"type": "string", "title": "string", "status": "integer", "detail": "string",
+		"errors": map[string]any{"type": "array", "items": obj(map[string]any{"field": "string", "message": "string"}, "field", "message")}}, "type", "title", "status"),
+	"Status":      obj(map[string]any{"status": "string", "reason": "string"}, "status"),
+	"Items":       obj(map[string]any{"items": map[string]any{"type": "array"}, "next_cursor": map[string]any{"type": []string{"string", "null"}}}, "items"),
+	"TokenIssue":  obj(map[string]any{"role": "string", "lanes": arrayOf("string"), "member": "string", "name": "string"}, "role", "name"),
+	"TokenIssued": obj(map[string]any{"id": "string", "token": "string", "role": "string", "lanes": arrayOf("string"), "member": "string", "name": "string"}, "id", "token"),
+	"Lane":        obj(map[string]any{"id": "string", "name": "string", "community": "string", "street": "string", "station": "string"}, "id", "name"),
+	"Member":      obj(map[string]any{"id": "string", "name": "string", "community": "string", "skills": arrayOf("string"), "teams": arrayOf("string")}, "id", "name"),
+	"Requester":   obj(map[string]any{"name": "string", "phone": "string", "erased": "boolean"}),
+	"OrderSubmit": obj(map[string]any{"lane": "string", "category": "string", "title": "string", "description": "string", "requester": "#Requester",
+		"mode": map[string]any{"enum": []string{"instant", "thematic", "periodic"}}, "channel": map[string]any{"enum": []string{"station", "hotline", "terminal", "web"}},
+		"priority": map[string]any{"enum": []string{"normal", "urgent"}}}, "lane", "category", "title", "requester"),
+	"Order": obj(map[string]any{"id": "string", "number": "string", "lane": "string", "community": "string", "street": "string", "category": "string",
+		"title": "string", "description": "string", "requester": "#Requester", "mode": "string", "channel": "string", "priority": "string", "status": "string",
+		"assignee": map[string]any{"type": []string{"string", "null"}}, "escalation": "string", "overdue": "boolean", "version": "integer",
+		"rating": map[string]any{"type": []string{"object", "null"}}, "submitted_at": "string", "updated_at": "string", "accept_by": "string",
+		"complete_by": "string", "receipt": "string"}, "id", "number", "status", "version"),
+	"Action": obj(map[string]any{"member": "string", "reason": "string", "note": "string", "minutes": "integer", "solved": "boolean", "stars": "integer",
+		"comment": "string", "receipt": "string", "level": map[string]any{"enum": []string{"community", "street"}}, "text": "string", "internal": "boolean"}),
+	"Story":    obj(map[string]any{"order": "string", "as_of": map[string]any{"type": []string{"string", "null"}}, "seq": "integer", "state": map[string]any{"type": []string{"object", "null"}}, "events": map[string]any{"type": "array"}, "later": "integer"}, "order", "events"),
+	"Backlog":  obj(map[string]any{"lane": "string", "counts": map[string]any{"type": "object"}, "items": map[string]any{"type": "array"}}, "lane", "counts", "items"),
+	"Record":   obj(map[string]any{"member": "string", "period": "string", "dispatched": "integer", "accepted": "integer", "declined": "integer", "completed": "integer", "minutes": "integer", "ratings": "integer", "mean_stars": "number", "on_time_rate": "number", "points": "integer"}, "member", "period"),
+	"Report":   obj(map[string]any{"community": "string", "period": "string", "orders": "integer", "response_rate": "number", "resolution_rate": "number", "satisfaction_rate": "number", "by_category": map[string]any{}, "by_lane": map[string]any{}, "feed_by_dimension": map[string]any{}}, "community", "period"),
+	"Schedule": obj(map[string]any{"id": "string", "lane": "string", "category": "string", "title": "string", "every": "string", "start": "string"}),
+	"Campaign": obj(map[string]any{"id": "string", "community": "string", "theme": "string", "categories": arrayOf("string"), "from": "string", "until": "string"}),
+	"Erase":    obj(map[string]any{"phone": "string"}, "phone"),
+}
+
+var (
+	openAPIOnce sync.Once
+	openAPIDoc  map[string]any
+)
+
+// OpenAPI returns the document.
+func OpenAPI() map[string]any {
+	openAPIOnce.Do(func() {
+		paths := map[string]any{}
+		for pattern, o := range operations {
+			method, path, _ := strings.Cut(pattern, " ")
+			item, _ := paths[path].(map[string]any)
+			if item == nil {
+				item = map[string]any{}
+				paths[path] = item
+			}
+			var params []any
+			for _, seg := range strings.Split(path, "/") {
+				if strings.HasPrefix(seg, "{") {
+					params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+				}
+			}
+			for _, q := range o.params {
+				params = append(params, map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "string"}})
+			}
+			for _, h := range o.headers {
+				params = append(params, map[string]any{"name": h, "in": "header", "schema": map[string]any{"type": "string"}})
+			}
+			responses := map[string]any{}
+			okResp := map[string]any{"description": http.StatusText(o.ok)}
+			if o.okBody != "" {
+				okResp["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + o.okBody}}}
+			}
+			responses[strconv.Itoa(o.ok)] = okResp
+			for _, code := range o.errs {
+				responses[strconv.Itoa(code)] = map[string]any{"description": http.StatusText(code),
+					"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
+			}
+			operation := map[string]any{"summary": o.summary, "tags": []string{o.tag}, "responses": responses,
+				"operationId": strings.ToLower(method) + strings.NewReplacer("/", "_", "{", "", "}", "", ".", "_", "-", "_").Replace(path)}
+			if len(params) > 0 {
+				operation["parameters"] = params
+			}
+			if o.auth != "" {
+				operation["description"] = "Who may call it: " + o.auth + "."
+				operation["security"] = []any{map[string]any{"bearer": []string{}}}
+			}
+			if o.body != "" {
+				operation["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + o.body}}}}
+			}
+			item[strings.ToLower(method)] = operation
+		}
+		openAPIDoc = map[string]any{
+			"openapi": "3.1.0",
+			"info": map[string]any{"title": "Redlane", "version": "1",
+				"description": "Work orders for neighbourhood services, event-sourced on NATS JetStream. Errors are application/problem+json (RFC 9457)."},
+			"paths": paths,
+			"components": map[string]any{"schemas": schemas,
+				"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
+		}
+	})
+	return openAPIDoc
+}
+
+// Documented reports whether the document lists status for the route pattern.
+func Documented(pattern string, status int) bool {
+	o, ok := operations[pattern]
+	if !ok {
+		return false
+	}
+	if status == o.ok || status == 405 || status == 429 {
+		return true
+	}
+	for _, c := range o.errs {
+		if c == status {
+			return true
+		}
+	}
+	return false
+}
+
+// DocumentedPatterns lists the route patterns the document holds.
+func DocumentedPatterns() []string {
+	out := make([]string, 0, len(operations))
+	for p := range operations {
+		out = append(out, p)
+	}
+	return out
+}
+
+func (a *API) openAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSON(w, http.StatusOK, OpenAPI())
+}
