@@ -552,20 +552,9 @@ func (s *Store) Load(ctx context.Context, aggType, aggID string, after uint64) (
 		return []domain.Recorded{last}, nil
 	}
 
-	out := make([]domain.Recorded, 0, max(between, 0)+1)
-	err = s.scan(ctx, subj, after+1, last.Seq-1, between, 1, func(m *nats.Msg, seq uint64) error {
-		if s.check(seq, subj, m.Header, m.Data) != nil {
-			return nil // not Redlane's: never part of the aggregate's history
-		}
-		env, err := domain.DecodeEnvelope(m.Data)
-		if err != nil {
-			return fmt.Errorf("event at %d: %w", seq, err)
-		}
-		out = append(out, domain.Recorded{Envelope: env, Seq: seq})
-		return nil
-	})
+	out, err := s.loadRange(ctx, subj, after, last.Seq-1, between, 1)
 	if err != nil {
-		return nil, fmt.Errorf("load %s after %d: %w", subj, after, err)
+		return nil, err
 	}
 	return append(out, last), nil
 }
@@ -573,8 +562,15 @@ func (s *Store) Load(ctx context.Context, aggType, aggID string, after uint64) (
 // loadTrusted returns the events on subj after position after, up to until, that the
 // store obeys.
 func (s *Store) loadTrusted(ctx context.Context, subj string, after, until uint64) ([]domain.Recorded, error) {
-	var out []domain.Recorded
-	err := s.scan(ctx, subj, after+1, until, 0, 0, func(m *nats.Msg, seq uint64) error {
+	return s.loadRange(ctx, subj, after, until, 0, 0)
+}
+
+// loadRange reads the events on subj after position after, up to until, passing over
+// those the store does not obey (never part of an aggregate's history); want and beyond
+// are scan's.
+func (s *Store) loadRange(ctx context.Context, subj string, after, until uint64, want int, beyond uint64) ([]domain.Recorded, error) {
+	out := make([]domain.Recorded, 0, max(want, 0)+1)
+	err := s.scan(ctx, subj, after+1, until, want, beyond, func(m *nats.Msg, seq uint64) error {
 		if s.check(seq, subj, m.Header, m.Data) != nil {
 			return nil
 		}

@@ -107,6 +107,15 @@ func readDemoTokens(tb testing.TB, dir string) map[string]string {
 // walk runs an order's whole life through the demo's people and returns its id.
 func walk(tb testing.TB, c client, toks map[string]string) string {
 	tb.Helper()
+	id, receipt := walkToCompleted(tb, c, toks)
+	c.must(200, "POST", "/api/v1/orders/"+id+"/rate", "", map[string]any{"solved": true, "stars": 5, "comment": "红色管家，真贴心！", "receipt": receipt}, nil)
+	return id
+}
+
+// walkToCompleted places an order, has 王芳 dispatch it to 李明, who accepts and
+// completes it; it returns the order's id and receipt, not yet rated.
+func walkToCompleted(tb testing.TB, c client, toks map[string]string) (id, receipt string) {
+	tb.Helper()
 	var sub struct{ ID, Receipt, Status string }
 	c.must(201, "POST", "/api/v1/orders", "", map[string]any{
 		"lane": "rouqiao-houxiang", "category": "日常维修", "title": "楼道灯不亮了",
@@ -117,8 +126,7 @@ func walk(tb testing.TB, c client, toks map[string]string) string {
 	c.must(200, "POST", p+"/dispatch", toks["王芳"], map[string]any{"member": "m-001"}, nil)
 	c.must(200, "POST", p+"/accept", toks["李明"], nil, nil)
 	c.must(200, "POST", p+"/complete", toks["李明"], map[string]any{"note": "更换了感应灯", "minutes": 35}, nil)
-	c.must(200, "POST", p+"/rate", "", map[string]any{"solved": true, "stars": 5, "comment": "红色管家，真贴心！", "receipt": sub.Receipt}, nil)
-	return sub.ID
+	return sub.ID, sub.Receipt
 }
 
 func waitReady(tb testing.TB, base string) {
