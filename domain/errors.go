@@ -47,8 +47,21 @@ type FieldError struct {
 // fields at fault.
 type Error struct {
 	Kind    Kind
+	Code    Code // stable, for machines (codes.go); "" means the kind's default
 	Message string
 	Fields  []FieldError
+	// Args are the facts a refusal names (an order's status, an action), by name, for
+	// whoever words it in another language.
+	Args map[string]string
+}
+
+// With returns e naming one more fact.
+func (e *Error) With(name, value string) *Error {
+	if e.Args == nil {
+		e.Args = map[string]string{}
+	}
+	e.Args[name] = value
+	return e
 }
 
 func (e *Error) Error() string {
@@ -74,13 +87,13 @@ func Invalid(field, message string) *Error {
 
 // ErrConflict is the kind of error the store reports when an append's expected version
 // no longer holds: another writer got there first.
-var ErrConflict = &Error{Kind: KindConflict, Message: "the aggregate has moved on; reload and retry"}
+var ErrConflict = &Error{Kind: KindConflict, Code: CodeConcurrentWrite, Message: "the aggregate has moved on; reload and retry"}
 
 // KindOf returns the kind of err: the Kind of the first *Error in its chain, or
 // KindInternal.
 func KindOf(err error) Kind {
 	var e *Error
-	if errors.As(err, &e) {
+	if asError(err, &e) {
 		return e.Kind
 	}
 	return KindInternal
@@ -103,3 +116,5 @@ func (v *Validator) Err() error {
 	}
 	return &Error{Kind: KindInvalid, Message: "invalid input", Fields: v.fields}
 }
+
+func asError(err error, e **Error) bool { return errors.As(err, e) }

@@ -42,7 +42,7 @@ func (s *Service) DefineSchedule(ctx context.Context, m domain.Meta, id string, 
 func (s *Service) CancelSchedule(ctx context.Context, m domain.Meta, id, reason string) (err error) {
 	defer s.observe("schedule", "cancel", time.Now(), &err)
 	if !domain.ValidID(id) {
-		return domain.Errorf(domain.KindNotFound, "no such schedule")
+		return domain.Refuse(domain.KindNotFound, domain.CodeScheduleNotFound, "no such schedule")
 	}
 	_, recs, err := s.schedules.Execute(ctx, id, m, func(snap domain.Snapshot[schedule.State]) ([]domain.Event, error) {
 		return schedule.Decide(snap.State, snap.Exists(), schedule.Cancel{Reason: reason}, m.Actor, s.cfg.Catalog)
@@ -72,7 +72,7 @@ func (s *Service) LaunchCampaign(ctx context.Context, m domain.Meta, id string, 
 func (s *Service) EndCampaign(ctx context.Context, m domain.Meta, id, reason string) (err error) {
 	defer s.observe("campaign", "end", time.Now(), &err)
 	if !domain.ValidID(id) {
-		return domain.Errorf(domain.KindNotFound, "no such campaign")
+		return domain.Refuse(domain.KindNotFound, domain.CodeCampaignNotFound, "no such campaign")
 	}
 	_, recs, err := s.campaigns.Execute(ctx, id, m, func(snap domain.Snapshot[campaign.State]) ([]domain.Event, error) {
 		return campaign.Decide(snap.State, snap.Exists(), campaign.End{Reason: reason}, m.Actor, s.cfg.Catalog)

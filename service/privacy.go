@@ -58,7 +58,7 @@ func (s *Service) ScheduleRequester(ctx context.Context, st schedule.State) (ord
 func (s *Service) EraseResident(ctx context.Context, a domain.Actor, phone string) (_ string, err error) {
 	defer s.observe("resident", "erase", time.Now(), &err)
 	if a.Role != domain.RoleAdmin {
-		return "", domain.Errorf(domain.KindForbidden, "only an admin erases a resident")
+		return "", domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin erases a resident")
 	}
 	if s.cfg.Vault == nil {
 		return "", domain.Errorf(domain.KindInternal, "no vault is configured")

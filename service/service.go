@@ -128,14 +128,14 @@ func HashSecret(secret string) string {
 // Authenticate returns the actor a bearer secret stands for.
 func (s *Service) Authenticate(secret string) (domain.Actor, error) {
 	if secret == "" {
-		return domain.Actor{}, domain.Errorf(domain.KindUnauthorized, "a bearer token is required")
+		return domain.Actor{}, domain.Refuse(domain.KindUnauthorized, domain.CodeTokenRequired, "a bearer token is required")
 	}
 	if s.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.AdminToken)) == 1 {
 		return Admin, nil
 	}
 	t, ok := s.Dir.TokenByHash(HashSecret(secret))
 	if !ok || t.Revoked {
-		return domain.Actor{}, domain.Errorf(domain.KindUnauthorized, "the token is not valid")
+		return domain.Actor{}, domain.Refuse(domain.KindUnauthorized, domain.CodeTokenInvalid, "the token is not valid")
 	}
 	return domain.Actor{ID: t.ID, Name: t.Issued.Name, Role: t.Issued.Role, Lanes: t.Issued.Lanes, Member: t.Issued.Member}, nil
 }
@@ -157,7 +157,7 @@ func (s *Service) CheckReceipt(orderID, r string) bool {
 func (s *Service) IssueToken(ctx context.Context, m domain.Meta, req access.Issue) (_ string, _ string, err error) {
 	defer s.observe("token", "issue", time.Now(), &err)
 	if m.Actor.Role != domain.RoleAdmin {
-		return "", "", domain.Errorf(domain.KindForbidden, "only an admin manages tokens")
+		return "", "", domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages tokens")
 	}
 	var v domain.Validator
 	for i, l := range req.Lanes {
@@ -187,7 +187,7 @@ func (s *Service) IssueToken(ctx context.Context, m domain.Meta, req access.Issu
 func (s *Service) RevokeToken(ctx context.Context, m domain.Meta, id string) (err error) {
 	defer s.observe("token", "revoke", time.Now(), &err)
 	if !domain.ValidID(id) {
-		return domain.Errorf(domain.KindNotFound, "no such token")
+		return domain.Refuse(domain.KindNotFound, domain.CodeTokenNotFound, "no such token")
 	}
 	_, recs, err := s.tokens.Execute(ctx, id, m, func(snap domain.Snapshot[access.State]) ([]domain.Event, error) {
 		return access.Decide(snap.State, snap.Exists(), access.Revoke{}, m.Actor)
@@ -280,7 +280,7 @@ func (s *Service) Submit(ctx context.Context, m domain.Meta, req SubmitRequest) 
 	snap, recs, err := execute(ctx, id, m, func(snap domain.Snapshot[order.State]) ([]domain.Event, error) {
 		if snap.Exists() && req.Idempotency != "" {
 			if snap.State.Idempotency != req.Idempotency {
-				return nil, domain.Errorf(domain.KindConflict, "this Idempotency-Key was already used for a different request")
+				return nil, domain.Refuse(domain.KindConflict, domain.CodeIdempotencyReused, "this Idempotency-Key was already used for a different request")
 			}
 			return nil, nil // the retry of a submit that went through
 		}
@@ -305,7 +305,7 @@ func (s *Service) number(id string) string {
 func (s *Service) Act(ctx context.Context, m domain.Meta, id string, cmd order.Command, ifMatch uint64) (_ domain.Snapshot[order.State], err error) {
 	defer s.observe("order", commandName(cmd), time.Now(), &err)
 	if !domain.ValidID(id) {
-		return domain.Snapshot[order.State]{}, domain.Errorf(domain.KindNotFound, "no such order")
+		return domain.Snapshot[order.State]{}, domain.Refuse(domain.KindNotFound, domain.CodeOrderNotFound, "no such order")
 	}
 	cmd, err = s.resolve(m.Actor, cmd)
 	if err != nil {
@@ -314,7 +314,7 @@ func (s *Service) Act(ctx context.Context, m domain.Meta, id string, cmd order.C
 	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.cfg.Catalog, Rules: *s.cfg.Rules}
 	snap, _, err := s.Orders.Execute(ctx, id, m, func(snap domain.Snapshot[order.State]) ([]domain.Event, error) {
 		if ifMatch != 0 && snap.Exists() && snap.Version != ifMatch {
-			return nil, domain.Errorf(domain.KindConflict, "the order is at version %d, not %d: reload it", snap.Version, ifMatch)
+			return nil, domain.Refuse(domain.KindConflict, domain.CodeVersionMismatch, "the order is at version %d, not %d: reload it", snap.Version, ifMatch)
 		}
 		return order.Decide(snap.State, cmd, env)
 	})
@@ -345,7 +345,7 @@ func (s *Service) resolve(a domain.Actor, cmd order.Command) (order.Command, err
 		if a.Role == domain.RoleMember {
 			c.Member, err = ref(a.Member)
 			if err != nil {
-				return c, domain.Errorf(domain.KindForbidden, "this token's member no longer exists")
+				return c, domain.Refuse(domain.KindForbidden, domain.CodeMemberGone, "this token's member no longer exists")
 			}
 		}
 		return c, nil
@@ -356,11 +356,11 @@ func (s *Service) resolve(a domain.Actor, cmd order.Command) (order.Command, err
 // Order returns an order's current state.
 func (s *Service) Order(ctx context.Context, id string) (domain.Snapshot[order.State], error) {
 	if !domain.ValidID(id) {
-		return domain.Snapshot[order.State]{}, domain.Errorf(domain.KindNotFound, "no such order")
+		return domain.Snapshot[order.State]{}, domain.Refuse(domain.KindNotFound, domain.CodeOrderNotFound, "no such order")
 	}
 	snap, err := s.Orders.Load(ctx, id)
 	if err == nil && !snap.Exists() {
-		err = domain.Errorf(domain.KindNotFound, "no such order")
+		err = domain.Refuse(domain.KindNotFound, domain.CodeOrderNotFound, "no such order")
 	}
 	return snap, err
 }

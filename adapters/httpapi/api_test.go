@@ -383,8 +383,16 @@ func TestIfMatch(t *testing.T) {
 	if r.header.Get("ETag") != `"2"` {
 		t.Errorf("ETag %q, want \"2\"", r.header.Get("ETag"))
 	}
-	h.must(409, h.do("POST", path+"/reassign", w.steward2, map[string]any{"member": "m-2", "reason": "李明出差"}, "If-Match", `"1"`))
+	r = h.must(409, h.do("POST", path+"/reassign", w.steward2, map[string]any{"member": "m-2", "reason": "李明出差"}, "If-Match", `"1"`))
+	if r.str("code") != "order.version-mismatch" || r.str("type") != "urn:redlane:problem:order.version-mismatch" {
+		t.Errorf("a stale If-Match: code %q, type %q", r.str("code"), r.str("type"))
+	}
 	h.must(200, h.do("POST", path+"/reassign", w.steward2, map[string]any{"member": "m-2", "reason": "李明出差"}, "If-Match", `"2"`))
+	// A transition the order's state does not allow is a conflict of another kind.
+	r = h.must(409, h.do("POST", path+"/dispatch", w.steward, map[string]any{"member": "m-1"}))
+	if r.str("code") != "order.transition-refused" {
+		t.Errorf("dispatching a dispatched order: code %q", r.str("code"))
+	}
 }
 
 func TestIdempotentSubmit(t *testing.T) {
@@ -415,7 +423,9 @@ func TestIdempotentSubmit(t *testing.T) {
 		other[k] = v
 	}
 	other["title"] = "另一件事"
-	h.must(409, h.do("POST", "/api/v1/orders", "", other, "Idempotency-Key", "kiosk-7-0001"))
+	if r := h.must(409, h.do("POST", "/api/v1/orders", "", other, "Idempotency-Key", "kiosk-7-0001")); r.str("code") != "idempotency.key-reused" {
+		t.Errorf("a reused key: code %q", r.str("code"))
+	}
 	if got := h.count() - before; got != 1 {
 		t.Fatalf("%d events stored after the reused key, want 1", got)
 	}

@@ -100,8 +100,8 @@ func arrayOf(t string) map[string]any {
 }
 
 var schemas = map[string]any{
-	"Problem": obj(map[string]any{"type": "string", "title": "string", "status": "integer", "detail": "string",
-		"errors": map[string]any{"type": "array", "items": obj(map[string]any{"field": "string", "message": "string"}, "field", "message")}}, "type", "title", "status"),
+	"Problem": obj(map[string]any{"type": "string", "title": "string", "status": "integer", "detail": "string", "code": "string",
+		"errors": map[string]any{"type": "array", "items": obj(map[string]any{"field": "string", "message": "string"}, "field", "message")}}, "type", "title", "status", "code"),
 	"Status":      obj(map[string]any{"status": "string", "reason": "string"}, "status"),
 	"Items":       obj(map[string]any{"items": map[string]any{"type": "array"}, "next_cursor": map[string]any{"type": []string{"string", "null"}}}, "items"),
 	"TokenIssue":  obj(map[string]any{"role": "string", "lanes": arrayOf("string"), "member": "string", "name": "string"}, "role", "name"),

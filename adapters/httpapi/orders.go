@@ -152,10 +152,10 @@ func (a *API) orderActor(r *http.Request, id, bodyReceipt string) (domain.Actor,
 		receipt = bodyReceipt
 	}
 	if receipt == "" {
-		return domain.Actor{}, domain.Errorf(domain.KindUnauthorized, "a bearer token or the order's receipt is required")
+		return domain.Actor{}, domain.Refuse(domain.KindUnauthorized, domain.CodeReceiptRequired, "a bearer token or the order's receipt is required")
 	}
 	if !a.svc.CheckReceipt(id, receipt) {
-		return domain.Actor{}, domain.Errorf(domain.KindUnauthorized, "the receipt does not match this order")
+		return domain.Actor{}, domain.Refuse(domain.KindUnauthorized, domain.CodeReceiptInvalid, "the receipt does not match this order")
 	}
 	return service.Resident, nil
 }
@@ -169,7 +169,7 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	snap, err := a.svc.Order(r.Context(), id)
 	if err == nil && !a.mayRead(actor, snap.State) {
-		err = domain.Errorf(domain.KindForbidden, "this order is not yours to read")
+		err = domain.Refuse(domain.KindForbidden, domain.CodeReadNotAllowed, "this order is not yours to read")
 	}
 	if err != nil {
 		a.fail(w, r, err)

@@ -15,6 +15,7 @@ type problem struct {
 	Title  string              `json:"title"`
 	Status int                 `json:"status"`
 	Detail string              `json:"detail"`
+	Code   string              `json:"code"` // why, for machines: domain.Codes, or the status's slug
 	Errors []domain.FieldError `json:"errors,omitempty"`
 }
 
@@ -50,6 +51,9 @@ var problemTypes = map[int]string{
 	http.StatusServiceUnavailable:    "unavailable",
 }
 
+// ProblemType is the problem type URI of a code: urn:redlane:problem:<code>.
+func ProblemType(code string) string { return "urn:redlane:problem:" + code }
+
 // httpError is an error that already knows its status (body limits, media types).
 type httpError struct {
 	status int
@@ -67,11 +71,14 @@ func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 	case errors.As(err, &he):
 		p.Status, p.Detail, p.Errors = he.status, he.detail, he.fields
 	case errors.As(err, &de) && de.Kind != domain.KindInternal:
-		p.Status, p.Detail, p.Errors = statusOf(de.Kind), de.Message, de.Fields
+		p.Status, p.Detail, p.Errors, p.Code = statusOf(de.Kind), de.Message, de.Fields, string(domain.CodeOf(de))
 	default:
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	p.Type = "urn:redlane:problem:" + problemTypes[p.Status]
+	if p.Code == "" {
+		p.Code = problemTypes[p.Status]
+	}
+	p.Type = ProblemType(p.Code)
 	p.Title = http.StatusText(p.Status)
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="redlane"`)

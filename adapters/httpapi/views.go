@@ -75,7 +75,7 @@ func (a *API) laneBacklog(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		if _, ok := a.svc.Dir.Lane(laneID); !ok {
-			err = domain.Errorf(domain.KindNotFound, "no such lane")
+			err = domain.Refuse(domain.KindNotFound, domain.CodeLaneNotFound, "no such lane")
 		}
 	}
 	var doc backlog.Lane
@@ -128,7 +128,7 @@ func (a *API) memberRecord(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		if _, ok := a.svc.Dir.Member(id); !ok {
-			err = domain.Errorf(domain.KindNotFound, "no such member")
+			err = domain.Refuse(domain.KindNotFound, domain.CodeMemberNotFound, "no such member")
 		}
 	}
 	var doc map[string]any

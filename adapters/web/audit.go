@@ -59,7 +59,7 @@ func (h *handler) audit(w http.ResponseWriter, r *http.Request) {
 	}
 	snap, err := h.svc.Order(r.Context(), r.PathValue("id"))
 	if err == nil && s.Actor.Role == domain.RoleSteward && !s.Actor.StewardOf(snap.State.Lane) {
-		err = domain.Errorf(domain.KindForbidden, "only auditors and the lane's stewards read an order's events")
+		err = domain.Refuse(domain.KindForbidden, domain.CodeReadNotAllowed, "only auditors and the lane's stewards read an order's events")
 	}
 	var recs []domain.Recorded
 	if err == nil {

@@ -58,7 +58,7 @@ func (h *handler) who(r *http.Request) (s session, signed bool, err error) {
 	if hd := r.Header.Get("Authorization"); hd != "" {
 		scheme, secret, ok := strings.Cut(hd, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return s, false, domain.Errorf(domain.KindUnauthorized, "an Authorization header must be a bearer token")
+			return s, false, domain.Refuse(domain.KindUnauthorized, domain.CodeTokenInvalid, "an Authorization header must be a bearer token")
 		}
 		secret = strings.TrimSpace(secret)
 		a, err := h.svc.Authenticate(secret)

@@ -412,7 +412,7 @@ func (h *handler) stewardSnap(ctx context.Context, s session, id string) (domain
 		return snap, err
 	}
 	if !s.Actor.StewardOf(snap.State.Lane) {
-		return snap, domain.Errorf(domain.KindForbidden, "only a steward of lane %s may do this", snap.State.Lane)
+		return snap, domain.Refuse(domain.KindForbidden, domain.CodeLaneStewardOnly, "only a steward of lane %s may do this", snap.State.Lane)
 	}
 	return snap, nil
 }
@@ -550,5 +550,5 @@ func command(action string, f url.Values) (order.Command, error) {
 		internal := get("internal")
 		return order.Note{Text: get("text"), Internal: internal == "1" || internal == "on" || internal == "true"}, nil
 	}
-	return nil, domain.Errorf(domain.KindNotFound, "no such action")
+	return nil, domain.Refuse(domain.KindNotFound, domain.CodeActionNotFound, "no such action")
 }

@@ -220,7 +220,7 @@ func (h *handler) publicTimeline(ctx context.Context, id string) ([]timelineEntr
 // reported as no such order, so receipts cannot be probed.
 func (h *handler) receiptSnap(ctx context.Context, id, receipt string) (domain.Snapshot[order.State], error) {
 	if !domain.ValidID(id) || !h.svc.CheckReceipt(id, receipt) {
-		return domain.Snapshot[order.State]{}, domain.Errorf(domain.KindNotFound, "no such order")
+		return domain.Snapshot[order.State]{}, domain.Refuse(domain.KindNotFound, domain.CodeOrderNotFound, "no such order")
 	}
 	return h.svc.Order(ctx, id)
 }

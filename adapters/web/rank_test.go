@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,11 +144,12 @@ func TestDescribe(t *testing.T) {
 		status      int
 		title, line string
 	}{
-		{domain.Errorf(domain.KindConflict, "cannot dispatch an order that is dispatched"), http.StatusConflict,
+		{domain.Refuse(domain.KindConflict, domain.CodeTransitionRefused, "cannot dispatch an order that is dispatched").
+			With("action", "dispatch").With("status", "dispatched"), http.StatusConflict,
 			"工单状态已变化，未能办理", "工单当前为「已派单」，不能派单。"},
 		{domain.Invalid("stars", "must be a whole number from 1 to 5"), http.StatusBadRequest,
 			"填写有误，请检查后再提交", "星级：请选择 1 到 5 星"},
-		{domain.Errorf(domain.KindForbidden, "only the member the order is assigned to may do this"), http.StatusForbidden,
+		{domain.Refuse(domain.KindForbidden, domain.CodeAssigneeOnly, "only the member the order is assigned to may do this"), http.StatusForbidden,
 			"无权进行此操作", "只有承办这张工单的党员可以这样做。"},
 		{domain.Errorf(domain.KindNotFound, "no such order"), http.StatusNotFound, "找不到这张工单或这个页面", ""},
 		{errors.New("nats: timeout"), http.StatusInternalServerError, "系统繁忙，请稍后再试", ""},
@@ -159,6 +161,25 @@ func TestDescribe(t *testing.T) {
 		}
 		if c.line != "" && (len(p.Lines) == 0 || p.Lines[0] != c.line) {
 			t.Errorf("%v: lines %q, want %q", c.err, p.Lines, c.line)
+		}
+	}
+}
+
+// TestEveryCodeHasChineseWords: the pages can word every refusal the domain can make.
+func TestEveryCodeHasChineseWords(t *testing.T) {
+	for _, c := range domain.Codes {
+		text := codeText(domain.Refuse(c.Kind, c.Code, "x").With("action", "dispatch").With("status", "open").With("level", "community"))
+		if text == "" || strings.ContainsAny(text, "{}") {
+			t.Errorf("%s: %q", c.Code, text)
+		}
+	}
+	for code := range codeTexts {
+		found := false
+		for _, c := range domain.Codes {
+			found = found || c.Code == code
+		}
+		if !found {
+			t.Errorf("a text for %s, which is no code", code)
 		}
 	}
 }

@@ -46,7 +46,7 @@ type tasksPage struct {
 func (h *handler) memberOf(s session) (member.State, error) {
 	m, ok := h.svc.Dir.Member(s.Actor.Member)
 	if !ok {
-		return m, domain.Errorf(domain.KindForbidden, "this token's member no longer exists")
+		return m, domain.Refuse(domain.KindForbidden, domain.CodeMemberGone, "this token's member no longer exists")
 	}
 	return m, nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -220,34 +219,68 @@ var actionNames = map[string]string{
 	"note": "备注",
 }
 
-// conflictMessages translate the domain's conflict messages.
-var conflictMessages = []struct {
-	re *regexp.Regexp
-	zh func(m []string) string
-}{
-	{regexp.MustCompile(`^cannot (\w+) an order that is (\w*)$`), func(m []string) string {
-		return fmt.Sprintf("工单当前为「%s」，不能%s。", statusName(order.Status(m[2])), nameOr(actionNames[m[1]], m[1]))
-	}},
-	{regexp.MustCompile(`^the order is at version`), func([]string) string { return "工单已被他人更新，请刷新后再试。" }},
-	{regexp.MustCompile(`^the aggregate has moved on`), func([]string) string { return "工单已被他人更新，请刷新后再试。" }},
-	{regexp.MustCompile(`^the order is already at level (\w+)`), func(m []string) string {
-		return fmt.Sprintf("工单已上报到%s，只能继续向上级上报。", levelName(order.Level(m[1])))
-	}},
-	{regexp.MustCompile(`^cannot note an order that is cancelled`), func([]string) string { return "已取消的工单不能再添加备注。" }},
-	{regexp.MustCompile(`Idempotency-Key`), func([]string) string { return "这份表单已提交过，请重新填写。" }},
+// codeTexts word each refusal's code in Chinese: what a page shows under its title.
+// {action}, {status} and {level} stand for the facts the refusal names. Every code of
+// domain.Codes has one (a test holds it so).
+var codeTexts = map[domain.Code]string{
+	domain.CodeInvalidInput: "请检查填写的内容。",
+	domain.CodeUnauthorized: "令牌无效、已停用，或回执不符。",
+	domain.CodeForbidden:    "这个身份不能进行此操作。",
+	domain.CodeNotFound:     "找不到要办理的对象。",
+	domain.CodeConflict:     "工单状态已变化，请刷新后再试。",
+	domain.CodeInternal:     "系统繁忙，请稍后再试。",
+
+	domain.CodeTokenRequired:   "请先登录。",
+	domain.CodeTokenInvalid:    "令牌无效或已停用，请重新登录。",
+	domain.CodeReceiptRequired: "请先登录，或出示这张工单的回执。",
+	domain.CodeReceiptInvalid:  "回执与这张工单不符。",
+
+	domain.CodeAdminOnly:        "只有管理员可以这样做。",
+	domain.CodeLaneStewardOnly:  "只有本街巷的驿站管家可以这样做。",
+	domain.CodeAssigneeOnly:     "只有承办这张工单的党员可以这样做。",
+	domain.CodeMemberOnly:       "只有党员可以领办工单。",
+	domain.CodeCommunityOnly:    "只有本社区的在册党员可以领办这张工单。",
+	domain.CodeRateNotAllowed:   "只有持回执的居民，或回访后的驿站管家可以评价。",
+	domain.CodeCancelNotAllowed: "居民只能在工单待派单时取消；其他情况请联系驿站管家。",
+	domain.CodeNoteNotAllowed:   "只有驿站管家或承办党员可以添加备注。",
+	domain.CodeSystemOnly:       "期限由系统标记。",
+	domain.CodeOwnLanesOnly:     "驿站管家只能为自己的街巷受理诉求。",
+	domain.CodeRoleCannotSubmit: "这个身份不能提交诉求。",
+	domain.CodeMemberGone:       "这个令牌对应的党员已不在册。",
+	domain.CodeReadNotAllowed:   "这个身份不能查看这些内容。",
+	domain.CodeScheduleLaneOnly: "只有管理员或本街巷的驿站管家可以设置或停止周期服务。",
+
+	domain.CodeOrderNotFound:    "找不到这张工单。",
+	domain.CodeLaneNotFound:     "找不到这条街巷。",
+	domain.CodeMemberNotFound:   "找不到这位党员。",
+	domain.CodeTokenNotFound:    "找不到这个令牌。",
+	domain.CodeScheduleNotFound: "找不到这项周期服务。",
+	domain.CodeCampaignNotFound: "找不到这个主题活动。",
+	domain.CodeActionNotFound:   "没有这项操作。",
+
+	domain.CodeOrderExists:    "这张工单已提交过。",
+	domain.CodeLaneExists:     "这个编号的街巷已存在。",
+	domain.CodeMemberExists:   "这个编号的党员已存在。",
+	domain.CodeTokenExists:    "这个令牌已存在。",
+	domain.CodeScheduleExists: "这个编号的周期服务已存在。",
+	domain.CodeCampaignExists: "这个编号的主题活动已存在。",
+
+	domain.CodeTransitionRefused: "工单当前为「{status}」，不能{action}。",
+	domain.CodeEscalationNotUp:   "工单已上报到{level}，只能继续向上级上报。",
+	domain.CodeNoteOnCancelled:   "已取消的工单不能再添加备注。",
+	domain.CodeVersionMismatch:   "工单已被他人更新，请刷新后再试。",
+	domain.CodeIdempotencyReused: "这份表单已提交过，请重新填写。",
+	domain.CodeConcurrentWrite:   "工单已被他人更新，请刷新后再试。",
 }
 
-// forbiddenMessages translate the domain's refusals, by a fragment of the message.
-var forbiddenMessages = []struct{ part, zh string }{
-	{"may claim this order", "只有本社区的在册党员可以领办这张工单。"},
-	{"only a member may claim", "只有党员可以领办工单。"},
-	{"only the member the order is assigned to", "只有承办这张工单的党员可以这样做。"},
-	{"only the resident with the receipt", "只有持回执的居民，或回访后的驿站管家可以评价。"},
-	{"or the resident while the order is open", "居民只能在工单待派单时取消；其他情况请联系驿站管家。"},
-	{"may only take requests for their own lanes", "驿站管家只能为自己的街巷受理诉求。"},
-	{"may not submit requests", "这个身份不能提交诉求。"},
-	{"may add notes", "只有驿站管家或承办党员可以添加备注。"},
-	{"may escalate", "只有本街巷的驿站管家可以上报。"},
+// codeText words a refusal in Chinese, with the facts it names.
+func codeText(de *domain.Error) string {
+	text := codeTexts[domain.CodeOf(de)]
+	return strings.NewReplacer(
+		"{status}", statusName(order.Status(de.Args["status"])),
+		"{action}", nameOr(actionNames[de.Args["action"]], de.Args["action"]),
+		"{level}", levelName(order.Level(de.Args["level"])),
+	).Replace(text)
 }
 
 // describe turns an error into what a page shows. Internal errors say nothing of their
@@ -265,27 +298,13 @@ func describe(err error) problem {
 		}
 		return p
 	case domain.KindUnauthorized:
-		return problem{Status: http.StatusUnauthorized, Title: "请先登录", Lines: []string{"令牌无效、已停用，或回执不符。"}}
+		return problem{Status: http.StatusUnauthorized, Title: "请先登录", Lines: []string{codeText(de)}}
 	case domain.KindForbidden:
-		p := problem{Status: http.StatusForbidden, Title: "无权进行此操作"}
-		for _, m := range forbiddenMessages {
-			if strings.Contains(de.Message, m.part) {
-				p.Lines = []string{m.zh}
-				break
-			}
-		}
-		return p
+		return problem{Status: http.StatusForbidden, Title: "无权进行此操作", Lines: []string{codeText(de)}}
 	case domain.KindNotFound:
-		return problem{Status: http.StatusNotFound, Title: "找不到这张工单或这个页面"}
+		return problem{Status: http.StatusNotFound, Title: "找不到这张工单或这个页面", Lines: []string{codeText(de)}}
 	case domain.KindConflict:
-		p := problem{Status: http.StatusConflict, Title: "工单状态已变化，未能办理"}
-		for _, m := range conflictMessages {
-			if sub := m.re.FindStringSubmatch(de.Message); sub != nil {
-				p.Lines = []string{m.zh(sub)}
-				break
-			}
-		}
-		return p
+		return problem{Status: http.StatusConflict, Title: "工单状态已变化，未能办理", Lines: []string{codeText(de)}}
 	case domain.KindInternal:
 	}
 	return problem{Status: http.StatusInternalServerError, Title: "系统繁忙，请稍后再试"}

@@ -617,7 +617,7 @@ func runAudit(ctx context.Context, js jetstream.JetStream, store *jsstore.Store,
 		go func() { _ = mirror.Run(ctx); done <- struct{}{} }()
 		log.Info("mirroring events into EventStoreDB")
 	}
-	log.Info("events are signed and sealed", "key", signer.KeyID(), "seal_every", f.sealEvery, "seal_interval", f.sealInterval)
+	log.Info("events are signed and sealed", "key", signer.KeyID(), "seal_every", f.sealEvery, "seal_interval", f.sealInterval.String())
 	return func() {
 		cancel()
 		for range n {

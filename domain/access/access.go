@@ -67,7 +67,7 @@ type Revoke struct{}
 // Decide decides a token command.
 func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, error) {
 	if a.Role != domain.RoleAdmin {
-		return nil, domain.Errorf(domain.KindForbidden, "only an admin manages tokens")
+		return nil, domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages tokens")
 	}
 	switch c := cmd.(type) {
 	case Issue:
@@ -88,13 +88,13 @@ func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, erro
 			return nil, err
 		}
 		if exists {
-			return nil, domain.Errorf(domain.KindConflict, "token %s already exists", s.ID)
+			return nil, domain.Refuse(domain.KindConflict, domain.CodeTokenExists, "token %s already exists", s.ID)
 		}
 		c.Name = strings.TrimSpace(c.Name)
 		return []domain.Event{Issued(c)}, nil
 	case Revoke:
 		if !exists {
-			return nil, domain.Errorf(domain.KindNotFound, "no such token")
+			return nil, domain.Refuse(domain.KindNotFound, domain.CodeTokenNotFound, "no such token")
 		}
 		if s.Revoked {
 			return nil, nil

@@ -69,7 +69,7 @@ type (
 // Decide decides a campaign command.
 func Decide(s State, exists bool, cmd any, a domain.Actor, catalog order.Catalog) ([]domain.Event, error) {
 	if a.Role != domain.RoleAdmin {
-		return nil, domain.Errorf(domain.KindForbidden, "only an admin manages campaigns")
+		return nil, domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages campaigns")
 	}
 	switch c := cmd.(type) {
 	case Launch:
@@ -91,12 +91,12 @@ func Decide(s State, exists bool, cmd any, a domain.Actor, catalog order.Catalog
 			return nil, err
 		}
 		if exists {
-			return nil, domain.Errorf(domain.KindConflict, "campaign %s already exists", s.ID)
+			return nil, domain.Refuse(domain.KindConflict, domain.CodeCampaignExists, "campaign %s already exists", s.ID)
 		}
 		return []domain.Event{l}, nil
 	case End:
 		if !exists {
-			return nil, domain.Errorf(domain.KindNotFound, "no such campaign")
+			return nil, domain.Refuse(domain.KindNotFound, domain.CodeCampaignNotFound, "no such campaign")
 		}
 		if !s.Active {
 			return nil, nil

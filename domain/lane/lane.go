@@ -63,7 +63,7 @@ type (
 // Decide decides a lane command.
 func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, error) {
 	if a.Role != domain.RoleAdmin {
-		return nil, domain.Errorf(domain.KindForbidden, "only an admin manages lanes")
+		return nil, domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages lanes")
 	}
 	var fields Registered
 	switch c := cmd.(type) {
@@ -86,12 +86,12 @@ func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, erro
 	switch cmd.(type) {
 	case Register:
 		if exists {
-			return nil, domain.Errorf(domain.KindConflict, "lane %s already exists", s.ID)
+			return nil, domain.Refuse(domain.KindConflict, domain.CodeLaneExists, "lane %s already exists", s.ID)
 		}
 		return []domain.Event{fields}, nil
 	default:
 		if !exists {
-			return nil, domain.Errorf(domain.KindNotFound, "no such lane")
+			return nil, domain.Refuse(domain.KindNotFound, domain.CodeLaneNotFound, "no such lane")
 		}
 		if fields == (Registered{Name: s.Name, Community: s.Community, Street: s.Street, Station: s.Station}) {
 			return nil, nil

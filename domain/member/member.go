@@ -75,7 +75,7 @@ type (
 // Decide decides a member command.
 func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, error) {
 	if a.Role != domain.RoleAdmin {
-		return nil, domain.Errorf(domain.KindForbidden, "only an admin manages members")
+		return nil, domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages members")
 	}
 	switch c := cmd.(type) {
 	case Register:
@@ -84,7 +84,7 @@ func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, erro
 			return nil, err
 		}
 		if exists {
-			return nil, domain.Errorf(domain.KindConflict, "member %s already exists", s.ID)
+			return nil, domain.Refuse(domain.KindConflict, domain.CodeMemberExists, "member %s already exists", s.ID)
 		}
 		return []domain.Event{Registered(p)}, nil
 	case Update:
@@ -93,7 +93,7 @@ func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, erro
 			return nil, err
 		}
 		if !exists {
-			return nil, domain.Errorf(domain.KindNotFound, "no such member")
+			return nil, domain.Refuse(domain.KindNotFound, domain.CodeMemberNotFound, "no such member")
 		}
 		if p.Name == s.Name && p.Community == s.Community && slices.Equal(p.Skills, s.Skills) && slices.Equal(p.Teams, s.Teams) {
 			return nil, nil
@@ -101,7 +101,7 @@ func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, erro
 		return []domain.Event{Updated(p)}, nil
 	case Retire:
 		if !exists {
-			return nil, domain.Errorf(domain.KindNotFound, "no such member")
+			return nil, domain.Refuse(domain.KindNotFound, domain.CodeMemberNotFound, "no such member")
 		}
 		if !s.Active {
 			return nil, nil

@@ -282,7 +282,7 @@ const (
 // Decide decides cmd against s and returns the events it yields, or why it is refused.
 func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 	if _, ok := cmd.(Submit); !ok && s.Status == StatusNone {
-		return nil, domain.Errorf(domain.KindNotFound, "no such order")
+		return nil, domain.Refuse(domain.KindNotFound, domain.CodeOrderNotFound, "no such order")
 	}
 	a := env.Actor
 	switch c := cmd.(type) {
@@ -318,10 +318,10 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		return one(Reassigned{From: s.Assignee, Member: c.Member.ID, Reason: c.Reason})
 	case Claim:
 		if a.Role != domain.RoleMember || a.Member == "" || a.Member != c.Member.ID {
-			return nil, domain.Errorf(domain.KindForbidden, "only a member may claim an order")
+			return nil, domain.Refuse(domain.KindForbidden, domain.CodeMemberOnly, "only a member may claim an order")
 		}
 		if c.Member.Community != s.Community || !c.Member.Active {
-			return nil, domain.Errorf(domain.KindForbidden, "only an active member of the community %s may claim this order", s.Community)
+			return nil, domain.Refuse(domain.KindForbidden, domain.CodeCommunityOnly, "only an active member of the community %s may claim this order", s.Community)
 		}
 		if err := inStatus(s, "claim", StatusOpen); err != nil {
 			return nil, err
@@ -368,7 +368,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		return one(Completed{Member: s.Assignee, Note: c.Note, Minutes: c.Minutes, OnTime: !env.Now.After(s.CompleteBy)})
 	case Rate:
 		if a.Role != domain.RoleResident && !a.StewardOf(s.Lane) {
-			return nil, domain.Errorf(domain.KindForbidden, "only the resident with the receipt, or a steward of lane %s after a call-back, may rate", s.Lane)
+			return nil, domain.Refuse(domain.KindForbidden, domain.CodeRateNotAllowed, "only the resident with the receipt, or a steward of lane %s after a call-back, may rate", s.Lane)
 		}
 		c.Comment = strings.TrimSpace(c.Comment)
 		var v domain.Validator
@@ -390,7 +390,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 	case Cancel:
 		resident := a.Role == domain.RoleResident
 		if !resident && !a.StewardOf(s.Lane) {
-			return nil, domain.Errorf(domain.KindForbidden, "only a steward of lane %s, or the resident while the order is open, may cancel it", s.Lane)
+			return nil, domain.Refuse(domain.KindForbidden, domain.CodeCancelNotAllowed, "only a steward of lane %s, or the resident while the order is open, may cancel it", s.Lane)
 		}
 		var v domain.Validator
 		c.Reason = checkText(&v, "reason", c.Reason, MaxReason)
@@ -407,7 +407,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		return one(Cancelled(c))
 	case Escalate:
 		if !a.StewardOf(s.Lane) && a.Role != domain.RoleSystem {
-			return nil, domain.Errorf(domain.KindForbidden, "only a steward of lane %s may escalate it", s.Lane)
+			return nil, domain.Refuse(domain.KindForbidden, domain.CodeLaneStewardOnly, "only a steward of lane %s may escalate it", s.Lane)
 		}
 		var v domain.Validator
 		v.Check(c.Level == LevelCommunity || c.Level == LevelStreet, "level", `must be "community" or "street"`)
@@ -419,7 +419,8 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 			return nil, err
 		}
 		if c.Level.rank() <= s.Escalation.rank() {
-			return nil, domain.Errorf(domain.KindConflict, "the order is already at level %s; escalation only goes up", s.Escalation)
+			return nil, domain.Refuse(domain.KindConflict, domain.CodeEscalationNotUp, "the order is already at level %s; escalation only goes up", s.Escalation).
+				With("level", string(s.Escalation))
 		}
 		return one(Escalated(c))
 	case Reopen:
@@ -438,7 +439,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		return one(Reopened{Reason: c.Reason, AcceptBy: env.Now.Add(d.Accept).UTC(), CompleteBy: env.Now.Add(d.Complete).UTC()})
 	case Note:
 		if !a.StewardOf(s.Lane) && (a.Role != domain.RoleMember || a.Member == "" || a.Member != s.Assignee) {
-			return nil, domain.Errorf(domain.KindForbidden, "only a steward of lane %s or the assigned member may add notes", s.Lane)
+			return nil, domain.Refuse(domain.KindForbidden, domain.CodeNoteNotAllowed, "only a steward of lane %s or the assigned member may add notes", s.Lane)
 		}
 		var v domain.Validator
 		c.Text = checkText(&v, "text", c.Text, MaxNote)
@@ -446,12 +447,12 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 			return nil, err
 		}
 		if s.Status == StatusCancelled {
-			return nil, domain.Errorf(domain.KindConflict, "cannot note an order that is cancelled")
+			return nil, domain.Refuse(domain.KindConflict, domain.CodeNoteOnCancelled, "cannot note an order that is cancelled")
 		}
 		return one(Noted{Text: strings.TrimSpace(c.Text), Internal: c.Internal})
 	case MarkOverdue:
 		if a.Role != domain.RoleSystem {
-			return nil, domain.Errorf(domain.KindForbidden, "only the system marks deadlines")
+			return nil, domain.Refuse(domain.KindForbidden, domain.CodeSystemOnly, "only the system marks deadlines")
 		}
 		return decideOverdue(s, c, env)
 	}
@@ -464,10 +465,10 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	case a.Role == domain.RoleResident, a.Role == domain.RoleOperator, a.Role == domain.RoleSystem:
 	case a.Role == domain.RoleSteward:
 		if !a.StewardOf(c.Lane.ID) {
-			return nil, domain.Errorf(domain.KindForbidden, "a steward may only take requests for their own lanes")
+			return nil, domain.Refuse(domain.KindForbidden, domain.CodeOwnLanesOnly, "a steward may only take requests for their own lanes")
 		}
 	default:
-		return nil, domain.Errorf(domain.KindForbidden, "role %s may not submit requests", a.Role)
+		return nil, domain.Refuse(domain.KindForbidden, domain.CodeRoleCannotSubmit, "role %s may not submit requests", a.Role)
 	}
 	if c.Mode == "" {
 		c.Mode = ModeInstant
@@ -495,7 +496,7 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 		return nil, err
 	}
 	if s.Status != StatusNone {
-		return nil, domain.Errorf(domain.KindConflict, "order %s was already submitted", s.ID)
+		return nil, domain.Refuse(domain.KindConflict, domain.CodeOrderExists, "order %s was already submitted", s.ID)
 	}
 	d := cat.DeadlinesFor(c.Priority)
 	return one(Submitted{
@@ -600,21 +601,22 @@ func one(ev domain.Event) ([]domain.Event, error) { return []domain.Event{ev}, n
 
 func stewardOnly(s State, a domain.Actor) error {
 	if !a.StewardOf(s.Lane) {
-		return domain.Errorf(domain.KindForbidden, "only a steward of lane %s may do this", s.Lane)
+		return domain.Refuse(domain.KindForbidden, domain.CodeLaneStewardOnly, "only a steward of lane %s may do this", s.Lane)
 	}
 	return nil
 }
 
 func assigneeOnly(s State, a domain.Actor) error {
 	if a.Role != domain.RoleMember || a.Member == "" || a.Member != s.Assignee {
-		return domain.Errorf(domain.KindForbidden, "only the member the order is assigned to may do this")
+		return domain.Refuse(domain.KindForbidden, domain.CodeAssigneeOnly, "only the member the order is assigned to may do this")
 	}
 	return nil
 }
 
 func inStatus(s State, action string, allowed ...Status) error {
 	if !slices.Contains(allowed, s.Status) {
-		return domain.Errorf(domain.KindConflict, "cannot %s an order that is %s", action, s.Status)
+		return domain.Refuse(domain.KindConflict, domain.CodeTransitionRefused, "cannot %s an order that is %s", action, s.Status).
+			With("action", action).With("status", string(s.Status))
 	}
 	return nil
 }

@@ -92,7 +92,7 @@ func Decide(s State, exists bool, cmd any, a domain.Actor, catalog order.Catalog
 	switch c := cmd.(type) {
 	case Define:
 		if a.Role != domain.RoleAdmin && !a.StewardOf(c.Lane) {
-			return nil, domain.Errorf(domain.KindForbidden, "only an admin or a steward of the lane defines its schedules")
+			return nil, domain.Refuse(domain.KindForbidden, domain.CodeScheduleLaneOnly, "only an admin or a steward of the lane defines its schedules")
 		}
 		d := Defined(c)
 		d.Title = strings.TrimSpace(d.Title)
@@ -130,15 +130,15 @@ func Decide(s State, exists bool, cmd any, a domain.Actor, catalog order.Catalog
 			return nil, err
 		}
 		if exists {
-			return nil, domain.Errorf(domain.KindConflict, "schedule %s already exists", s.ID)
+			return nil, domain.Refuse(domain.KindConflict, domain.CodeScheduleExists, "schedule %s already exists", s.ID)
 		}
 		return []domain.Event{d}, nil
 	case Cancel:
 		if !exists {
-			return nil, domain.Errorf(domain.KindNotFound, "no such schedule")
+			return nil, domain.Refuse(domain.KindNotFound, domain.CodeScheduleNotFound, "no such schedule")
 		}
 		if a.Role != domain.RoleAdmin && !a.StewardOf(s.Lane) {
-			return nil, domain.Errorf(domain.KindForbidden, "only an admin or a steward of the lane cancels its schedules")
+			return nil, domain.Refuse(domain.KindForbidden, domain.CodeScheduleLaneOnly, "only an admin or a steward of the lane cancels its schedules")
 		}
 		if !s.Active {
 			return nil, nil
