@@ -93,6 +93,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	intakeBurst := fs.Int("intake-burst", 0, "submits without a token at once per client address (0: 20)")
 	trustedProxies := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client")
 	tick := fs.Duration("tick", 30*time.Second, "how often deadlines are checked and periodic orders produced")
+	bodyTimeout := fs.Duration("body-timeout", 30*time.Second, "how long a request's body may take to arrive (headers: 10 s; idle connections close after 2 min)")
 	var af auditFlags // --esdb-url, --seal-every, --seal-interval (audit.go)
 	af.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -329,18 +330,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return fmt.Errorf("--http: %w", err)
 	}
-	// Requests see a context that ends at shutdown, so live feeds close and let it finish.
-	reqCtx, endRequests := context.WithCancel(context.Background())
-	defer endRequests()
+	// At shutdown live streams end at once; every other request finishes (WithLifetime).
+	closing, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
 	// Pages and JSON of a kilobyte or more go out gzipped to clients that take it; live
 	// streams never (a proxy would hold them back).
 	gzip, err := gzhttp.NewWrapper(gzhttp.MinSize(1024), gzhttp.ExceptContentTypes([]string{"text/event-stream"}))
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: httpapi.WithRequestLog(log, m.streams, gzip(rootHandler(api, newPages(svc, vs, log)))), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext: func(net.Listener) context.Context { return reqCtx }}
-	hs.RegisterOnShutdown(endRequests)
+	handler := httpapi.WithLifetime(closing, *bodyTimeout, httpapi.WithRequestLog(log, m.streams, gzip(rootHandler(api, newPages(svc, vs, log)))))
+	hs := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs.RegisterOnShutdown(endStreams)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	log.Info("redlane serving", "http", "http://"+ln.Addr().String(), "nats", url, "stream", store.StreamName())
@@ -357,10 +359,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			return fmt.Errorf("directory follower: %w", err)
 		}
 	}
-	log.Info("shutting down")
+	log.Info("shutting down: no new connections; requests in flight finish (10 s at most)")
 	shutCtx, cancelShut := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancelShut()
-	return hs.Shutdown(shutCtx)
+	if err := hs.Shutdown(shutCtx); err != nil {
+		log.Warn("requests still running after 10 s were cut off", "err", err)
+		return hs.Close()
+	}
+	log.Info("stopped")
+	return nil
 }
 
 func newEventID() string { return uuid.Must(uuid.NewV7()).String() }

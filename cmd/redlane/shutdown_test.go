@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestShutdownFinishesCommandsInFlight stops serve while clients submit orders: every
+// submit is answered with its real outcome (201), or refused at the door (no
+// connection), never 5xx; and every 201 is an order after a restart.
+func TestShutdownFinishesCommandsInFlight(t *testing.T) {
+	dir := t.TempDir()
+	natsPort := freePort(t)
+	start := func() (string, context.CancelFunc, chan error) {
+		ctx, cancel := context.WithCancel(context.Background())
+		started := make(chan string, 1)
+		done := make(chan error, 1)
+		args := []string{"--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:" + strconv.Itoa(natsPort), "--demo", "--intake-rate", "-1"}
+		go func() { done <- serve(ctx, args, io.Discard, io.Discard, func(string) string { return "" }, started) }()
+		select {
+		case addr := <-started:
+			return "http://" + addr, cancel, done
+		case err := <-done:
+			t.Fatalf("serve: %v", err)
+		case <-time.After(60 * time.Second):
+			t.Fatal("serve did not start")
+		}
+		return "", cancel, done
+	}
+	base, stop, done := start()
+	waitReady(t, base)
+
+	var mu sync.Mutex
+	created := map[string]bool{}
+	statuses := map[int]int{}
+	client := &http.Client{Timeout: 15 * time.Second}
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(900 * time.Millisecond)
+	for w := range 16 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(deadline.Add(2 * time.Second)); i++ {
+				body := `{"lane":"rouqiao-houxiang","category":"日常维修","title":"楼道灯不亮了","requester":{"name":"张阿姨","phone":"13812345678"}}`
+				req, _ := http.NewRequest("POST", base+"/api/v1/orders", bytes.NewBufferString(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Idempotency-Key", fmt.Sprintf("shutdown-%d-%d", w, i))
+				resp, err := client.Do(req)
+				if err != nil {
+					return // refused at the door: the server is closing
+				}
+				var sub struct{ ID string }
+				_ = json.NewDecoder(resp.Body).Decode(&sub)
+				resp.Body.Close()
+				mu.Lock()
+				statuses[resp.StatusCode]++
+				if resp.StatusCode == 201 {
+					created[sub.ID] = true
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(time.Until(deadline))
+	stop() // as SIGTERM does
+	wg.Wait()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	t.Logf("answers while stopping: %v", statuses)
+	for code, n := range statuses {
+		if code != 201 {
+			t.Errorf("%d submits answered %d while the server stopped; want each answered with its outcome (201)", n, code)
+		}
+	}
+	if len(created) == 0 {
+		t.Fatal("no submit went through before the stop")
+	}
+
+	base, stop, done = start()
+	defer func() { stop(); <-done }()
+	toks := readDemoTokens(t, dir)
+	c := client
+	for id := range created {
+		req, _ := http.NewRequest("GET", base+"/api/v1/orders/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+toks["审计"])
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("order %s, answered 201 before the stop, reads %d after the restart", id, resp.StatusCode)
+		}
+	}
+}
+
+// TestASlowBodyIsCutOff: a client that sends a body a byte at a time holds its
+// connection no longer than --body-timeout, and writes nothing.
+func TestASlowBodyIsCutOff(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan string, 1)
+	done := make(chan error, 1)
+	args := []string{"--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:" + strconv.Itoa(freePort(t)), "--demo", "--body-timeout", "1s"}
+	go func() { done <- serve(ctx, args, io.Discard, io.Discard, func(string) string { return "" }, started) }()
+	var addr string
+	select {
+	case addr = <-started:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	defer func() { cancel(); <-done }()
+	waitReady(t, "http://"+addr)
+	before := get(t, "http://"+addr+"/metrics")
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"lane":"rouqiao-houxiang","category":"日常维修","title":"慢","requester":{"name":"张阿姨","phone":"13812345678"}}`
+	fmt.Fprintf(conn, "POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+	start := time.Now()
+	closed := make(chan time.Duration, 1)
+	go func() {
+		reply, _ := io.ReadAll(conn) // until the server answers and closes
+		if !bytes.Contains(reply, []byte("400")) && len(reply) > 0 {
+			t.Errorf("the answer to a body that never came: %s", reply)
+		}
+		closed <- time.Since(start)
+	}()
+	for i := 0; i < len(body); i++ {
+		if _, err := conn.Write([]byte{body[i]}); err != nil {
+			break
+		}
+		select {
+		case took := <-closed:
+			if took > 5*time.Second {
+				t.Errorf("the connection was held %s with --body-timeout 1s", took)
+			}
+			after := get(t, "http://"+addr+"/metrics")
+			if strings.Count(after, `command="submit",outcome="ok"`) != strings.Count(before, `command="submit",outcome="ok"`) {
+				t.Error("the slow submit was stored")
+			}
+			return
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	t.Fatalf("the server waited for the whole body sent over %s", time.Since(start))
+}
