@@ -41,8 +41,8 @@ func (a *API) guard(next http.Handler) http.Handler {
 	if burst == 0 {
 		burst = DefaultIntakeBurst
 	}
-	var intake *Limiter
-	if r > 0 && burst > 0 {
+	intake := a.cfg.IntakeLimiter
+	if intake == nil && r > 0 && burst > 0 {
 		intake = NewLimiter(r, burst)
 	}
 	trusted := a.cfg.TrustedProxies
@@ -58,6 +58,43 @@ func (a *API) guard(next http.Handler) http.Handler {
 			}
 		}
 		next.ServeHTTP(w, req)
+	})
+}
+
+// IntakeLimiter returns the limiter of public intake that a Config's IntakeRate and
+// IntakeBurst describe, or nil when the limit is off.
+func IntakeLimiter(r float64, burst int) *Limiter {
+	if r == 0 {
+		r = DefaultIntakeRate
+	}
+	if burst == 0 {
+		burst = DefaultIntakeBurst
+	}
+	if r < 0 || burst < 0 {
+		return nil
+	}
+	return NewLimiter(r, burst)
+}
+
+// LimitForm takes public submissions of a form (POST to path by a caller anonymous says
+// is not signed in) from the limiter, answering 429 in Chinese with Retry-After when
+// the address has none left.
+func LimitForm(lim *Limiter, path string, trusted []netip.Prefix, anonymous func(*http.Request) bool, next http.Handler) http.Handler {
+	if lim == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == path && anonymous(r) {
+			if ok, wait := lim.Allow(ClientIP(r, trusted)); !ok {
+				secs := max(1, int(math.Ceil(wait.Seconds())))
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				w.WriteHeader(http.StatusTooManyRequests)
+				fmt.Fprintf(w, "提交过于频繁，请 %d 秒后再试。\n", secs)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -39,6 +39,10 @@ type Config struct {
 	// turns the limit off (middleware.go).
 	IntakeRate  float64
 	IntakeBurst int
+	// IntakeLimiter, when set, is the limiter public intake takes from instead of one
+	// made from IntakeRate and IntakeBurst: the pages' intake form shares it, so that a
+	// resident's address has one allowance whichever way it submits.
+	IntakeLimiter *Limiter
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client, for
 	// the rate limits; without them every request is from its TCP peer.
 	TrustedProxies []netip.Prefix

@@ -138,9 +138,21 @@ func homeOf(role domain.Role) string {
 	}
 }
 
-// safeNext keeps a redirect target on this site: a path, never //host or a scheme.
+// safeNext keeps a redirect target on this site: a path, never //host or a scheme. A
+// browser drops tabs and newlines from a URL and reads a backslash as a slash, so
+// "/\t/evil.example" would leave the site: any control character or backslash is
+// refused, as is whatever does not parse as a bare path.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return ""
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f || c == '\\' || c == 0x85 || c == 0x2028 || c == 0x2029 {
+			return ""
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(u.Path, "//") {
 		return ""
 	}
 	return next

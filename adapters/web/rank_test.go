@@ -191,3 +191,19 @@ func TestAge(t *testing.T) {
 		}
 	}
 }
+
+// TestSafeNextStaysOnSite: a sign-in's redirect never leaves the site, however the
+// target is dressed up.
+func TestSafeNextStaysOnSite(t *testing.T) {
+	for _, bad := range []string{"", "https://evil.example/", "//evil.example", "/\t/evil.example/x", "/\n/evil.example", "/\\evil.example",
+		"/\\/evil.example", "\t//evil.example", "javascript:alert(1)", "/%09/evil.example\x00", "evil.example", "/\u2028/evil.example"} {
+		if got := safeNext(bad); got != "" {
+			t.Errorf("safeNext(%q) = %q, want nothing", bad, got)
+		}
+	}
+	for _, good := range []string{"/board", "/tasks?x=1", "/audit/orders/01a2", "/%09/still-a-path-on-this-site"} {
+		if got := safeNext(good); got != good {
+			t.Errorf("safeNext(%q) = %q, want it kept", good, got)
+		}
+	}
+}

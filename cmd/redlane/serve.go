@@ -296,9 +296,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 		proxies = append(proxies, pfx)
 	}
+	// One allowance per address for public intake, by the API and by the intake form.
+	intake := httpapi.IntakeLimiter(*intakeRate, *intakeBurst)
 	api := httpapi.New(httpapi.Config{
 		Service: svc, Log: log, Registry: reg, Views: vs,
-		IntakeRate: *intakeRate, IntakeBurst: *intakeBurst, TrustedProxies: proxies,
+		IntakeRate: *intakeRate, IntakeBurst: *intakeBurst, IntakeLimiter: intake, TrustedProxies: proxies,
 		Ready: func(ctx context.Context) error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not reachable")
@@ -339,7 +341,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
-	handler := httpapi.WithLifetime(closing, *bodyTimeout, httpapi.WithRequestLog(log, m.streams, gzip(rootHandler(api, newPages(svc, vs, log)))))
+	pages := httpapi.LimitForm(intake, "/intake", proxies, func(r *http.Request) bool { return !signedIn(svc, r) }, newPages(svc, vs, log))
+	handler := httpapi.WithLifetime(closing, *bodyTimeout, httpapi.WithRequestLog(log, m.streams, gzip(rootHandler(api, pages))))
 	hs := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	hs.RegisterOnShutdown(endStreams)

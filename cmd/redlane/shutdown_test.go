@@ -158,3 +158,69 @@ func TestASlowBodyIsCutOff(t *testing.T) {
 	}
 	t.Fatalf("the server waited for the whole body sent over %s", time.Since(start))
 }
+
+// TestOneIntakeAllowanceForAPIAndForm: an address's public submits by the API and by the
+// intake form draw on one allowance (a burst of 20), answered 429 with Retry-After
+// beyond it; a signed-in steward is not limited.
+func TestOneIntakeAllowanceForAPIAndForm(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan string, 1)
+	done := make(chan error, 1)
+	args := []string{"--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:" + strconv.Itoa(freePort(t)), "--demo", "--intake-rate", "0.01"}
+	go func() { done <- serve(ctx, args, io.Discard, io.Discard, func(string) string { return "" }, started) }()
+	var base string
+	select {
+	case addr := <-started:
+		base = "http://" + addr
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	defer func() { cancel(); <-done }()
+	waitReady(t, base)
+	toks := readDemoTokens(t, dir)
+	api := func() *http.Response {
+		resp, err := http.Post(base+"/api/v1/orders", "application/json", strings.NewReader(
+			`{"lane":"rouqiao-houxiang","category":"日常维修","title":"楼道灯不亮了","requester":{"name":"张阿姨","phone":"13812345678"}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	form := func(token string) *http.Response {
+		req, _ := http.NewRequest("POST", base+"/intake", strings.NewReader("lane=rouqiao-houxiang&category=repair&title=灯坏了&name=张阿姨&phone=13812345678"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for i := range 10 {
+		if r := api(); r.StatusCode != 201 {
+			t.Fatalf("API submit %d: %d", i, r.StatusCode)
+		}
+	}
+	for i := range 10 {
+		if r := form(""); r.StatusCode == http.StatusTooManyRequests {
+			t.Fatalf("form submit %d refused within the burst", i)
+		}
+	}
+	if r := form(""); r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Errorf("the 21st public submit, by the form: %d, Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	if r := api(); r.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the 22nd public submit, by the API: %d", r.StatusCode)
+	}
+	if r := form(toks["王芳"]); r.StatusCode == http.StatusTooManyRequests {
+		t.Error("a signed-in steward's intake was limited")
+	}
+	if r := form("made-up-token"); r.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a made-up token escaped the limit: %d", r.StatusCode)
+	}
+}
