@@ -243,6 +243,10 @@ type SubmitRequest struct {
 	LaneID string
 	// IdempotencyKey, when set, makes a retried submit return the first order.
 	IdempotencyKey string
+	// IdempotencyScope is whose keys IdempotencyKey is among: the caller's token id, or
+	// for an anonymous resident their address. Nobody can take another caller's key
+	// (a hotline's predictable one, say) and make its request fail.
+	IdempotencyScope string
 	// Fingerprint identifies the request's content, so that a key reused for another
 	// request is refused rather than answered with the wrong order.
 	Fingerprint string
@@ -262,10 +266,11 @@ func (s *Service) Submit(ctx context.Context, m domain.Meta, req SubmitRequest) 
 	req.Lane = order.LaneRef{ID: l.ID, Community: l.Community, Street: l.Street}
 	id := s.cfg.NewID()
 	if req.IdempotencyKey != "" {
-		id = uuid.NewSHA1(idempotencySpace, []byte(req.IdempotencyKey)).String()
+		scoped := req.IdempotencyScope + "\x00" + req.IdempotencyKey
+		id = uuid.NewSHA1(idempotencySpace, []byte(scoped)).String()
 		// Keyed, because the fingerprint covers the requester's phone.
 		mac := hmac.New(sha256.New, s.cfg.ReceiptKey)
-		mac.Write([]byte("idempotency:" + req.IdempotencyKey + "\x00" + req.Fingerprint))
+		mac.Write([]byte("idempotency:" + scoped + "\x00" + req.Fingerprint))
 		req.Idempotency = hex.EncodeToString(mac.Sum(nil))
 	}
 	req.Number = s.number(id)

@@ -515,3 +515,24 @@ func TestWrongMethodIs405WithAllow(t *testing.T) {
 		t.Errorf("an unknown path: %d, Allow %q", r.status, r.header.Get("Allow"))
 	}
 }
+
+// TestIdempotencyKeysAreTheCallers: a key is among its caller's own. An anonymous client
+// that takes the hotline's (predictable) key gets an order of its own, and the
+// hotline's urgent request still goes through, once.
+func TestIdempotencyKeysAreTheCallers(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	urgent := map[string]any{"lane": "rouqiao-houxiang", "category": "repair", "title": "老人摔倒了",
+		"requester": map[string]any{"name": "李大爷", "phone": "13900001111"}, "channel": "hotline", "priority": "urgent"}
+	squatter := h.must(201, h.do("POST", "/api/v1/orders", "", request, "Idempotency-Key", "hotline-0001"))
+	first := h.must(201, h.do("POST", "/api/v1/orders", w.operator, urgent, "Idempotency-Key", "hotline-0001"))
+	retry := h.must(201, h.do("POST", "/api/v1/orders", w.operator, urgent, "Idempotency-Key", "hotline-0001"))
+	if first.str("id") == squatter.str("id") || retry.str("id") != first.str("id") {
+		t.Fatalf("squatter %s, hotline %s, retry %s", squatter.str("id"), first.str("id"), retry.str("id"))
+	}
+	// Another token's use of the same key is its own too.
+	other := h.must(201, h.do("POST", "/api/v1/orders", w.steward, urgent, "Idempotency-Key", "hotline-0001"))
+	if other.str("id") == first.str("id") {
+		t.Error("a steward's key collided with the hotline's")
+	}
+}

@@ -86,6 +86,15 @@ type submitRequest struct {
 	Priority    string        `json:"priority"`
 }
 
+// idempotencyScope is whose Idempotency-Keys a submit's is among: the token's, or for a
+// resident without one the client's address.
+func (a *API) idempotencyScope(r *http.Request, actor domain.Actor) string {
+	if actor.ID != service.Resident.ID {
+		return "token:" + actor.ID
+	}
+	return "address:" + ClientIP(r, a.cfg.TrustedProxies)
+}
+
 func (a *API) submit(w http.ResponseWriter, r *http.Request) {
 	actor := service.Resident
 	if _, sent := bearer(r); sent {
@@ -114,8 +123,9 @@ func (a *API) submit(w http.ResponseWriter, r *http.Request) {
 			Requester: order.Requester{Name: req.Requester.Name, Phone: req.Requester.Phone},
 			Mode:      order.Mode(req.Mode), Channel: order.Channel(req.Channel), Priority: order.Priority(req.Priority),
 		},
-		IdempotencyKey: key,
-		Fingerprint:    hex.EncodeToString(fp[:]),
+		IdempotencyKey:   key,
+		IdempotencyScope: a.idempotencyScope(r, actor),
+		Fingerprint:      hex.EncodeToString(fp[:]),
 	})
 	if err != nil {
 		a.fail(w, r, err)

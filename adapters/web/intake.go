@@ -127,8 +127,9 @@ func (h *handler) intakeSubmit(w http.ResponseWriter, r *http.Request) {
 			Requester: order.Requester{Name: f.Name, Phone: f.Phone},
 			Channel:   channel, Priority: order.Priority(f.Priority),
 		},
-		IdempotencyKey: nonEmptyKey(f.Key),
-		Fingerprint:    hex.EncodeToString(fp[:]),
+		IdempotencyKey:   nonEmptyKey(f.Key),
+		IdempotencyScope: "page:" + actor.ID, // the form's key is a random one the page made
+		Fingerprint:      hex.EncodeToString(fp[:]),
 	})
 	if err != nil {
 		p := h.intakePage(r, s, f)
