@@ -26,7 +26,7 @@ func (s *Service) DefineSchedule(ctx context.Context, m domain.Meta, id string, 
 		return schedule.State{}, domain.Invalid("lane", "no such lane: "+cmd.Lane)
 	}
 	snap, recs, err := s.schedules.Execute(ctx, id, m, func(snap domain.Snapshot[schedule.State]) ([]domain.Event, error) {
-		events, err := schedule.Decide(snap.State, snap.Exists(), cmd, m.Actor, s.cfg.Catalog)
+		events, err := schedule.Decide(snap.State, snap.Exists(), cmd, m.Actor, s.cfg.Catalog, m.Time)
 		if err != nil {
 			return nil, err
 		}
@@ -45,7 +45,7 @@ func (s *Service) CancelSchedule(ctx context.Context, m domain.Meta, id, reason 
 		return domain.Refuse(domain.KindNotFound, domain.CodeScheduleNotFound, "no such schedule")
 	}
 	_, recs, err := s.schedules.Execute(ctx, id, m, func(snap domain.Snapshot[schedule.State]) ([]domain.Event, error) {
-		return schedule.Decide(snap.State, snap.Exists(), schedule.Cancel{Reason: reason}, m.Actor, s.cfg.Catalog)
+		return schedule.Decide(snap.State, snap.Exists(), schedule.Cancel{Reason: reason}, m.Actor, s.cfg.Catalog, m.Time)
 	})
 	if err != nil {
 		return err
@@ -104,7 +104,8 @@ var scheduleSpace = uuid.MustParse("0b6a3c1e-2f4d-4e8a-9c7b-5d1e3f2a4b6c")
 func (s *Service) ProduceDue(ctx context.Context, now time.Time) (int, error) {
 	made := 0
 	for _, sch := range s.Dir.Schedules() {
-		for _, at := range sch.Occurrences(time.Time{}, now, s.cfg.Loc) {
+		// Only the last MaxCatchUp: a schedule's work per tick is bounded.
+		for _, at := range sch.Occurrences(now.Add(-schedule.MaxCatchUp), now, s.cfg.Loc) {
 			key := schedule.OccurrenceKey(sch.ID, at)
 			id := uuid.NewSHA1(scheduleSpace, []byte(key)).String()
 			if snap, err := s.Orders.Load(ctx, id); err != nil {

@@ -87,8 +87,13 @@ type Define Defined
 // Cancel stops a schedule.
 type Cancel struct{ Reason string }
 
-// Decide decides a schedule command.
-func Decide(s State, exists bool, cmd any, a domain.Actor, catalog order.Catalog) ([]domain.Event, error) {
+// MaxCatchUp is how far back a schedule may start, and how far back the desk looks for
+// occurrences still without an order: a schedule never makes more than this span's
+// worth of orders at once, however long the desk was stopped.
+const MaxCatchUp = 31 * 24 * time.Hour
+
+// Decide decides a schedule command at now.
+func Decide(s State, exists bool, cmd any, a domain.Actor, catalog order.Catalog, now time.Time) ([]domain.Event, error) {
 	switch c := cmd.(type) {
 	case Define:
 		if a.Role != domain.RoleAdmin && !a.StewardOf(c.Lane) {
@@ -122,6 +127,8 @@ func Decide(s State, exists bool, cmd any, a domain.Actor, catalog order.Catalog
 		v.Check(err == nil, "at", "must be a time of day such as 09:30")
 		from, err := time.Parse(time.DateOnly, d.From)
 		v.Check(err == nil, "from", "must be a date such as 2026-11-03")
+		v.Check(err != nil || !from.Before(now.Add(-MaxCatchUp).Truncate(24*time.Hour)), "from",
+			fmt.Sprintf("may be at most %d days in the past", int(MaxCatchUp/(24*time.Hour))))
 		if d.Until != "" {
 			until, err := time.Parse(time.DateOnly, d.Until)
 			v.Check(err == nil && !until.Before(from), "until", "must be a date on or after from")

@@ -17,9 +17,12 @@ var weekly = schedule.Define{
 	Every:     schedule.Weekly, Weekday: 2, At: "09:00", From: "2026-11-02", Until: "2026-11-30",
 }
 
+// defineAt is when the tests' schedules are defined.
+var defineAt = time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
+
 func state(tb testing.TB, d schedule.Define) schedule.State {
 	tb.Helper()
-	evs, err := schedule.Decide(schedule.State{}, false, d, domain.Actor{Role: domain.RoleAdmin}, order.DefaultCatalog())
+	evs, err := schedule.Decide(schedule.State{}, false, d, domain.Actor{Role: domain.RoleAdmin}, order.DefaultCatalog(), defineAt)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -49,13 +52,16 @@ func TestDecide(t *testing.T) {
 		{"bad time of day", schedule.State{}, false, bad(func(d *schedule.Define) { d.At = "25:00" }), steward, domain.KindInvalid, 0},
 		{"until before from", schedule.State{}, false, bad(func(d *schedule.Define) { d.Until = "2026-10-01" }), steward, domain.KindInvalid, 0},
 		{"unknown category", schedule.State{}, false, bad(func(d *schedule.Define) { d.Category = "magic" }), steward, domain.KindInvalid, 0},
+		{"from a month before it is defined", schedule.State{}, false, bad(func(d *schedule.Define) { d.From = "2026-10-01"; d.Until = "" }), steward, 0, 1},
+		{"from more than a month before", schedule.State{}, false, bad(func(d *schedule.Define) { d.From = "2026-09-30"; d.Until = "" }), steward, domain.KindInvalid, 0},
+		{"from year 1", schedule.State{}, false, bad(func(d *schedule.Define) { d.From = "0001-01-01"; d.Until = "" }), steward, domain.KindInvalid, 0},
 		{"cancel an active schedule", active, true, schedule.Cancel{Reason: "老人搬走了"}, steward, 0, 1},
 		{"cancel a missing schedule", schedule.State{}, false, schedule.Cancel{}, steward, domain.KindNotFound, 0},
 		{"cancel by another lane's steward", active, true, schedule.Cancel{}, other, domain.KindForbidden, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			evs, err := schedule.Decide(c.s, c.exists, c.cmd, c.by, order.DefaultCatalog())
+			evs, err := schedule.Decide(c.s, c.exists, c.cmd, c.by, order.DefaultCatalog(), defineAt)
 			if c.kind != 0 {
 				if domain.KindOf(err) != c.kind || len(evs) != 0 {
 					t.Fatalf("got %v, %v; want refused %v", evs, err, c.kind)
