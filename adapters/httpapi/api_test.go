@@ -536,3 +536,35 @@ func TestIdempotencyKeysAreTheCallers(t *testing.T) {
 		t.Error("a steward's key collided with the hotline's")
 	}
 }
+
+// TestControlCharactersAreRefused: text that would rewrite a terminal or hide itself on a
+// screen is refused with 400 naming the field, and writes nothing.
+func TestControlCharactersAreRefused(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	id := h.submit().str("id")
+	before := h.count()
+	bad := func(field string, body map[string]any, path, token string) {
+		t.Helper()
+		r := h.must(400, h.do("POST", path, token, body))
+		if fs := r.problemFields(); len(fs) == 0 || fs[0] != field {
+			t.Errorf("%s: fields %v, want %s", path, fs, field)
+		}
+	}
+	sub := map[string]any{}
+	for k, v := range request {
+		sub[k] = v
+	}
+	sub["title"] = "灯坏了\x1b[2J"
+	bad("title", sub, "/api/v1/orders", "")
+	sub["title"], sub["description"] = "灯坏了", "已修好\r（其实没有）"
+	bad("description", sub, "/api/v1/orders", "")
+	sub["description"], sub["requester"] = "", map[string]any{"name": "张\u202e姨", "phone": "13812345678"}
+	bad("requester.name", sub, "/api/v1/orders", "")
+	bad("text", map[string]any{"text": "备注\x00"}, "/api/v1/orders/"+id+"/note", w.steward)
+	if got := h.count() - before; got != 0 {
+		t.Errorf("%d events written by refused requests", got)
+	}
+	// A note over several lines, as a textarea sends it, goes through.
+	h.must(200, h.do("POST", "/api/v1/orders/"+id+"/note", w.steward, map[string]any{"text": "第一行\r\n第二行"}))
+}

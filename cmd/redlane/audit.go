@@ -337,13 +337,13 @@ func writeStoryText(w io.Writer, st *story) error {
 		} else if e.Actor != "" && e.Actor != e.ActorName {
 			who += " (" + e.Actor + ")"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Seq, e.Time.Format("2006-01-02T15:04:05.000Z"), e.TimeLocal, e.Version, e.Type, who, e.Role)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Seq, e.Time.Format("2006-01-02T15:04:05.000Z"), e.TimeLocal, e.Version, terminalSafe(e.Type), terminalSafe(who), e.Role)
 		if e.Rejected != "" {
 			fmt.Fprintf(tw, "\t\t\t\t!! %s (%s)\n", e.Notice, e.Rejected)
 		}
 		// The last cell of a line is not aligned, so long text leaves the columns alone.
 		if e.Summary != "" {
-			fmt.Fprintf(tw, "\t\t\t\t%s\n", e.Summary)
+			fmt.Fprintf(tw, "\t\t\t\t%s\n", terminalSafe(e.Summary))
 		}
 		fmt.Fprintf(tw, "\t\t\t\t%s\n", e.Data)
 	}
@@ -359,7 +359,7 @@ func writeStoryText(w io.Writer, st *story) error {
 		assignee = *s.Assignee
 	}
 	fmt.Fprintf(bw, "state (version %d, stream sequence %d):\n", s.Version, st.Seq)
-	fmt.Fprintf(bw, "  %s  %s  「%s」  lane %s, community %s, street %s, category %s, priority %s\n", s.Number, s.ID, s.Title, s.Lane, s.Community, s.Street, s.Category, s.Priority)
+	fmt.Fprintf(bw, "  %s  %s  「%s」  lane %s, community %s, street %s, category %s, priority %s\n", s.Number, s.ID, terminalSafe(s.Title), s.Lane, s.Community, s.Street, s.Category, s.Priority)
 	fmt.Fprintf(bw, "  status %s, assignee %s, escalation %s", s.Status, assignee, s.Escalation)
 	if len(s.Overdue) > 0 {
 		fmt.Fprintf(bw, ", overdue (%v)", s.Overdue)
@@ -908,4 +908,20 @@ func auditIntroduce(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "key %s introduced by %s at %d\n", jsstore.KeyID(pub), lc.store.Signer().KeyID(), seqs[0])
 	return nil
+}
+
+// terminalSafe shows text for a terminal: control characters and direction overrides
+// (which history from before they were refused may hold) as visible escapes, never
+// obeyed by the terminal.
+func terminalSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x2028 || r == 0x2029:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

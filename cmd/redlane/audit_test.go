@@ -308,3 +308,12 @@ func TestParseTime(t *testing.T) {
 		}
 	}
 }
+
+func TestTerminalSafe(t *testing.T) {
+	if got := terminalSafe("灯\x1b[2J坏\r了\u202e"); got != `灯\u001b[2J坏\u000d了\u202e` {
+		t.Errorf("terminalSafe = %q", got)
+	}
+	if got := terminalSafe("楼道灯不亮了"); got != "楼道灯不亮了" {
+		t.Errorf("plain text changed: %q", got)
+	}
+}

@@ -78,6 +78,7 @@ func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, erro
 	fields.Station = strings.TrimSpace(fields.Station)
 	var v domain.Validator
 	v.Check(fields.Name != "", "name", "is required")
+	fields.Name = domain.CleanText(&v, "name", fields.Name, false)
 	v.Check(domain.ValidID(fields.Community), "community", domain.IDRule)
 	v.Check(domain.ValidID(fields.Street), "street", domain.IDRule)
 	if err := v.Err(); err != nil {

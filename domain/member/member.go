@@ -115,6 +115,7 @@ func clean(p Profile) (Profile, error) {
 	p.Name = strings.TrimSpace(p.Name)
 	var v domain.Validator
 	v.Check(p.Name != "", "name", "is required")
+	p.Name = domain.CleanText(&v, "name", p.Name, false)
 	v.Check(domain.ValidID(p.Community), "community", domain.IDRule)
 	p.Skills = tidy(p.Skills)
 	p.Teams = tidy(p.Teams)

@@ -370,8 +370,8 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		if a.Role != domain.RoleResident && !a.StewardOf(s.Lane) {
 			return nil, domain.Refuse(domain.KindForbidden, domain.CodeRateNotAllowed, "only the resident with the receipt, or a steward of lane %s after a call-back, may rate", s.Lane)
 		}
-		c.Comment = strings.TrimSpace(c.Comment)
 		var v domain.Validator
+		c.Comment = domain.CleanText(&v, "comment", strings.TrimSpace(c.Comment), true)
 		v.Check(c.Solved != nil, "solved", "is required: was the problem solved, true or false")
 		v.Check(c.Stars >= 1 && c.Stars <= 5, "stars", "must be a whole number from 1 to 5")
 		v.Check(utf8.RuneCountInString(c.Comment) <= MaxNote, "comment", "is too long")
@@ -486,6 +486,7 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	v.Check(c.Category == "" || ok, "category", "is not in the catalogue")
 	v.Check(c.Category != "", "category", "is required")
 	c.Title = checkText(&v, "title", c.Title, MaxTitle)
+	c.Description = domain.CleanText(&v, "description", c.Description, true)
 	v.Check(utf8.RuneCountInString(c.Description) <= MaxDescription, "description", "is too long")
 	c.Requester.Name = checkText(&v, "requester.name", c.Requester.Name, 50)
 	v.Check(validPhone(c.Requester.Phone), "requester.phone", "must be 5 to 20 digits, optionally with + - or spaces")
@@ -632,9 +633,10 @@ func checkMemberInto(v *domain.Validator, field string, m MemberRef) {
 	v.Check(m.ID == "" || m.Active, field, "is not an active member")
 }
 
-// checkText checks a required text field and returns it trimmed.
+// checkText checks a required text field and returns it trimmed. Titles and names are
+// one line; reasons, notes and texts may run over several.
 func checkText(v *domain.Validator, field, text string, max int) string {
-	t := strings.TrimSpace(text)
+	t := domain.CleanText(v, field, strings.TrimSpace(text), field != "title" && field != "requester.name")
 	v.Check(t != "", field, "is required and must not be blank")
 	v.Check(utf8.RuneCountInString(t) <= max, field, "is too long")
 	return t
