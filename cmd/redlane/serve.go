@@ -93,6 +93,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	intakeBurst := fs.Int("intake-burst", 0, "submits without a token at once per client address (0: 20)")
 	trustedProxies := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client")
 	tick := fs.Duration("tick", 30*time.Second, "how often deadlines are checked and periodic orders produced")
+	maxStreams := fs.Int("max-streams", 2000, "live streams (feeds, boards, screens) open at once in all; 0: no bound")
+	maxStreamsPerAddr := fs.Int("max-streams-per-address", 20, "live streams open at once from one client address; 0: no bound")
 	bodyTimeout := fs.Duration("body-timeout", 30*time.Second, "how long a request's body may take to arrive (headers: 10 s; idle connections close after 2 min)")
 	var af auditFlags // --esdb-url, --seal-every, --seal-interval (audit.go)
 	af.register(fs)
@@ -342,7 +344,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	pages := httpapi.LimitForm(intake, "/intake", proxies, func(r *http.Request) bool { return !signedIn(svc, r) }, newPages(svc, vs, log))
-	handler := httpapi.WithLifetime(closing, *bodyTimeout, httpapi.WithRequestLog(log, m.streams, gzip(rootHandler(api, pages))))
+	// Sign-in attempts: ten at once per address, then one every six seconds.
+	pages = httpapi.LimitForm(httpapi.NewLimiter(1.0/6, 10), "/signin", proxies, func(*http.Request) bool { return true }, pages)
+	handler := httpapi.WithLifetime(closing, *bodyTimeout, httpapi.WithRequestLog(log, m.streams,
+		httpapi.LimitStreams(*maxStreamsPerAddr, *maxStreams, proxies, gzip(rootHandler(api, pages)))))
 	hs := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	hs.RegisterOnShutdown(endStreams)

@@ -224,3 +224,64 @@ func TestOneIntakeAllowanceForAPIAndForm(t *testing.T) {
 		t.Errorf("a made-up token escaped the limit: %d", r.StatusCode)
 	}
 }
+
+// TestLiveStreamsAndSignInsAreBounded: one address may hold so many live streams and no
+// more (429 with Retry-After, the open ones untouched); sign-in attempts are limited too.
+func TestLiveStreamsAndSignInsAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan string, 1)
+	done := make(chan error, 1)
+	args := []string{"--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:" + strconv.Itoa(freePort(t)), "--demo", "--max-streams-per-address", "2"}
+	go func() { done <- serve(ctx, args, io.Discard, io.Discard, func(string) string { return "" }, started) }()
+	var base string
+	select {
+	case addr := <-started:
+		base = "http://" + addr
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	defer func() { cancel(); <-done }()
+	waitReady(t, base)
+	stream := func() *http.Response {
+		resp, err := http.Get(base + "/api/v1/feed/stream")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	a, b := stream(), stream()
+	if a.StatusCode != 200 || b.StatusCode != 200 {
+		t.Fatalf("the first two streams: %d %d", a.StatusCode, b.StatusCode)
+	}
+	c := stream()
+	c.Body.Close()
+	if c.StatusCode != http.StatusTooManyRequests || c.Header.Get("Retry-After") == "" {
+		t.Errorf("a third stream from one address: %d, Retry-After %q", c.StatusCode, c.Header.Get("Retry-After"))
+	}
+	a.Body.Close()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		d := stream()
+		d.Body.Close()
+		if d.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a stream closed but its place was not freed: %d", d.StatusCode)
+		}
+	}
+	b.Body.Close()
+
+	var last int
+	for range 11 {
+		resp, err := http.PostForm(base+"/signin", map[string][]string{"token": {"guess"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		last = resp.StatusCode
+	}
+	if last != http.StatusTooManyRequests {
+		t.Errorf("the 11th sign-in attempt in a row: %d, want 429", last)
+	}
+}
