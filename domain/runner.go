@@ -47,22 +47,39 @@ type Runner[S any] struct {
 	newID   func() string
 	retries int
 
-	mu    sync.Mutex
-	cache map[string]*list.Element
-	lru   *list.List
-	max   int
+	mu       sync.Mutex
+	cache    map[string]*list.Element
+	lru      *list.List
+	max      int
+	maxBytes int64       // 0: no bound by size
+	size     func(S) int // the bytes a cached state holds, as near as can be told
+	bytes    int64       // the cache's bytes now
+}
+
+// cached is one cache entry: a snapshot and the bytes counted for it.
+type cached[S any] struct {
+	snap  Snapshot[S]
+	bytes int64
 }
 
 // RunnerOption configures a Runner.
 type RunnerOption func(*runnerOptions)
 
 type runnerOptions struct {
-	cacheSize int
-	retries   int
+	cacheSize  int
+	cacheBytes int64
+	size       any // func(S) int
+	retries    int
 }
 
 // WithCacheSize bounds how many aggregates the runner keeps in memory (default 100 000).
 func WithCacheSize(n int) RunnerOption { return func(o *runnerOptions) { o.cacheSize = n } }
+
+// WithCacheBytes bounds the memory the runner's cache holds to about max bytes, as size
+// (a func(S) int) counts each state's; the least recently used go first.
+func WithCacheBytes[S any](max int64, size func(S) int) RunnerOption {
+	return func(o *runnerOptions) { o.cacheBytes, o.size = max, size }
+}
 
 // WithRetries sets how many times a conflicting append is retried (default 5).
 func WithRetries(n int) RunnerOption { return func(o *runnerOptions) { o.retries = n } }
@@ -73,10 +90,22 @@ func NewRunner[S any](store EventStore, agg Aggregate[S], newID func() string, o
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return &Runner[S]{
+	r := &Runner[S]{
 		store: store, agg: agg, newID: newID, retries: o.retries,
 		cache: map[string]*list.Element{}, lru: list.New(), max: o.cacheSize,
 	}
+	if size, ok := o.size.(func(S) int); ok && o.cacheBytes > 0 {
+		r.maxBytes, r.size = o.cacheBytes, size
+	}
+	return r
+}
+
+// CacheStats returns how many aggregates the cache holds and the bytes counted for them
+// (0 without WithCacheBytes).
+func (r *Runner[S]) CacheStats() (entries int, bytes int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lru.Len(), r.bytes
 }
 
 // Load returns the aggregate's current state, reading from the store only the events
@@ -186,6 +215,7 @@ func (r *Runner[S]) Forget(id string) {
 	defer r.mu.Unlock()
 	if el, ok := r.cache[id]; ok {
 		r.lru.Remove(el)
+		r.bytes -= el.Value.(cached[S]).bytes
 		delete(r.cache, id)
 	}
 }
@@ -210,7 +240,7 @@ func (r *Runner[S]) cached(id string) (Snapshot[S], bool) {
 	defer r.mu.Unlock()
 	if el, ok := r.cache[id]; ok {
 		r.lru.MoveToFront(el)
-		return el.Value.(Snapshot[S]), true
+		return el.Value.(cached[S]).snap, true
 	}
 	return Snapshot[S]{ID: id}, false
 }
@@ -219,20 +249,28 @@ func (r *Runner[S]) remember(snap Snapshot[S]) {
 	if r.max <= 0 {
 		return
 	}
+	var n int64
+	if r.size != nil {
+		n = int64(r.size(snap.State))
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if el, ok := r.cache[snap.ID]; ok {
 		// Never replace a newer copy with an older one.
-		if el.Value.(Snapshot[S]).Seq <= snap.Seq {
-			el.Value = snap
+		if c := el.Value.(cached[S]); c.snap.Seq <= snap.Seq {
+			r.bytes += n - c.bytes
+			el.Value = cached[S]{snap: snap, bytes: n}
 		}
 		r.lru.MoveToFront(el)
-		return
+	} else {
+		r.cache[snap.ID] = r.lru.PushFront(cached[S]{snap: snap, bytes: n})
+		r.bytes += n
 	}
-	r.cache[snap.ID] = r.lru.PushFront(snap)
-	for r.lru.Len() > r.max {
+	for r.lru.Len() > r.max || (r.maxBytes > 0 && r.bytes > r.maxBytes && r.lru.Len() > 1) {
 		old := r.lru.Back()
 		r.lru.Remove(old)
-		delete(r.cache, old.Value.(Snapshot[S]).ID)
+		c := old.Value.(cached[S])
+		r.bytes -= c.bytes
+		delete(r.cache, c.snap.ID)
 	}
 }

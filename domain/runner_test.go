@@ -111,3 +111,34 @@ func TestRunner(t *testing.T) {
 		}
 	})
 }
+
+// TestRunnerCacheIsBoundedInBytes: the cache holds no more than its bytes allow, the
+// least recently used leaving first, and what left is read again from the store.
+func TestRunnerCacheIsBoundedInBytes(t *testing.T) {
+	ctx := context.Background()
+	meta := domain.Meta{Actor: domain.Actor{ID: "a", Role: domain.RoleAdmin}}
+	store := memstore.New()
+	size := func(s int) int { return 1000 + s } // each counter about a kilobyte
+	r := domain.NewRunner(store, counterAgg, ids("a"), domain.WithCacheBytes(10_000, size))
+	for i := range 50 {
+		if _, _, err := r.Execute(ctx, fmt.Sprintf("c%d", i), meta, add(10)); err != nil {
+			t.Fatal(err)
+		}
+		if _, bytes := r.CacheStats(); bytes > 10_000 {
+			t.Fatalf("after %d counters the cache holds %d bytes, over its 10 000", i+1, bytes)
+		}
+	}
+	entries, bytes := r.CacheStats()
+	if entries != 9 || bytes != 9*1001 {
+		t.Errorf("cache: %d entries, %d bytes; want the last 9 counters, 9009 bytes", entries, bytes)
+	}
+	// The first counter left the cache; it is read again, whole.
+	snap, err := r.Load(ctx, "c0")
+	if err != nil || snap.State != 1 {
+		t.Fatalf("c0 after eviction: %v %v", snap, err)
+	}
+	r.Forget("c0") // loading it took a place; forgetting it frees it
+	if e, b := r.CacheStats(); e != 8 || b != 8*1001 {
+		t.Errorf("after Forget: %d entries, %d bytes", e, b)
+	}
+}

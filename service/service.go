@@ -43,6 +43,9 @@ type Config struct {
 	Rules *order.Rules
 	// Vault seals residents' personal details; nil writes them in the clear (tests).
 	Vault Vault
+	// CacheBytes bounds the memory the orders kept in memory take (default 64 MiB; a
+	// negative value: no bound but the count).
+	CacheBytes int64
 	// Observe, when set, is told of every command: its aggregate, its name ("submit",
 	// "dispatch", …), how long it took and how it ended (metrics).
 	Observe func(aggregate, command string, took time.Duration, err error)
@@ -61,6 +64,16 @@ type Service struct {
 	campaigns *domain.Runner[campaign.State]
 }
 
+// DefaultCacheBytes is Config.CacheBytes's default.
+const DefaultCacheBytes = 64 << 20
+
+func cacheBytes(n int64) int64 {
+	if n == 0 {
+		return DefaultCacheBytes
+	}
+	return max(n, 0)
+}
+
 // New returns a Service.
 func New(cfg Config) *Service {
 	if cfg.Loc == nil {
@@ -73,7 +86,7 @@ func New(cfg Config) *Service {
 	return &Service{
 		cfg:     cfg,
 		Dir:     NewDirectory(),
-		Orders:  domain.NewRunner(cfg.Store, order.Aggregate, cfg.NewID),
+		Orders:  domain.NewRunner(cfg.Store, order.Aggregate, cfg.NewID, domain.WithCacheBytes(cacheBytes(cfg.CacheBytes), order.State.Size)),
 		lanes:   domain.NewRunner(cfg.Store, lane.Aggregate, cfg.NewID),
 		members: domain.NewRunner(cfg.Store, member.Aggregate, cfg.NewID),
 		tokens:  domain.NewRunner(cfg.Store, access.Aggregate, cfg.NewID),

@@ -135,6 +135,8 @@ func TestOperatorsSeeEachRequestAndCommand(t *testing.T) {
 		`redlane_command_duration_seconds_count{aggregate="order",command="submit"} 1`,
 		`redlane_nats_connected 1`,
 		`redlane_sse_clients 0`,
+		`redlane_runner_cache_orders 1`,
+		`redlane_runner_cache_bytes `,
 	} {
 		if !strings.Contains(metrics.String(), want) {
 			t.Errorf("metrics lack %s", want)

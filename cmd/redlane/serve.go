@@ -93,6 +93,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	intakeBurst := fs.Int("intake-burst", 0, "submits without a token at once per client address (0: 20)")
 	trustedProxies := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client")
 	tick := fs.Duration("tick", 30*time.Second, "how often deadlines are checked and periodic orders produced")
+	cacheMiB := fs.Int("cache-mib", service.DefaultCacheBytes>>20, "memory the orders kept in memory may take, in MiB (redlane_runner_cache_bytes)")
 	maxStreams := fs.Int("max-streams", 2000, "live streams (feeds, boards, screens) open at once in all; 0: no bound")
 	maxStreamsPerAddr := fs.Int("max-streams-per-address", 20, "live streams open at once from one client address; 0: no bound")
 	bodyTimeout := fs.Duration("body-timeout", 30*time.Second, "how long a request's body may take to arrive (headers: 10 s; idle connections close after 2 min)")
@@ -217,8 +218,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	svc := service.New(service.Config{
 		Store: store, Clock: domain.ClockFunc(time.Now), NewID: newEventID,
 		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: receiptKey, Loc: loc,
-		Vault: vault, Observe: m.command,
+		Vault: vault, Observe: m.command, CacheBytes: int64(*cacheMiB) << 20,
 	})
+	m.watchCache(reg, svc)
 
 	// The views: every process keeps them, one at a time writes each.
 	host, _ := os.Hostname()
@@ -464,6 +466,16 @@ func newServeMetrics(reg *prometheus.Registry, nc *nats.Conn) *serveMetrics {
 		return 0
 	}))
 	return m
+}
+
+// watchCache exposes the size of the orders' cache.
+func (m *serveMetrics) watchCache(reg *prometheus.Registry, svc *service.Service) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "redlane_runner_cache_bytes", Help: "Bytes the orders kept in memory take, as counted (bounded by --cache-mib)."},
+			func() float64 { _, b := svc.Orders.CacheStats(); return float64(b) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "redlane_runner_cache_orders", Help: "Orders kept in memory."},
+			func() float64 { n, _ := svc.Orders.CacheStats(); return float64(n) }),
+	)
 }
 
 // command is service.Config.Observe.

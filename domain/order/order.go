@@ -148,6 +148,27 @@ type State struct {
 	OverdueOn   []DeadlineKind // deadlines marked overdue in this cycle
 }
 
+// Size is about how many bytes the state holds in memory: its text, and a fixed part for
+// the rest and for the runner's cache entry around it (what the cache counts).
+func (s State) Size() int {
+	n := 512
+	for _, t := range []string{s.ID, s.Number, s.Lane, s.Community, s.Street, s.Category, s.Title, s.Description,
+		s.Requester.Name, s.Requester.Phone, string(s.Mode), string(s.Channel), string(s.Priority), s.Idempotency,
+		s.Theme, s.Schedule, string(s.Status), s.Assignee, string(s.Escalation)} {
+		n += len(t)
+	}
+	if s.Sealed != nil {
+		n += 80 + len(s.Sealed.Resident) + len(s.Sealed.Nonce) + len(s.Sealed.Box)
+	}
+	if s.Rating != nil {
+		n += 80 + len(s.Rating.Comment) + len(s.Rating.Member)
+	}
+	for _, d := range s.OverdueOn {
+		n += 16 + len(d)
+	}
+	return n
+}
+
 // Overdue reports whether a deadline of the current cycle has been marked overdue.
 func (s State) Overdue() bool { return len(s.OverdueOn) > 0 }
 
