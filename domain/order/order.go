@@ -151,7 +151,7 @@ type State struct {
 // Size is about how many bytes the state holds in memory: its text, and a fixed part for
 // the rest and for the runner's cache entry around it (what the cache counts).
 func (s State) Size() int {
-	n := 512
+	n := 1100 // measured: an order held costs about 1.6 KB of heap in all
 	for _, t := range []string{s.ID, s.Number, s.Lane, s.Community, s.Street, s.Category, s.Title, s.Description,
 		s.Requester.Name, s.Requester.Phone, string(s.Mode), string(s.Channel), string(s.Priority), s.Idempotency,
 		s.Theme, s.Schedule, string(s.Status), s.Assignee, string(s.Escalation)} {
