@@ -217,6 +217,9 @@ type Keyring struct {
 	pinned  map[string]bool
 	unknown map[string]time.Time // ids looked up and not found, and when
 	resolve func(ctx context.Context, kid string) (*RawEvent, error)
+
+	legacy       *LegacyKey // legacy.go
+	legacyBefore uint64
 }
 
 // NewKeyring returns a keyring that trusts the pinned public keys.

@@ -243,8 +243,10 @@ func Verify(ctx context.Context, js jetstream.JetStream, store *Store, cfg Verif
 		case errors.Is(err, ErrUnsigned) && ev.Seq <= cfg.UnsignedUntil:
 		case errors.Is(err, ErrUnsigned):
 			add(Problem{Seq: ev.Seq, Kind: ProblemUnsigned, Events: true, Detail: fmt.Sprintf("the event at %d on %s has no signature: it was not appended by Redlane (or before signing was switched on: see --unsigned-until)", ev.Seq, ev.Subject)})
+		case errors.Is(err, ErrUnknownKey) && len(ev.Header.Get(HeaderKey)) == 8:
+			add(Problem{Seq: ev.Seq, Kind: ProblemUnknownKey, Events: true, Detail: fmt.Sprintf("the event at %d on %s is signed with key %q, the shared HMAC audit key of logs written before Ed25519: pass --legacy-key-file with that key to check it", ev.Seq, ev.Subject, ev.Header.Get(HeaderKey))})
 		case errors.Is(err, ErrUnknownKey):
-			add(Problem{Seq: ev.Seq, Kind: ProblemUnknownKey, Events: true, Detail: fmt.Sprintf("the event at %d on %s is signed with key %q, which is not among the keys given", ev.Seq, ev.Subject, ev.Header.Get(HeaderKey))})
+			add(Problem{Seq: ev.Seq, Kind: ProblemUnknownKey, Events: true, Detail: fmt.Sprintf("the event at %d on %s is signed with key %q, which no trusted key introduced", ev.Seq, ev.Subject, ev.Header.Get(HeaderKey))})
 		default:
 			add(Problem{Seq: ev.Seq, Kind: ProblemBadSignature, Events: true, Detail: fmt.Sprintf("the signature of the event at %d on %s does not match it: forged or altered", ev.Seq, ev.Subject)})
 		}
@@ -343,7 +345,7 @@ type checked struct {
 func (ck *checked) check(keys *Keyring) {
 	ev := ck.ev
 	ck.id = ev.MsgID()
-	ck.sigErr = keys.CheckEvent(ev.Header, ev.Subject, ck.id, ev.Data)
+	ck.sigErr = keys.CheckEventAt(ev.Seq, ev.Header, ev.Subject, ck.id, ev.Data)
 	ck.bodySum = sha256.Sum256(ev.Data)
 	h := &ck.head
 	if err := json.Unmarshal(ev.Data, h); err != nil {

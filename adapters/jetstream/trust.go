@@ -118,7 +118,7 @@ func (s *Store) check(seq uint64, subject string, h nats.Header, data []byte) er
 	if s.checked.has(seq, sig) {
 		return nil
 	}
-	err := s.keys.CheckEvent(h, subject, msgID(h, data), data)
+	err := s.keys.CheckEventAt(seq, h, subject, msgID(h, data), data)
 	if err != nil {
 		s.rejected.Report(seq, subject, err)
 		return err

@@ -2,12 +2,14 @@ package jetstream_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
@@ -255,4 +257,82 @@ func TestTheWatchdogNamesEventsTheLogLost(t *testing.T) {
 		}
 		t.Logf("found: %s", g.Detail)
 	})
+}
+
+// TestALogFromBeforeEd25519StaysReadable: events signed with the shared HMAC key before
+// the log's first key event are obeyed by a process that holds that key, and by nobody
+// else; after the first key event the old key counts for nothing.
+func TestALogFromBeforeEd25519StaysReadable(t *testing.T) {
+	_, nc := natstest.Start(t)
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	legacy, err := jsstore.NewLegacyKey([]byte("the district's old shared audit key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := jsstore.Open(ctx, js, jsstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An old log: an order's first event, signed as writers signed then.
+	publishLegacy := func(id string, version uint64) uint64 {
+		t.Helper()
+		env := storetest.Seal(t, storetest.AggType, id, version-1, 1)[0]
+		body, _ := json.Marshal(env)
+		m := nats.NewMsg(raw.Subject(storetest.AggType, id))
+		m.Data = body
+		m.Header.Set(jetstream.MsgIDHeader, env.ID)
+		sig, kid := legacy.Sign(m.Subject, env.ID, body)
+		m.Header.Set(jsstore.HeaderSignature, sig)
+		m.Header.Set(jsstore.HeaderKey, kid)
+		ack, err := js.PublishMsg(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack.Sequence
+	}
+	old := storetest.NewID()
+	publishLegacy(old, 1)
+
+	// The upgrade: a root key, introduced after the old events.
+	root := jsstore.GenerateSigner()
+	keys := jsstore.NewKeyring(root.PublicKey())
+	store, err := jsstore.Open(ctx, js, jsstore.Config{Signer: root, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _ := jsstore.Introduction(root.PublicKey(), "root", storetest.NewID(), time.Now())
+	rootSeq, err := store.Append(ctx, jsstore.SignerAggregate, root.KeyID(), 0, []domain.Envelope{env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without the old key the old event is not obeyed.
+	if recs, _ := store.Load(ctx, storetest.AggType, old, 0); len(recs) != 0 {
+		t.Fatal("an HMAC event was obeyed without the old key")
+	}
+	keys.AcceptLegacy(legacy, rootSeq[0])
+	other, _ := jsstore.Open(ctx, js, jsstore.Config{Signer: root, Keys: keys})
+	recs, err := other.Load(ctx, storetest.AggType, old, 0)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("with the old key, before the first key event: %v %v", recs, err)
+	}
+	// The old order goes on, signed the new way.
+	if _, err := other.Append(ctx, storetest.AggType, old, recs[0].Seq, storetest.Seal(t, storetest.AggType, old, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	// Someone who kept the old key signs an event now: after the first key event it
+	// counts for nothing.
+	late := storetest.NewID()
+	publishLegacy(late, 1)
+	if recs, _ := other.Load(ctx, storetest.AggType, late, 0); len(recs) != 0 {
+		t.Error("an HMAC event after the first key event was obeyed")
+	}
+	// An auditor given the old key finds only that late one.
+	rep, err := jsstore.Verify(ctx, js, other, jsstore.VerifyConfig{Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.ProblemsFound != 1 || rep.Problems[0].Kind != jsstore.ProblemUnknownKey {
+		t.Errorf("verify with the old key: %v", problemKinds(rep))
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -181,3 +182,43 @@ func (f *natsFlags) connectOptions(name, seed string, service bool) ([]nats.Opti
 }
 
 var errNoCredentials = errors.New("NATS refused the connection: pass --nats-nkey (DATA/service.nk for Redlane's own work, DATA/auditor.nk or DATA/reporting.nk to read)")
+
+// acceptLegacy lets the store obey the events of a log written before Ed25519 signing,
+// signed with the shared audit key then in use, when that key is at hand (file, else
+// REDLANE_AUDIT_KEY, else DATA/audit.key): only at positions before the log's first key
+// event (legacy.go).
+func acceptLegacy(ctx context.Context, store *jsstore.Store, file, dataDir string, getenv func(string) string) error {
+	var key []byte
+	switch {
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("--legacy-key-file: %w", err)
+		}
+		key = []byte(strings.TrimSpace(string(b)))
+	case strings.TrimSpace(getenv("REDLANE_AUDIT_KEY")) != "":
+		key = []byte(strings.TrimSpace(getenv("REDLANE_AUDIT_KEY")))
+	case dataDir != "" && fileExists(filepath.Join(dataDir, "audit.key")):
+		b, err := os.ReadFile(filepath.Join(dataDir, "audit.key"))
+		if err != nil {
+			return fmt.Errorf("legacy audit key: %w", err)
+		}
+		key = []byte(strings.TrimSpace(string(b)))
+	default:
+		return nil
+	}
+	lk, err := jsstore.NewLegacyKey(key)
+	if err != nil {
+		return err
+	}
+	root, _, err := store.RootKey(ctx)
+	if err != nil {
+		return err
+	}
+	before := uint64(1<<63 - 1) // no key event yet: the whole log is from before
+	if root != nil {
+		before = root.Seq
+	}
+	store.Keys().AcceptLegacy(lk, before)
+	return nil
+}

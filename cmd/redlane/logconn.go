@@ -91,6 +91,9 @@ func openLog(ctx context.Context, nf natsFlags, dataDir string, writer bool, std
 	if err := pinTrusted(octx, store, nf.trusted, dataDir, stderr); err != nil {
 		return fail(err)
 	}
+	if err := acceptLegacy(octx, store, nf.legacy, dataDir, os.Getenv); err != nil {
+		return fail(err)
+	}
 	return &logConn{js: js, store: store, close: closeAll}, nil
 }
 

@@ -44,6 +44,7 @@ type natsFlags struct {
 	stream   string
 	replicas int
 	trusted  string
+	legacy   string
 }
 
 func (f *natsFlags) register(fs *flag.FlagSet) {
@@ -54,6 +55,7 @@ func (f *natsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.password, "nats-password", "", "NATS password; or set REDLANE_NATS_PASSWORD")
 	fs.StringVar(&f.stream, "stream", "REDLANE", "the JetStream stream that holds the events")
 	fs.IntVar(&f.replicas, "replicas", 1, "the stream's replicas (1, or 3 on a cluster)")
+	fs.StringVar(&f.legacy, "legacy-key-file", "", "the shared audit key of a log written before Ed25519 signing (default: REDLANE_AUDIT_KEY, or DATA/audit.key): its events before the first key event are obeyed")
 	fs.StringVar(&f.trusted, "trusted-keys", "", "a file of writers' public keys to trust (default: DATA/trusted.keys; else the root the log's first key event introduces)")
 }
 
@@ -192,6 +194,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return fmt.Errorf("open the event stream: %w", err)
 	}
 	if err := establishTrust(openCtx, store, *dataDir, nf.trusted, log); err != nil {
+		return err
+	}
+	if err := acceptLegacy(openCtx, store, nf.legacy, *dataDir, getenv); err != nil {
 		return err
 	}
 	receiptKey, err := jsstore.SharedSecret(openCtx, js, "receipt-key", func() []byte { return randomBytes(32) }, nf.replicas)
