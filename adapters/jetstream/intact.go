@@ -83,6 +83,9 @@ type Watchdog struct {
 	store *Store
 	log   *slog.Logger
 	gauge prometheus.Gauge
+	// Marks are positions known stored from outside the stream (a view's checkpoint,
+	// say), each with its name: one past the stream's end means events were lost.
+	Marks []func(context.Context) (uint64, string, error)
 
 	mu  sync.Mutex
 	gap Gap
@@ -109,6 +112,25 @@ func NewWatchdog(store *Store, log *slog.Logger, reg prometheus.Registerer) (*Wa
 // Check checks once and returns what was found.
 func (w *Watchdog) Check(ctx context.Context) (Gap, error) {
 	g, err := w.store.Intact(ctx)
+	if err == nil {
+		end := w.store.highWater.Load()
+		for _, mark := range w.Marks {
+			at, name, merr := mark(ctx)
+			if merr == nil && at > end {
+				// Events may have come in since the stream was asked: ask again.
+				if info, ierr := w.store.stream.Info(ctx); ierr == nil && info.State.LastSeq > end {
+					end = info.State.LastSeq
+				}
+			}
+			if merr == nil && at > end {
+				g.Missing += at - end
+				if g.Detail != "" {
+					g.Detail += "; "
+				}
+				g.Detail += fmt.Sprintf("%s has taken in events up to %d, but the stream ends at %d", name, at, end)
+			}
+		}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,6 +206,11 @@ func TestTheWatchdogNamesEventsTheLogLost(t *testing.T) {
 		}
 		if g, err := wd.Check(ctx); err != nil || g.Missing != 1 || wd.Gap() != g {
 			t.Fatalf("after losing one: %+v %v", g, err)
+		}
+		// A view that took in more than the stream now holds names the loss too.
+		wd.Marks = append(wd.Marks, func(context.Context) (uint64, string, error) { return 8, "view backlog", nil })
+		if g, err := wd.Check(ctx); err != nil || g.Missing != 4 || !strings.Contains(g.Detail, "view backlog") {
+			t.Fatalf("with a view ahead of the stream: %+v %v", g, err)
 		}
 	})
 	t.Run("a damaged block dropped at start-up", func(t *testing.T) {

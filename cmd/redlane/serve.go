@@ -255,6 +255,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
+	for _, name := range viewNames() {
+		watchdog.Marks = append(watchdog.Marks, func(ctx context.Context) (uint64, string, error) {
+			at, err := vs.Checkpoint(ctx, name)
+			return at, "view " + name, err
+		})
+	}
 	if g, err := watchdog.Check(openCtx); err == nil && g.Missing > 0 {
 		log.Error("serving, but not ready: the log has lost events", "missing", g.Missing)
 	}
