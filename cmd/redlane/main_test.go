@@ -201,6 +201,40 @@ func TestServeInProcess(t *testing.T) {
 	}
 }
 
+// startServe runs serve in this process on dir, a NATS port of its own and HTTP port 0,
+// with the demo district and args besides, writing its log to logs (nil: nowhere). It
+// returns the HTTP base URL and a stop that ends serve as SIGTERM does and returns what
+// serve returned.
+func startServe(tb testing.TB, dir string, logs io.Writer, args ...string) (base string, stop func() error) {
+	tb.Helper()
+	if logs == nil {
+		logs = io.Discard
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan string, 1)
+	done := make(chan error, 1)
+	all := append([]string{"--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:" + strconv.Itoa(freePort(tb)), "--demo"}, args...)
+	go func() { done <- serve(ctx, all, logs, logs, func(string) string { return "" }, started) }()
+	select {
+	case addr := <-started:
+		var once sync.Once
+		var err error
+		stop = func() error {
+			once.Do(func() { cancel(); err = <-done })
+			return err
+		}
+		tb.Cleanup(func() { _ = stop() })
+		return "http://" + addr, stop
+	case err := <-done:
+		cancel()
+		tb.Fatalf("serve: %v", err)
+	case <-time.After(60 * time.Second):
+		cancel()
+		tb.Fatal("serve did not start")
+	}
+	return "", nil
+}
+
 // built is the redlane binary, built once for the tests that run it.
 var built struct {
 	once sync.Once

@@ -3,10 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -37,24 +35,7 @@ func (l *lockedBuffer) String() string {
 func TestOperatorsSeeEachRequestAndCommand(t *testing.T) {
 	dir := t.TempDir()
 	logs := &lockedBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan string, 1)
-	done := make(chan error, 1)
-	args := []string{"--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:" + strconv.Itoa(freePort(t)), "--demo", "--sync", "interval"}
-	go func() { done <- serve(ctx, args, logs, logs, func(string) string { return "" }, started) }()
-	var base string
-	select {
-	case addr := <-started:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	defer func() {
-		cancel()
-		<-done
-	}()
+	base, _ := startServe(t, dir, logs, "--sync", "interval")
 	toks := readDemoTokens(t, dir)
 
 	send := func(method, path, token string, body string, headers ...string) *http.Response {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,24 +20,8 @@ import (
 // connection), never 5xx; and every 201 is an order after a restart.
 func TestShutdownFinishesCommandsInFlight(t *testing.T) {
 	dir := t.TempDir()
-	natsPort := freePort(t)
-	start := func() (string, context.CancelFunc, chan error) {
-		ctx, cancel := context.WithCancel(context.Background())
-		started := make(chan string, 1)
-		done := make(chan error, 1)
-		args := []string{"--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:" + strconv.Itoa(natsPort), "--demo", "--intake-rate", "-1"}
-		go func() { done <- serve(ctx, args, io.Discard, io.Discard, func(string) string { return "" }, started) }()
-		select {
-		case addr := <-started:
-			return "http://" + addr, cancel, done
-		case err := <-done:
-			t.Fatalf("serve: %v", err)
-		case <-time.After(60 * time.Second):
-			t.Fatal("serve did not start")
-		}
-		return "", cancel, done
-	}
-	base, stop, done := start()
+	natsPort := strconv.Itoa(freePort(t))
+	base, stop := startServe(t, dir, nil, "--nats-listen", "127.0.0.1:"+natsPort, "--intake-rate", "-1")
 	waitReady(t, base)
 
 	var mu sync.Mutex
@@ -71,9 +54,9 @@ func TestShutdownFinishesCommandsInFlight(t *testing.T) {
 		})
 	}
 	time.Sleep(time.Until(deadline))
-	stop() // as SIGTERM does
+	err := stop() // as SIGTERM does
 	wg.Wait()
-	if err := <-done; err != nil {
+	if err != nil {
 		t.Fatalf("serve: %v", err)
 	}
 	t.Logf("answers while stopping: %v", statuses)
@@ -86,8 +69,7 @@ func TestShutdownFinishesCommandsInFlight(t *testing.T) {
 		t.Fatal("no submit went through before the stop")
 	}
 
-	base, stop, done = start()
-	defer func() { stop(); <-done }()
+	base, _ = startServe(t, dir, nil, "--nats-listen", "127.0.0.1:"+natsPort)
 	toks := readDemoTokens(t, dir)
 	c := client
 	for id := range created {
@@ -107,19 +89,8 @@ func TestShutdownFinishesCommandsInFlight(t *testing.T) {
 // TestASlowBodyIsCutOff: a client that sends a body a byte at a time holds its
 // connection no longer than --body-timeout, and writes nothing.
 func TestASlowBodyIsCutOff(t *testing.T) {
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan string, 1)
-	done := make(chan error, 1)
-	args := []string{"--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:" + strconv.Itoa(freePort(t)), "--demo", "--body-timeout", "1s"}
-	go func() { done <- serve(ctx, args, io.Discard, io.Discard, func(string) string { return "" }, started) }()
-	var addr string
-	select {
-	case addr = <-started:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
-	defer func() { cancel(); <-done }()
+	base, _ := startServe(t, t.TempDir(), nil, "--body-timeout", "1s")
+	addr := strings.TrimPrefix(base, "http://")
 	waitReady(t, "http://"+addr)
 	before := get(t, "http://"+addr+"/metrics")
 
@@ -164,19 +135,7 @@ func TestASlowBodyIsCutOff(t *testing.T) {
 // beyond it; a signed-in steward is not limited.
 func TestOneIntakeAllowanceForAPIAndForm(t *testing.T) {
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan string, 1)
-	done := make(chan error, 1)
-	args := []string{"--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:" + strconv.Itoa(freePort(t)), "--demo", "--intake-rate", "0.01"}
-	go func() { done <- serve(ctx, args, io.Discard, io.Discard, func(string) string { return "" }, started) }()
-	var base string
-	select {
-	case addr := <-started:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
-	defer func() { cancel(); <-done }()
+	base, _ := startServe(t, dir, nil, "--intake-rate", "0.01")
 	waitReady(t, base)
 	toks := readDemoTokens(t, dir)
 	api := func() *http.Response {
@@ -229,19 +188,7 @@ func TestOneIntakeAllowanceForAPIAndForm(t *testing.T) {
 // more (429 with Retry-After, the open ones untouched); sign-in attempts are limited too.
 func TestLiveStreamsAndSignInsAreBounded(t *testing.T) {
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan string, 1)
-	done := make(chan error, 1)
-	args := []string{"--data", dir, "--http", "127.0.0.1:0", "--nats-listen", "127.0.0.1:" + strconv.Itoa(freePort(t)), "--demo", "--max-streams-per-address", "2"}
-	go func() { done <- serve(ctx, args, io.Discard, io.Discard, func(string) string { return "" }, started) }()
-	var base string
-	select {
-	case addr := <-started:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
-	defer func() { cancel(); <-done }()
+	base, _ := startServe(t, dir, nil, "--max-streams-per-address", "2")
 	waitReady(t, base)
 	stream := func() *http.Response {
 		resp, err := http.Get(base + "/api/v1/feed/stream")
