@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -109,85 +111,176 @@ func (v *Views) Feed(ctx context.Context, q feed.Query) ([]feed.Entry, error) {
 	return out, err
 }
 
+// scanFeed calls fn with each entry matching q at feed positions from through until, in
+// order, until fn says stop. It reads with batched direct gets: no consumer is made, so
+// a read costs the server nothing to keep.
 func (v *Views) scanFeed(ctx context.Context, q feed.Query, from, until uint64, fn func(feed.Entry) bool) error {
-	cons, err := v.feedJS.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{feedSubject(q)},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy, OptStartSeq: from,
-	})
-	if err != nil {
-		return err
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
 	}
-	info, err := cons.Info(ctx)
-	if err != nil || info.NumPending == 0 {
-		return err
-	}
-	it, err := cons.Messages()
-	if err != nil {
-		return err
-	}
-	defer it.Stop()
-	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+	nc := v.js.Conn()
+	subject := feedSubject(q)
+	stop := errors.New("stop")
+	for from <= until {
+		req, err := json.Marshal(directGetRequest{Seq: from, NextFor: subject, Batch: min(scanBatch, int(until-from+1))})
 		if err != nil {
 			return err
 		}
-		md, err := msg.Metadata()
-		if err != nil {
+		pending, next, err := directBatch(ctx, nc, v.feedDirect, req, until, func(m *nats.Msg, seq uint64) error {
+			e, ok, err := v.feedEntry(m.Subject, m.Header, m.Data)
+			if err != nil {
+				return fmt.Errorf("feed entry %d: %w", seq, err)
+			}
+			if ok && e.Matches(q.Lane, q.Community, q.Dimension) && !fn(e) {
+				return stop
+			}
+			return nil
+		})
+		if errors.Is(err, stop) {
+			return nil
+		}
+		if err != nil || pending == 0 || next == 0 {
 			return err
 		}
-		e, ok, err := v.feedEntry(msg.Subject(), msg.Headers(), msg.Data())
-		if err != nil {
-			return fmt.Errorf("feed entry %d: %w", md.Sequence.Stream, err)
-		}
-		if ok && e.Matches(q.Lane, q.Community, q.Dimension) && !fn(e) {
-			return nil
-		}
-		if md.NumPending == 0 || md.Sequence.Stream >= until {
-			return nil
-		}
+		from = next
 	}
+	return nil
 }
 
 // FollowFeed calls fn with each entry matching q from q.After (or from now, when zero)
-// as it is published, until ctx ends or fn returns an error.
+// as it is published, until ctx ends or fn returns an error. Every follower in the
+// process shares one subscription to the feed's subjects (feedHub); what came before it
+// subscribed is read with direct gets. A follower too slow to keep up is let go with
+// ErrFeedBehind, to come back from its last entry (an SSE client's Last-Event-ID).
 func (v *Views) FollowFeed(ctx context.Context, q feed.Query, fn func(feed.Entry) error) error {
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{feedSubject(q)}, DeliverPolicy: jetstream.DeliverNewPolicy}
+	c, leave, err := v.hub.join(v, q)
+	if err != nil {
+		return err
+	}
+	defer leave()
+	last := q.After
 	if q.After > 0 {
+		info, err := v.feedJS.Info(ctx)
+		if err != nil {
+			return err
+		}
 		start, err := v.feedPosition(ctx, q.After)
 		if err != nil {
 			return err
 		}
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, start
-	}
-	cons, err := v.feedJS.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	it, err := cons.Messages()
-	if err != nil {
-		return err
-	}
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
-	defer it.Stop()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+		var ferr error
+		err = v.scanFeed(ctx, q, start, info.State.LastSeq, func(e feed.Entry) bool {
+			if e.Seq <= last {
+				return true
 			}
-			return err
+			if ferr = fn(e); ferr != nil {
+				return false
+			}
+			last = e.Seq
+			return true
+		})
+		if ferr != nil {
+			return ferr
 		}
-		e, ok, err := v.feedEntry(msg.Subject(), msg.Headers(), msg.Data())
 		if err != nil {
 			return err
 		}
-		if ok && e.Matches(q.Lane, q.Community, q.Dimension) {
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case e, ok := <-c.ch:
+			if !ok {
+				return ErrFeedBehind
+			}
+			if e.Seq <= last && last > 0 {
+				continue // read already from the stream, before it came live
+			}
 			if err := fn(e); err != nil {
 				return err
 			}
+			last = e.Seq
 		}
 	}
+}
+
+// ErrFeedBehind is FollowFeed's answer to a follower that fell too far behind.
+var ErrFeedBehind = errors.New("feed: the follower fell behind; follow again from the last entry")
+
+// feedHub fans the feed's live entries out to every follower in the process from one
+// subscription, made on the first follower and ended after the last.
+type feedHub struct {
+	mu      sync.Mutex
+	sub     *nats.Subscription
+	clients map[*feedFollower]struct{}
+}
+
+type feedFollower struct {
+	q  feed.Query
+	ch chan feed.Entry
+}
+
+// followerBuffer is how many entries a follower may have waiting before it is let go.
+const followerBuffer = 512
+
+func (h *feedHub) join(v *Views, q feed.Query) (*feedFollower, func(), error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.sub == nil {
+		sub, err := v.js.Conn().Subscribe(FeedSubjectRoot+".>", func(m *nats.Msg) {
+			e, ok, err := v.feedEntry(m.Subject, m.Header, m.Data)
+			if err != nil || !ok {
+				return
+			}
+			h.deliver(e)
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("feed: subscribe: %w", err)
+		}
+		h.sub, h.clients = sub, map[*feedFollower]struct{}{}
+	}
+	c := &feedFollower{q: q, ch: make(chan feed.Entry, followerBuffer)}
+	h.clients[c] = struct{}{}
+	return c, func() { h.leave(c) }, nil
+}
+
+func (h *feedHub) deliver(e feed.Entry) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		if !e.Matches(c.q.Lane, c.q.Community, c.q.Dimension) {
+			continue
+		}
+		select {
+		case c.ch <- e:
+		default: // too slow: let it go, to come back from where it was
+			delete(h.clients, c)
+			close(c.ch)
+		}
+	}
+}
+
+func (h *feedHub) leave(c *feedFollower) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.clients[c]; ok {
+		delete(h.clients, c)
+		close(c.ch)
+	}
+	if len(h.clients) == 0 && h.sub != nil {
+		_ = h.sub.Unsubscribe()
+		h.sub = nil
+	}
+}
+
+// Followers returns how many live feed followers the process has.
+func (v *Views) Followers() int {
+	v.hub.mu.Lock()
+	defer v.hub.mu.Unlock()
+	return len(v.hub.clients)
 }
 
 // feedEntry decodes a feed message; ok is false when the store checks signatures and

@@ -618,7 +618,7 @@ func (s *Store) scan(ctx context.Context, subj string, from, until uint64, want 
 		if err != nil {
 			return err
 		}
-		pending, next, err := s.directBatch(ctx, nc, req, until, fn)
+		pending, next, err := directBatch(ctx, nc, s.directGet, req, until, fn)
 		if err != nil || pending <= beyond || next == 0 {
 			return err
 		}
@@ -627,16 +627,17 @@ func (s *Store) scan(ctx context.Context, subj string, from, until uint64, want 
 	return nil
 }
 
-// directBatch runs one batched direct get. It returns how many messages on the subject
-// the server has after those it sent, and the position to go on from (0: stop).
-func (s *Store) directBatch(ctx context.Context, nc *nats.Conn, req []byte, until uint64, fn func(*nats.Msg, uint64) error) (pending, next uint64, err error) {
+// directBatch runs one batched direct get on the stream whose direct get API subject is
+// api. It returns how many messages on the subject the server has after those it sent,
+// and the position to go on from (0: stop).
+func directBatch(ctx context.Context, nc *nats.Conn, api string, req []byte, until uint64, fn func(*nats.Msg, uint64) error) (pending, next uint64, err error) {
 	inbox := nc.NewInbox()
 	sub, err := nc.SubscribeSync(inbox)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer sub.Unsubscribe()
-	if err := nc.PublishRequest(s.directGet, inbox, req); err != nil {
+	if err := nc.PublishRequest(api, inbox, req); err != nil {
 		return 0, 0, err
 	}
 	for {

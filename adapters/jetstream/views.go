@@ -55,6 +55,9 @@ type Views struct {
 	replicas int
 	readOnly bool
 
+	feedDirect string  // the feed stream's direct get API subject
+	hub        feedHub // the live feed's one subscription (feedread.go)
+
 	mu       sync.Mutex
 	pointers map[string]pointer
 	caught   map[string]bool
@@ -123,7 +126,8 @@ func NewViews(ctx context.Context, js jetstream.JetStream, store *Store, cfg Vie
 		}
 	}
 	v := &Views{js: js, store: store, owner: cfg.Owner, ttl: cfg.LeaseTTL, log: cfg.Log, feedJS: fs, replicas: replicas, readOnly: cfg.ReadOnly,
-		pointers: map[string]pointer{}, caught: map[string]bool{}, targets: map[string]uint64{}}
+		feedDirect: strings.TrimSuffix(store.directGet, store.name) + FeedStream,
+		pointers:   map[string]pointer{}, caught: map[string]bool{}, targets: map[string]uint64{}}
 	v.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "redlane_view_lag_events", Help: "Events stored but not yet applied to a view, as its writer last saw.",
 	}, []string{"view"})
