@@ -14,7 +14,9 @@ import (
 // make no consumer on the feed stream; every follower gets every new entry, in order,
 // and one that resumes from an entry gets the rest without a gap or a repeat.
 func TestFeedFollowersCostTheServerNothing(t *testing.T) {
-	w := newViewWorld(t, 41)
+	// As serve runs it: entries signed, and checked when read.
+	signer := jsstore.GenerateSigner()
+	w := newViewWorldWith(t, 41, jsstore.Config{Signer: signer, Keys: jsstore.NewKeyring(signer.PublicKey())})
 	vs := w.views(t, "a", 2*time.Second)
 	run(t, vs)
 	w.steps(t, 20)

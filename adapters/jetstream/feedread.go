@@ -129,7 +129,8 @@ func (v *Views) scanFeed(ctx context.Context, q feed.Query, from, until uint64, 
 			return err
 		}
 		pending, next, err := directBatch(ctx, nc, v.feedDirect, req, until, func(m *nats.Msg, seq uint64) error {
-			e, ok, err := v.feedEntry(m.Subject, m.Header, m.Data)
+			// A direct get's answer comes on an inbox; the entry's subject is a header.
+			e, ok, err := v.feedEntry(m.Header.Get(jetstream.SubjectHeader), m.Header, m.Data)
 			if err != nil {
 				return fmt.Errorf("feed entry %d: %w", seq, err)
 			}
