@@ -79,7 +79,12 @@ func (v *Views) FoldLog(ctx context.Context, view projections.View, until uint64
 func (v *Views) Rebuild(ctx context.Context, nv func() projections.View, progress Progress) (string, error) {
 	view := nv()
 	name := view.Name()
-	_, cur, err := v.bucket(ctx, name)
+	// The generation comes from the pointer alone: a rebuild also mends a view whose
+	// bucket is gone.
+	cur, err := v.currentPointer(ctx, name)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		_, cur, err = v.bucket(ctx, name)
+	}
 	if err != nil {
 		return "", err
 	}

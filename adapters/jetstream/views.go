@@ -44,13 +44,16 @@ import (
 //     redlane.feed.<community>.> or redlane.feed.*.<lane>.
 //   - Durable consumer view-<name> on the event stream: the writer's position.
 type Views struct {
-	js     jetstream.JetStream
-	store  *Store
-	owner  string
-	ttl    time.Duration
-	log    *slog.Logger
-	lag    *prometheus.GaugeVec
-	feedJS jetstream.Stream
+	js    jetstream.JetStream
+	store *Store
+	owner string
+	ttl   time.Duration
+	log   *slog.Logger
+	lag   *prometheus.GaugeVec
+
+	failingGauge *prometheus.GaugeVec
+	failures     *prometheus.CounterVec
+	feedJS       jetstream.Stream
 
 	replicas int
 	readOnly bool
@@ -59,6 +62,7 @@ type Views struct {
 	hub        feedHub // the live feed's one subscription (feedread.go)
 
 	mu       sync.Mutex
+	failing  map[string]viewFailure // views whose writer here cannot write now
 	pointers map[string]pointer
 	caught   map[string]bool
 	targets  map[string]uint64 // per view: the last event it reads, when first asked
@@ -126,14 +130,22 @@ func NewViews(ctx context.Context, js jetstream.JetStream, store *Store, cfg Vie
 		}
 	}
 	v := &Views{js: js, store: store, owner: cfg.Owner, ttl: cfg.LeaseTTL, log: cfg.Log, feedJS: fs, replicas: replicas, readOnly: cfg.ReadOnly,
-		feedDirect: strings.TrimSuffix(store.directGet, store.name) + FeedStream,
-		pointers:   map[string]pointer{}, caught: map[string]bool{}, targets: map[string]uint64{}}
+		feedDirect: strings.TrimSuffix(store.directGet, store.name) + FeedStream, failing: map[string]viewFailure{},
+		pointers: map[string]pointer{}, caught: map[string]bool{}, targets: map[string]uint64{}}
 	v.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "redlane_view_lag_events", Help: "Events stored but not yet applied to a view, as its writer last saw.",
 	}, []string{"view"})
+	v.failingGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "redlane_view_writer_failing", Help: "1 while this process's writer of a view cannot write it (it retries), else 0.",
+	}, []string{"view"})
+	v.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "redlane_view_writer_errors_total", Help: "Times this process's writer of a view stopped on an error (it retries).",
+	}, []string{"view"})
 	if cfg.Registerer != nil {
-		if err := cfg.Registerer.Register(v.lag); err != nil {
-			return nil, err
+		for _, c := range []prometheus.Collector{v.lag, v.failingGauge, v.failures} {
+			if err := cfg.Registerer.Register(c); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return v, nil
@@ -271,11 +283,53 @@ func (v *Views) Checkpoint(ctx context.Context, view string) (uint64, error) {
 	return c.Seq, nil
 }
 
-// Ready reports an error until every view has caught up, at least once, with the events
+// viewFailure is why and since when a view's writer cannot write.
+type viewFailure struct {
+	err   error
+	since time.Time
+}
+
+// fail records that a view's writer stopped on err: logged once when it starts failing,
+// counted every time, and told by Ready until a flush goes through again.
+func (v *Views) fail(name string, err error) {
+	v.failures.WithLabelValues(name).Inc()
+	v.failingGauge.WithLabelValues(name).Set(1)
+	v.mu.Lock()
+	_, already := v.failing[name]
+	if !already {
+		v.failing[name] = viewFailure{err: err, since: time.Now()}
+	}
+	v.mu.Unlock()
+	if !already {
+		v.log.Error("view writer cannot write; retrying, and not ready until it can", "view", name, "err", err)
+	} else {
+		v.log.Debug("view writer still cannot write", "view", name, "err", err)
+	}
+}
+
+// recovered records that a view's writer wrote again.
+func (v *Views) recovered(name string) {
+	v.mu.Lock()
+	f, was := v.failing[name]
+	delete(v.failing, name)
+	v.mu.Unlock()
+	if was {
+		v.failingGauge.WithLabelValues(name).Set(0)
+		v.log.Info("view writer writes again", "view", name, "after", time.Since(f.since).Round(time.Second).String())
+	}
+}
+
+// Ready reports an error while a view's writer in this process cannot write, and until every view has caught up, at least once, with the events
 // stored when this process first asked: a view writer in this process or elsewhere. The
 // target is fixed at the first asking, so a steady stream of new events cannot keep a
 // process from ever becoming ready.
 func (v *Views) Ready(ctx context.Context, newViews []func() projections.View) error {
+	v.mu.Lock()
+	for name, f := range v.failing {
+		v.mu.Unlock()
+		return fmt.Errorf("view %s cannot be written since %s: %v", name, f.since.UTC().Format(time.RFC3339), f.err)
+	}
+	v.mu.Unlock()
 	for _, nv := range newViews {
 		view := nv()
 		v.mu.Lock()
@@ -457,8 +511,12 @@ func (v *Views) Run(ctx context.Context, newViews ...func() projections.View) er
 				if ctx.Err() != nil {
 					return
 				}
-				if err != nil {
-					v.log.Warn("view writer stopped; will retry", "view", name, "err", err)
+				switch {
+				case errors.Is(err, lease.ErrLost):
+					v.log.Info("view writer lost its lease; another process writes the view", "view", name)
+					v.recovered(name) // not this process's to write any more
+				case err != nil:
+					v.fail(name, err)
 				}
 				select {
 				case <-ctx.Done():
@@ -569,6 +627,7 @@ func (v *Views) write(ctx context.Context, nv func() projections.View) error {
 		}
 		if last == nil {
 			v.lag.WithLabelValues(name).Set(0)
+			v.recovered(name) // caught up, and nothing to write
 			continue
 		}
 		if applied {
@@ -581,6 +640,7 @@ func (v *Views) write(ctx context.Context, nv func() projections.View) error {
 			if fence, err = v.flush(ctx, kv, view, keys, cp, fence); err != nil {
 				return fmt.Errorf("view %s: flush: %w", name, err)
 			}
+			v.recovered(name)
 		}
 		if err := last.Ack(); err != nil {
 			return err

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/adapters/natsserver/natstest"
@@ -36,13 +38,19 @@ type viewWorld struct {
 // command from 2026-11-29, so histories cross the month's end in Asia/Shanghai.
 func newViewWorld(tb testing.TB, seed uint64) *viewWorld {
 	tb.Helper()
+	return newViewWorldWith(tb, seed, jsstore.Config{})
+}
+
+// newViewWorldWith is newViewWorld on a store configured so.
+func newViewWorldWith(tb testing.TB, seed uint64, cfg jsstore.Config) *viewWorld {
+	tb.Helper()
 	_, nc := natstest.Start(tb)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	ctx := context.Background()
-	store, err := jsstore.Open(ctx, js, jsstore.Config{})
+	store, err := jsstore.Open(ctx, js, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -261,4 +269,68 @@ func TestViewsPassOverForgedMessages(t *testing.T) {
 	w.steps(t, 30)
 	waitCaughtUp(t, vs)
 	assertEqualsRebuild(t, w, vs)
+}
+
+// TestAViewThatCannotBeWrittenIsNotReady: while a view's writer cannot write, Ready says
+// so, the metric shows it, and once it can (a rebuild gives it a bucket again) Ready is
+// satisfied again, with no restart.
+func TestAViewThatCannotBeWrittenIsNotReady(t *testing.T) {
+	w := newViewWorld(t, 43)
+	reg := prometheus.NewRegistry()
+	vs, err := jsstore.NewViews(context.Background(), w.js, w.store, jsstore.ViewsConfig{Owner: "a", LeaseTTL: time.Second, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, vs)
+	w.steps(t, 10)
+	waitCaughtUp(t, vs)
+	ctx := context.Background()
+	if err := vs.Ready(ctx, allViews); err != nil {
+		t.Fatalf("ready: %v", err)
+	}
+	// The backlog's bucket goes away under its writer, as a lost disk would take it.
+	if err := w.js.DeleteKeyValue(ctx, "REDLANE_VIEW_BACKLOG_1"); err != nil {
+		t.Fatal(err)
+	}
+	w.steps(t, 5)
+	failing := func() float64 {
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() == "redlane_view_writer_failing" {
+				for _, m := range mf.GetMetric() {
+					if m.GetLabel()[0].GetValue() == "backlog" {
+						return m.GetGauge().GetValue()
+					}
+				}
+			}
+		}
+		return -1
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		err := vs.Ready(ctx, allViews)
+		if err != nil && strings.Contains(err.Error(), "backlog") && failing() == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a view that cannot be written: ready says %v, the gauge %v", err, failing())
+		}
+	}
+	var backlog func() projections.View
+	for _, nv := range allViews {
+		if nv().Name() == "backlog" {
+			backlog = nv
+		}
+	}
+	if _, err := vs.Rebuild(ctx, backlog, nil); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		err := vs.Ready(ctx, allViews)
+		if err == nil && failing() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the rebuild: ready says %v, the gauge %v", err, failing())
+		}
+	}
 }

@@ -64,6 +64,9 @@ func Acquire(ctx context.Context, kv jetstream.KeyValue, key, owner string, ttl 
 	return l, nil
 }
 
+// ErrLost is Renew's error: another holder has the lease now, or it could not be renewed.
+var ErrLost = errors.New("lease lost")
+
 // Renew extends the lease once a third of its time has passed; before that it does
 // nothing. An error means the lease is lost: the holder must stop writing.
 func (l *Lease) Renew(ctx context.Context) error {
@@ -72,7 +75,7 @@ func (l *Lease) Renew(ctx context.Context) error {
 	}
 	rev, err := l.kv.Update(ctx, l.key, body(l.owner, l.ttl), l.rev)
 	if err != nil {
-		return fmt.Errorf("lease %s lost: %w", l.key, err)
+		return fmt.Errorf("lease %s: %w: %w", l.key, ErrLost, err)
 	}
 	l.rev, l.renewAt = rev, time.Now().Add(l.ttl/3)
 	return nil
