@@ -55,7 +55,16 @@ func OpenVault(ctx context.Context, js jetstream.JetStream, pepper []byte, repli
 	return &Vault{kv: kv, stream: st, pepper: pepper}, nil
 }
 
-func digits(phone string) string {
+// Resident returns the id of the resident with this phone, however it is written.
+func (v *Vault) Resident(phone string) string { return v.residentOf(order.PhoneKey(phone)) }
+
+func (v *Vault) residentOf(key string) string {
+	m := hmac.New(sha256.New, v.pepper)
+	m.Write([]byte("resident:" + key))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+func rawDigits(phone string) string {
 	out := make([]byte, 0, len(phone))
 	for i := 0; i < len(phone); i++ {
 		if c := phone[i]; c >= '0' && c <= '9' {
@@ -63,13 +72,6 @@ func digits(phone string) string {
 		}
 	}
 	return string(out)
-}
-
-// Resident returns the id of the resident with this phone.
-func (v *Vault) Resident(phone string) string {
-	m := hmac.New(sha256.New, v.pepper)
-	m.Write([]byte("resident:" + digits(phone)))
-	return hex.EncodeToString(m.Sum(nil))[:32]
 }
 
 func (v *Vault) key(ctx context.Context, resident string, create bool) ([]byte, error) {
@@ -152,7 +154,16 @@ func (v *Vault) Open(ctx context.Context, s *order.Sealed) (order.Requester, err
 // Erase destroys the resident's key: its message is overwritten on disk (a secure
 // delete), and a purge marker stands in its place.
 func (v *Vault) Erase(ctx context.Context, phone string) (string, error) {
-	resident := v.Resident(phone)
+	// Keys made before numbers were normalised are named by all the digits given.
+	if old := v.residentOf(rawDigits(phone)); old != v.Resident(phone) {
+		if _, err := v.erase(ctx, old); err != nil {
+			return "", err
+		}
+	}
+	return v.erase(ctx, v.Resident(phone))
+}
+
+func (v *Vault) erase(ctx context.Context, resident string) (string, error) {
 	name := "resident." + resident
 	e, err := v.kv.Get(ctx, name)
 	switch {

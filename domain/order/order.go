@@ -663,6 +663,26 @@ func checkText(v *domain.Validator, field, text string, max int) string {
 	return t
 }
 
+// PhoneKey is a phone number as one resident's: its digits, without China's country
+// code (+86, 0086) before a mobile number, so that 13812345678, 138 1234 5678 and
+// +86 138-1234-5678 are the same person to the privacy vault.
+func PhoneKey(p string) string {
+	d := make([]byte, 0, len(p))
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c >= '0' && c <= '9' {
+			d = append(d, c)
+		}
+	}
+	s := string(d)
+	switch {
+	case len(s) == 15 && strings.HasPrefix(s, "0086") && s[4] == '1':
+		return s[4:]
+	case len(s) == 13 && strings.HasPrefix(s, "86") && s[2] == '1':
+		return s[2:]
+	}
+	return s
+}
+
 func validPhone(p string) bool {
 	p = strings.TrimSpace(p)
 	digits := 0

@@ -295,3 +295,15 @@ func TestTransitions(t *testing.T) {
 		})
 	}
 }
+
+func TestPhoneKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"13812345678": "13812345678", "138 1234 5678": "13812345678", "+86 138-1234-5678": "13812345678",
+		"0086 13812345678": "13812345678", "8613812345678": "13812345678", "0576-8888 1234": "057688881234",
+		"+86 0576 8888 1234": "86057688881234", // a landline keeps what it was given
+	} {
+		if got := order.PhoneKey(in); got != want {
+			t.Errorf("PhoneKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
