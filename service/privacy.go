@@ -105,6 +105,70 @@ func (s *Service) sealEvents(ctx context.Context, events []domain.Event) ([]doma
 	return events, nil
 }
 
+// redactActs takes the order's requester's name and phone out of the free text of the
+// events an action makes (notes, reasons, comments), as submissions' titles are: a
+// member who writes "called 张阿姨 on 13812345678" leaves nothing an erasure would miss.
+func (s *Service) redactActs(ctx context.Context, st order.State, events []domain.Event) ([]domain.Event, error) {
+	if s.cfg.Vault == nil || st.Sealed == nil {
+		return events, nil
+	}
+	var r order.Requester
+	opened := false
+	text := func(t string) (string, error) {
+		if t == "" {
+			return t, nil
+		}
+		if !opened {
+			var erased bool
+			var err error
+			if r, erased, err = s.Requester(ctx, st); err != nil {
+				return t, err
+			}
+			if erased {
+				r = order.Requester{}
+			}
+			opened = true
+		}
+		if r == (order.Requester{}) {
+			return t, nil
+		}
+		return redact(t, r), nil
+	}
+	var err error
+	for i, ev := range events {
+		switch e := ev.(type) {
+		case order.Noted:
+			e.Text, err = text(e.Text)
+			events[i] = e
+		case order.Declined:
+			e.Reason, err = text(e.Reason)
+			events[i] = e
+		case order.Completed:
+			e.Note, err = text(e.Note)
+			events[i] = e
+		case order.Rated:
+			e.Comment, err = text(e.Comment)
+			events[i] = e
+		case order.Cancelled:
+			e.Reason, err = text(e.Reason)
+			events[i] = e
+		case order.Reassigned:
+			e.Reason, err = text(e.Reason)
+			events[i] = e
+		case order.Escalated:
+			e.Reason, err = text(e.Reason)
+			events[i] = e
+		case order.Reopened:
+			e.Reason, err = text(e.Reason)
+			events[i] = e
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return events, nil
+}
+
 // redact takes a requester's name and phone out of text.
 func redact(text string, r order.Requester) string {
 	if name := strings.TrimSpace(r.Name); len([]rune(name)) >= 2 {
@@ -117,8 +181,44 @@ func redact(text string, r order.Requester) string {
 		return -1
 	}, r.Phone)
 	if len(digits) >= 5 {
+		text = redactNumber(text, order.PhoneKey(r.Phone))
 		text = strings.ReplaceAll(text, strings.TrimSpace(r.Phone), order.MaskPhone(digits))
 		text = strings.ReplaceAll(text, digits, order.MaskPhone(digits))
 	}
 	return text
+}
+
+// redactNumber masks every number in text that is the phone whose key is key, however
+// it is written there (+86 138 1234 5678, 138-1234-5678, …).
+func redactNumber(text, key string) string {
+	if len(key) < 5 {
+		return text
+	}
+	isPart := func(c byte) bool { return c >= '0' && c <= '9' || c == '+' || c == '-' || c == ' ' }
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		if text[i] < '0' && text[i] != '+' || text[i] > '9' {
+			b.WriteByte(text[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && isPart(text[j]) {
+			j++
+		}
+		run := text[i:j]
+		trimmed := strings.TrimRight(run, " -")
+		if order.PhoneKey(trimmed) == key {
+			b.WriteString(order.MaskPhone(key))
+			b.WriteString(run[len(trimmed):])
+		} else {
+			b.WriteString(run)
+		}
+		if j == i {
+			b.WriteByte(text[i])
+			j++
+		}
+		i = j
+	}
+	return b.String()
 }

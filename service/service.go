@@ -334,7 +334,11 @@ func (s *Service) Act(ctx context.Context, m domain.Meta, id string, cmd order.C
 		if ifMatch != 0 && snap.Exists() && snap.Version != ifMatch {
 			return nil, domain.Refuse(domain.KindConflict, domain.CodeVersionMismatch, "the order is at version %d, not %d: reload it", snap.Version, ifMatch)
 		}
-		return order.Decide(snap.State, cmd, env)
+		events, err := order.Decide(snap.State, cmd, env)
+		if err != nil {
+			return nil, err
+		}
+		return s.redactActs(ctx, snap.State, events)
 	})
 	return snap, err
 }

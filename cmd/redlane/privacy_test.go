@@ -42,6 +42,9 @@ func TestEraseResident(t *testing.T) {
 		t.Errorf("the title kept the name: %q", got.Title)
 	}
 	c.must(200, "POST", "/api/v1/orders/"+ids[0]+"/dispatch", toks["王芳"], map[string]any{"member": "m-001"}, nil)
+	// The member writes the resident's name and number into the note, as people do.
+	c.must(200, "POST", "/api/v1/orders/"+ids[0]+"/accept", toks["李明"], nil, nil)
+	c.must(200, "POST", "/api/v1/orders/"+ids[0]+"/note", toks["李明"], map[string]any{"text": "已电话联系赵秀兰（+86 139 1234 5678），约好下午上门"}, nil)
 
 	out, err := b.cli("privacy", "erase", "--phone", phone, "--nats-url", b.natsURL(), "--data", b.dir)
 	if err != nil || !strings.Contains(out, "erased") {
@@ -54,13 +57,13 @@ func TestEraseResident(t *testing.T) {
 	}
 	var history struct{ Items []any }
 	c.must(200, "GET", "/api/v1/orders/"+ids[0]+"/events", toks["审计"], nil, &history)
-	if len(history.Items) != 2 {
-		t.Fatalf("the history replays %d events, want 2", len(history.Items))
+	if len(history.Items) != 4 {
+		t.Fatalf("the history replays %d events, want 4", len(history.Items))
 	}
 	// The orders still take commands.
 	c.must(200, "POST", "/api/v1/orders/"+ids[1]+"/note", toks["王芳"], map[string]any{"text": "居民已要求删除个人信息"}, nil)
 
-	secrets := [][]byte{[]byte(name), []byte(phone), []byte("12345678")}
+	secrets := [][]byte{[]byte(name), []byte(phone), []byte("12345678"), []byte("1234 5678")}
 	js := connectAs(t, b.natsURL(), filepath.Join(b.dir, serviceSeedFile))
 	ctx := context.Background()
 	streams := js.ListStreams(ctx)
