@@ -3,10 +3,12 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/erasure"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/domain/schedule"
 )
@@ -66,7 +68,19 @@ func (s *Service) EraseResident(ctx context.Context, a domain.Actor, phone strin
 	if strings.TrimSpace(phone) == "" {
 		return "", domain.Invalid("phone", "is required")
 	}
-	return s.cfg.Vault.Erase(ctx, phone)
+	resident, err := s.cfg.Vault.Erase(ctx, phone)
+	if err != nil {
+		return "", err
+	}
+	// The record that it was done: when and by whom, and the resident's digest only.
+	m := s.Meta(a, "")
+	_, _, err = s.erasures.ExecuteNew(ctx, s.cfg.NewID(), m, func(snap domain.Snapshot[erasure.State]) ([]domain.Event, error) {
+		return erasure.Decide(snap.Exists(), erasure.Erase{Resident: resident}, a)
+	})
+	if err != nil {
+		return resident, fmt.Errorf("the resident is erased, but the record of it was not written: %w", err)
+	}
+	return resident, nil
 }
 
 // sealEvents replaces plain requester details in new events by sealed ones, and takes

@@ -20,6 +20,7 @@ import (
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
 	"github.com/redlane/redlane/domain/campaign"
+	"github.com/redlane/redlane/domain/erasure"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
@@ -62,6 +63,7 @@ type Service struct {
 
 	schedules *domain.Runner[schedule.State]
 	campaigns *domain.Runner[campaign.State]
+	erasures  *domain.Runner[erasure.State]
 }
 
 // DefaultCacheBytes is Config.CacheBytes's default.
@@ -93,6 +95,7 @@ func New(cfg Config) *Service {
 
 		schedules: domain.NewRunner(cfg.Store, schedule.Aggregate, cfg.NewID),
 		campaigns: domain.NewRunner(cfg.Store, campaign.Aggregate, cfg.NewID),
+		erasures:  domain.NewRunner(cfg.Store, erasure.Aggregate, cfg.NewID, domain.WithCacheSize(0)),
 	}
 }
 

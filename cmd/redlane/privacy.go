@@ -9,6 +9,7 @@ import (
 	"time"
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
+	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/service"
 )
 
@@ -50,7 +51,7 @@ func privacyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	svc := service.New(service.Config{Store: lc.store, Vault: vault})
+	svc := service.New(service.Config{Store: lc.store, Vault: vault, Clock: domain.ClockFunc(time.Now), NewID: newEventID})
 	resident, err := svc.EraseResident(octx, service.Admin, *phone)
 	if err != nil {
 		return err

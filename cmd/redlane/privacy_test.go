@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,6 +55,11 @@ func TestEraseResident(t *testing.T) {
 	c.must(200, "GET", "/api/v1/orders/"+ids[0], toks["王芳"], nil, &got)
 	if !got.Requester.Erased || strings.Contains(got.Requester.Name+got.Requester.Phone, "赵") {
 		t.Fatalf("after erasure the steward sees %+v", got.Requester)
+	}
+	// The erasure itself is on the record: when, by whom, no personal detail.
+	recs, err := exec.Command(b.path, "audit", "export", "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, auditorSeedFile)).Output()
+	if err != nil || !strings.Contains(string(recs), `"type":"redlane.erasure.erased.v1"`) {
+		t.Errorf("no erasure record in the log: %v", err)
 	}
 	var history struct{ Items []any }
 	c.must(200, "GET", "/api/v1/orders/"+ids[0]+"/events", toks["审计"], nil, &history)
