@@ -68,7 +68,7 @@ func (a *API) auditOrder(w http.ResponseWriter, r *http.Request) {
 	snap, err := a.svc.Order(r.Context(), id)
 	if err == nil {
 		err = forbidUnless(actor.Role == domain.RoleAuditor || actor.StewardOf(snap.State.Lane),
-			"only auditors and the lane's stewards read an order's audit trail")
+			domain.CodeReadNotAllowed, "only auditors and the lane's stewards read an order's audit trail")
 	}
 	var recs []domain.Recorded
 	if err == nil {

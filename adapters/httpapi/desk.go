@@ -72,7 +72,7 @@ func (a *API) erase(w http.ResponseWriter, r *http.Request) {
 	actor, err := a.actor(r)
 	var req eraseRequest
 	if err == nil {
-		err = forbidUnless(actor.Role == domain.RoleAdmin, "only an admin erases a resident")
+		err = forbidUnless(actor.Role == domain.RoleAdmin, domain.CodeAdminOnly, "only an admin erases a resident")
 	}
 	if err == nil {
 		err = readBody(w, r, &req)

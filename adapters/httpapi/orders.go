@@ -216,7 +216,7 @@ func (a *API) orderEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		err = forbidUnless(actor.Role == domain.RoleAuditor || actor.StewardOf(snap.State.Lane),
-			"only auditors and the lane's stewards read an order's events")
+			domain.CodeReadNotAllowed, "only auditors and the lane's stewards read an order's events")
 	}
 	var recs []domain.Recorded
 	if err == nil {

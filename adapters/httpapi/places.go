@@ -19,7 +19,7 @@ type tokenRequest struct {
 func (a *API) issueToken(w http.ResponseWriter, r *http.Request) {
 	actor, err := a.actor(r)
 	if err == nil {
-		err = forbidUnless(actor.Role == domain.RoleAdmin, "only an admin issues tokens")
+		err = forbidUnless(actor.Role == domain.RoleAdmin, domain.CodeAdminOnly, "only an admin issues tokens")
 	}
 	var req tokenRequest
 	if err == nil {
@@ -40,7 +40,7 @@ func (a *API) issueToken(w http.ResponseWriter, r *http.Request) {
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {
 	actor, err := a.actor(r)
 	if err == nil {
-		err = forbidUnless(actor.Role == domain.RoleAdmin, "only an admin revokes tokens")
+		err = forbidUnless(actor.Role == domain.RoleAdmin, domain.CodeAdminOnly, "only an admin revokes tokens")
 	}
 	if err == nil {
 		err = a.svc.RevokeToken(r.Context(), a.meta(r, actor), r.PathValue("id"))
@@ -63,7 +63,7 @@ type laneRequest struct {
 func (a *API) registerLane(w http.ResponseWriter, r *http.Request) {
 	actor, err := a.actor(r)
 	if err == nil {
-		err = forbidUnless(actor.Role == domain.RoleAdmin, "only an admin manages lanes")
+		err = forbidUnless(actor.Role == domain.RoleAdmin, domain.CodeAdminOnly, "only an admin manages lanes")
 	}
 	var req laneRequest
 	if err == nil {
@@ -100,7 +100,7 @@ type memberRequest struct {
 func (a *API) registerMember(w http.ResponseWriter, r *http.Request) {
 	actor, err := a.actor(r)
 	if err == nil {
-		err = forbidUnless(actor.Role == domain.RoleAdmin, "only an admin manages members")
+		err = forbidUnless(actor.Role == domain.RoleAdmin, domain.CodeAdminOnly, "only an admin manages members")
 	}
 	var req memberRequest
 	if err == nil {

@@ -267,15 +267,10 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, r, a.log, err)
 }
 
-// forbidUnless refuses with why unless ok: an admin's work when why names an admin, a
-// read otherwise.
-func forbidUnless(ok bool, why string) error {
+// forbidUnless refuses with code and why unless ok.
+func forbidUnless(ok bool, code domain.Code, why string) error {
 	if ok {
 		return nil
-	}
-	code := domain.CodeReadNotAllowed
-	if strings.HasPrefix(why, "only an admin") {
-		code = domain.CodeAdminOnly
 	}
 	return domain.Refuse(domain.KindForbidden, code, "%s", why)
 }

@@ -71,7 +71,7 @@ func (a *API) laneBacklog(w http.ResponseWriter, r *http.Request) {
 	laneID := r.PathValue("lane")
 	if err == nil {
 		err = forbidUnless(actor.StewardOf(laneID) || actor.Role == domain.RoleAuditor || actor.Role == domain.RoleAdmin,
-			"only the lane's stewards, auditors and admins read its backlog")
+			domain.CodeReadNotAllowed, "only the lane's stewards, auditors and admins read its backlog")
 	}
 	if err == nil {
 		if _, ok := a.svc.Dir.Lane(laneID); !ok {
@@ -120,7 +120,7 @@ func (a *API) memberRecord(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err == nil {
 		err = forbidUnless(actor.Member == id || actor.Role == domain.RoleSteward || actor.Role == domain.RoleAuditor || actor.Role == domain.RoleAdmin,
-			"a member reads only their own record")
+			domain.CodeReadNotAllowed, "a member reads only their own record")
 	}
 	var period string
 	if err == nil {
@@ -236,7 +236,7 @@ func (a *API) evaluations(w http.ResponseWriter, r *http.Request) {
 func (a *API) monthlyReport(w http.ResponseWriter, r *http.Request) {
 	actor, err := a.actor(r)
 	if err == nil {
-		err = forbidUnless(actor.Role != domain.RoleMember, "members do not read community reports")
+		err = forbidUnless(actor.Role != domain.RoleMember, domain.CodeReadNotAllowed, "members do not read community reports")
 	}
 	community := r.URL.Query().Get("community")
 	var period string
