@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/domain/schedule"
 	"github.com/redlane/redlane/projections/backlog"
+	"github.com/redlane/redlane/query"
 )
 
 // DefineSchedule sets up a periodic service.
@@ -156,32 +156,23 @@ func (s *Service) ProduceDue(ctx context.Context, now time.Time) (int, error) {
 	return made, nil
 }
 
-// DocReader reads a view's documents (the adapter keeping the views implements it).
-type DocReader interface {
-	Get(ctx context.Context, view, key string) ([]byte, error)
+// LiveOrders lists the live orders of each lane, as the backlog view holds them
+// (query.Index does).
+type LiveOrders interface {
+	LiveLanes() []string
+	Live(lane string) []backlog.Order
 }
 
 // CheckDeadlines marks overdue every live order whose deadline has passed by now, as
 // the system. The order decides: a deadline already marked is not marked again, so the
 // overdue event is recorded exactly once however often this runs, in however many
-// processes. It reads the lanes' backlogs to find candidates and returns how many events
-// it recorded.
-func (s *Service) CheckDeadlines(ctx context.Context, views DocReader, now time.Time) (int, error) {
+// processes. It finds candidates among the live orders and returns how many events it
+// recorded.
+func (s *Service) CheckDeadlines(ctx context.Context, live LiveOrders, now time.Time) (int, error) {
 	recorded := 0
-	for _, l := range s.Dir.Lanes() {
-		raw, err := views.Get(ctx, backlog.Name, backlog.LaneKey(l.ID))
-		if err != nil {
-			return recorded, err
-		}
-		if raw == nil {
-			continue
-		}
-		var doc backlog.Lane
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			return recorded, fmt.Errorf("backlog %s: %w", l.ID, err)
-		}
-		for _, it := range doc.Items {
-			for _, d := range dueDeadlines(it, now) {
+	for _, l := range live.LiveLanes() {
+		for _, it := range live.Live(l) {
+			for _, d := range query.DueDeadlines(it.Item, now) {
 				n, err := s.markOverdue(ctx, it.ID, d, now)
 				if err != nil {
 					return recorded, err
@@ -191,24 +182,6 @@ func (s *Service) CheckDeadlines(ctx context.Context, views DocReader, now time.
 		}
 	}
 	return recorded, nil
-}
-
-func dueDeadlines(it backlog.Item, now time.Time) []order.DeadlineKind {
-	var out []order.DeadlineKind
-	switch it.Status {
-	case order.StatusOpen, order.StatusDispatched:
-		if now.After(it.AcceptBy) {
-			out = append(out, order.DeadlineAccept)
-		}
-		if now.After(it.CompleteBy) {
-			out = append(out, order.DeadlineComplete)
-		}
-	case order.StatusAccepted:
-		if now.After(it.CompleteBy) {
-			out = append(out, order.DeadlineComplete)
-		}
-	}
-	return out
 }
 
 func (s *Service) markOverdue(ctx context.Context, id string, d order.DeadlineKind, now time.Time) (_ int, err error) {
@@ -228,7 +201,7 @@ func (s *Service) markOverdue(ctx context.Context, id string, d order.DeadlineKi
 // RunDesk runs the desk's clockwork until ctx ends: every interval it records passed
 // deadlines and produces due periodic orders. Errors are reported to report and do not
 // stop it.
-func (s *Service) RunDesk(ctx context.Context, views DocReader, interval time.Duration, report func(error)) {
+func (s *Service) RunDesk(ctx context.Context, views LiveOrders, interval time.Duration, report func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -82,13 +82,13 @@ func (d *desk) restart() {
 	d.open()
 }
 
-// backlogNow folds the backlog view from the log: the same documents the view writer
-// would store, read without a writer.
+// backlogNow folds the backlog view from the log: the live orders the view writer would
+// store, read without a writer.
 type backlogNow struct{ store *jsstore.Store }
 
-func (b backlogNow) Get(ctx context.Context, view, key string) ([]byte, error) {
+func (b backlogNow) fold() *backlog.View {
 	v := backlog.New()
-	err := b.store.ReadAll(ctx, 1, func(rec domain.Recorded) error {
+	err := b.store.ReadAll(context.Background(), 1, func(rec domain.Recorded) error {
 		if rec.AggregateType != order.AggregateType && rec.AggregateType != lane.AggregateType {
 			return nil
 		}
@@ -98,7 +98,20 @@ func (b backlogNow) Get(ctx context.Context, view, key string) ([]byte, error) {
 		}
 		return err
 	})
-	return v.Doc(key), err
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func (b backlogNow) LiveLanes() []string { return b.fold().Lanes() }
+
+func (b backlogNow) Live(lane string) []backlog.Order {
+	var out []backlog.Order
+	for _, it := range b.fold().Items(lane) {
+		out = append(out, backlog.Order{Lane: lane, Item: it})
+	}
+	return out
 }
 
 func (d *desk) seedLane() {

@@ -26,6 +26,7 @@ import (
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/domain/schedule"
 	"github.com/redlane/redlane/projections/feed"
+	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
 )
 
@@ -103,6 +104,9 @@ func newMemAPI(tb testing.TB, cfg httpapi.Config) *memAPI {
 	cfg.Service = svc
 	if cfg.Views == nil {
 		cfg.Views = noViews{}
+	}
+	if cfg.Index == nil {
+		cfg.Index = query.NewIndex(query.IndexConfig{})
 	}
 	m := &memAPI{tb: tb, api: httpapi.New(cfg), svc: svc, store: store, tokens: map[string]string{"admin": memAdmin}}
 	ctx, admin := context.Background(), svc.Meta(service.Admin, "")
@@ -320,6 +324,9 @@ var accessTable = []accessRow{
 		[13]int{401, 401, 401, 403, 200, 403, 200, 403, 403, 403, 403, 403, 401}},
 	{"POST /api/v1/orders/{id}/{action}", "unknown action", onOrder(order.StatusOpen, "POST", "/teleport", `{}`),
 		[13]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
+	// Stewards search what they may read (their lanes); members use their task page.
+	{"GET /api/v1/orders", "", fixed("GET", "/api/v1/orders?q=%E7%81%AF", ""),
+		[13]int{401, 401, 401, 200, 200, 200, 403, 403, 403, 200, 200, 401, 401}},
 	{"GET /api/v1/lanes/{lane}/backlog", "", fixed("GET", "/api/v1/lanes/rouqiao-houxiang/backlog", ""),
 		[13]int{401, 401, 401, 200, 200, 403, 403, 403, 403, 403, 200, 401, 401}},
 	// Any steward reads any member's record; a member reads only their own.

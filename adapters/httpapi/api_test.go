@@ -21,6 +21,8 @@ import (
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/projections/all"
+	"github.com/redlane/redlane/projections/backlog"
+	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
 )
 
@@ -33,6 +35,7 @@ type harness struct {
 	store *jsstore.Store
 	svc   *service.Service
 	views *jsstore.Views
+	index *query.Index
 }
 
 var views = all.Views()
@@ -55,6 +58,16 @@ func (h *harness) settle() {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+	for {
+		cp, err := h.views.Checkpoint(context.Background(), backlog.Name)
+		if err == nil && h.index.Seq() >= cp {
+			break
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("the backlog index did not catch up: at %d, the view at %d (%v)", h.index.Seq(), cp, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -81,11 +94,14 @@ func newHarness(tb testing.TB) *harness {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
+	index := query.NewIndex(query.IndexConfig{})
+	watched := make(chan struct{})
 	go func() { defer close(done); _ = vs.Run(runCtx, views...) }()
-	tb.Cleanup(func() { stop(); <-done })
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Service: svc, Views: vs}))
+	go func() { defer close(watched); _ = vs.Watch(runCtx, backlog.Name, query.BacklogKeys, index) }()
+	tb.Cleanup(func() { stop(); <-done; <-watched })
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Service: svc, Views: vs, Index: index}))
 	tb.Cleanup(srv.Close)
-	return &harness{t: tb, url: srv.URL, store: store, svc: svc, views: vs}
+	return &harness{t: tb, url: srv.URL, store: store, svc: svc, views: vs, index: index}
 }
 
 type reply struct {
@@ -502,7 +518,7 @@ func TestWrongMethodIs405WithAllow(t *testing.T) {
 	for _, c := range []struct {
 		method, path, allow string
 	}{
-		{"DELETE", "/api/v1/orders", "POST"},
+		{"DELETE", "/api/v1/orders", "GET, HEAD, POST"},
 		{"PUT", "/api/v1/lanes/rouqiao-houxiang/backlog", "GET, HEAD"},
 		{"GET", "/api/v1/privacy/erase", "POST"},
 	} {

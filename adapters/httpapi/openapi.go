@@ -57,12 +57,17 @@ var operations = map[string]op{
 	"GET /api/v1/audit/orders/{id}": {summary: "An order's story: who did what, when, in which role; its state as of a moment", tag: "audit",
 		auth: "auditor, the lane's steward", ok: 200, okBody: "Story", errs: readErrs, params: []string{"as_of", "format"}},
 
-	"GET /api/v1/lanes/{lane}/backlog": {summary: "A lane's backlog", tag: "views", auth: "the lane's steward, auditor", ok: 200, okBody: "Backlog", errs: readErrs},
-	"GET /api/v1/members/{id}/record":  {summary: "A member's service record for a month", tag: "views", auth: "the member, stewards, auditor", ok: 200, okBody: "Record", errs: readErrs, params: []string{"period"}},
-	"GET /api/v1/evaluations":          {summary: "Members ranked by points for a month", tag: "views", auth: "any token", ok: 200, okBody: "Items", errs: readErrs, params: []string{"community", "team", "period"}},
-	"GET /api/v1/feed":                 {summary: "The linkage feed: no names of residents, no phones", tag: "views", ok: 200, okBody: "Items", errs: readErrs, params: []string{"lane", "community", "dimension", "after", "limit"}},
-	"GET /api/v1/feed/stream":          {summary: "The linkage feed live, as Server-Sent Events (Last-Event-ID resumes)", tag: "views", ok: 200, errs: readErrs, params: []string{"lane", "community", "dimension", "after"}},
-	"GET /api/v1/reports/monthly":      {summary: "A community's monthly report", tag: "views", auth: "steward, auditor, admin", ok: 200, okBody: "Report", errs: readErrs, params: []string{"community", "period"}},
+	"GET /api/v1/orders": {summary: "Search the orders the caller may read, newest first, paged by cursor; q matches number and title, from/to bound the submission time", tag: "orders",
+		auth: "steward (their lanes), operator, auditor, admin", ok: 200, okBody: "SearchPage", errs: readErrs,
+		params: []string{"lane", "community", "status", "category", "from", "to", "q", "limit", "cursor"}},
+	"GET /api/v1/lanes/{lane}/backlog": {summary: "A lane's backlog: exact counts and one page, most urgent first by default; completed orders left unrated past --callback-after are on the call-back list (status=callback)", tag: "views",
+		auth: "the lane's steward, auditor", ok: 200, okBody: "Backlog", errs: readErrs,
+		params: []string{"status", "overdue", "category", "assignee", "sort", "limit", "cursor"}},
+	"GET /api/v1/members/{id}/record": {summary: "A member's service record for a month", tag: "views", auth: "the member, stewards, auditor", ok: 200, okBody: "Record", errs: readErrs, params: []string{"period"}},
+	"GET /api/v1/evaluations":         {summary: "Members ranked by points for a month", tag: "views", auth: "any token", ok: 200, okBody: "Items", errs: readErrs, params: []string{"community", "team", "period"}},
+	"GET /api/v1/feed":                {summary: "The linkage feed: no names of residents, no phones", tag: "views", ok: 200, okBody: "Items", errs: readErrs, params: []string{"lane", "community", "dimension", "after", "limit"}},
+	"GET /api/v1/feed/stream":         {summary: "The linkage feed live, as Server-Sent Events (Last-Event-ID resumes)", tag: "views", ok: 200, errs: readErrs, params: []string{"lane", "community", "dimension", "after"}},
+	"GET /api/v1/reports/monthly":     {summary: "A community's monthly report", tag: "views", auth: "steward, auditor, admin", ok: 200, okBody: "Report", errs: readErrs, params: []string{"community", "period"}},
 
 	"POST /api/v1/schedules":        {summary: "Define a periodic service", tag: "desk", auth: "steward, admin", body: "Schedule", ok: 201, okBody: "Schedule", errs: writeErrs},
 	"GET /api/v1/schedules":         {summary: "List the periodic services", tag: "desk", auth: "steward, auditor, admin", ok: 200, okBody: "Items", errs: readErrs},
@@ -95,6 +100,10 @@ func obj(props map[string]any, required ...string) map[string]any {
 	return s
 }
 
+func refArray(schema string) map[string]any {
+	return map[string]any{"type": "array", "items": map[string]any{"$ref": "#/components/schemas/" + schema}}
+}
+
 func arrayOf(t string) map[string]any {
 	return map[string]any{"type": "array", "items": map[string]any{"type": t}}
 }
@@ -119,13 +128,19 @@ var schemas = map[string]any{
 		"complete_by": "string", "receipt": "string"}, "id", "number", "status", "version"),
 	"Action": obj(map[string]any{"member": "string", "reason": "string", "note": "string", "minutes": "integer", "solved": "boolean", "stars": "integer",
 		"comment": "string", "receipt": "string", "level": map[string]any{"enum": []string{"community", "street"}}, "text": "string", "internal": "boolean"}),
-	"Story":    obj(map[string]any{"order": "string", "as_of": map[string]any{"type": []string{"string", "null"}}, "seq": "integer", "state": map[string]any{"type": []string{"object", "null"}}, "events": map[string]any{"type": "array"}, "later": "integer"}, "order", "events"),
-	"Backlog":  obj(map[string]any{"lane": "string", "counts": map[string]any{"type": "object"}, "items": map[string]any{"type": "array"}}, "lane", "counts", "items"),
-	"Record":   obj(map[string]any{"member": "string", "period": "string", "dispatched": "integer", "accepted": "integer", "declined": "integer", "completed": "integer", "minutes": "integer", "ratings": "integer", "mean_stars": "number", "on_time_rate": "number", "points": "integer"}, "member", "period"),
-	"Report":   obj(map[string]any{"community": "string", "period": "string", "orders": "integer", "response_rate": "number", "resolution_rate": "number", "satisfaction_rate": "number", "by_category": map[string]any{}, "by_lane": map[string]any{}, "feed_by_dimension": map[string]any{}}, "community", "period"),
-	"Schedule": obj(map[string]any{"id": "string", "lane": "string", "category": "string", "title": "string", "every": "string", "start": "string"}),
-	"Campaign": obj(map[string]any{"id": "string", "community": "string", "theme": "string", "categories": arrayOf("string"), "from": "string", "until": "string"}),
-	"Erase":    obj(map[string]any{"phone": "string"}, "phone"),
+	"Story": obj(map[string]any{"order": "string", "as_of": map[string]any{"type": []string{"string", "null"}}, "seq": "integer", "state": map[string]any{"type": []string{"object", "null"}}, "events": map[string]any{"type": "array"}, "later": "integer"}, "order", "events"),
+	"Backlog": obj(map[string]any{"lane": "string", "name": "string", "community": "string", "street": "string",
+		"counts": obj(map[string]any{"open": "integer", "dispatched": "integer", "accepted": "integer", "completed": "integer", "callback": "integer", "overdue": "integer", "live": "integer"}),
+		"items":  refArray("BacklogItem"), "next_cursor": "string", "sort": "string", "as_of": "string", "seq": "integer", "callback_after_hours": "number"}, "lane", "counts", "items", "next_cursor"),
+	"BacklogItem": obj(map[string]any{"id": "string", "number": "string", "title": "string", "category": "string", "priority": "string", "status": "string",
+		"assignee": "string", "escalation": "string", "submitted_at": "string", "accept_by": "string", "complete_by": "string", "completed_at": "string",
+		"overdue": "boolean", "callback": "boolean", "lane": "string", "community": "string", "street": "string", "age_seconds": "integer", "theme": "string"}, "id", "status"),
+	"SearchPage": obj(map[string]any{"items": refArray("BacklogItem"), "next_cursor": "string", "as_of": "string", "covers_since": "string"}, "items", "next_cursor"),
+	"Record":     obj(map[string]any{"member": "string", "period": "string", "dispatched": "integer", "accepted": "integer", "declined": "integer", "completed": "integer", "minutes": "integer", "ratings": "integer", "mean_stars": "number", "on_time_rate": "number", "points": "integer"}, "member", "period"),
+	"Report":     obj(map[string]any{"community": "string", "period": "string", "orders": "integer", "response_rate": "number", "resolution_rate": "number", "satisfaction_rate": "number", "by_category": map[string]any{}, "by_lane": map[string]any{}, "feed_by_dimension": map[string]any{}}, "community", "period"),
+	"Schedule":   obj(map[string]any{"id": "string", "lane": "string", "category": "string", "title": "string", "every": "string", "start": "string"}),
+	"Campaign":   obj(map[string]any{"id": "string", "community": "string", "theme": "string", "categories": arrayOf("string"), "from": "string", "until": "string"}),
+	"Erase":      obj(map[string]any{"phone": "string"}, "phone"),
 }
 
 var (

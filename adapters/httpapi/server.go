@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
 )
 
@@ -33,6 +34,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Views reads the projections; nil serves no projection routes' data.
 	Views ViewReader
+	// Index pages the backlogs and the order search (package query); the process keeps
+	// it fed from the backlog view.
+	Index *query.Index
 	// IntakeRate and IntakeBurst limit public intake, submits without a token, per
 	// client address: IntakeRate a second on average, in bursts of up to IntakeBurst.
 	// Zero means the default (DefaultIntakeRate, DefaultIntakeBurst); a negative value
@@ -53,6 +57,7 @@ type API struct {
 	cfg      Config
 	svc      *service.Service
 	views    ViewReader
+	index    *query.Index
 	log      *slog.Logger
 	ready    func(context.Context) error
 	degraded func() map[string]any
@@ -70,7 +75,7 @@ func New(cfg Config) *API {
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
 	}
-	a := &API{cfg: cfg, svc: cfg.Service, views: cfg.Views, log: cfg.Log, ready: cfg.Ready, degraded: cfg.Degraded, mux: http.NewServeMux()}
+	a := &API{cfg: cfg, svc: cfg.Service, views: cfg.Views, index: cfg.Index, log: cfg.Log, ready: cfg.Ready, degraded: cfg.Degraded, mux: http.NewServeMux()}
 	a.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "redlane_http_requests_total", Help: "HTTP requests by route and status code.",
 	}, []string{"route", "code"})
@@ -136,6 +141,7 @@ func (a *API) Routes() []Route {
 		{"GET /api/v1/members", a.listMembers},
 		{"GET /api/v1/categories", a.listCategories},
 		{"POST /api/v1/orders", a.submit},
+		{"GET /api/v1/orders", a.searchOrders},
 		{"GET /api/v1/orders/{id}", a.getOrder},
 		{"GET /api/v1/orders/{id}/events", a.orderEvents},
 		{"POST /api/v1/orders/{id}/{action}", a.act},

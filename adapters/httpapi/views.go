@@ -10,11 +10,10 @@ import (
 	"time"
 
 	"github.com/redlane/redlane/domain"
-	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/projections"
-	"github.com/redlane/redlane/projections/backlog"
 	"github.com/redlane/redlane/projections/feed"
 	"github.com/redlane/redlane/projections/record"
+	"github.com/redlane/redlane/query"
 )
 
 // ViewReader reads the projections as their writer stored them.
@@ -60,12 +59,6 @@ func (a *API) readDoc(ctx context.Context, view, key string, dst any) (bool, err
 	return true, json.Unmarshal(b, dst)
 }
 
-// backlogItem is a live order as the backlog endpoint shows it.
-type backlogItem struct {
-	backlog.Item
-	AgeSeconds int64 `json:"age_seconds"`
-}
-
 func (a *API) laneBacklog(w http.ResponseWriter, r *http.Request) {
 	actor, err := a.actor(r)
 	laneID := r.PathValue("lane")
@@ -73,46 +66,57 @@ func (a *API) laneBacklog(w http.ResponseWriter, r *http.Request) {
 		err = forbidUnless(actor.StewardOf(laneID) || actor.Role == domain.RoleAuditor || actor.Role == domain.RoleAdmin,
 			domain.CodeReadNotAllowed, "only the lane's stewards, auditors and admins read its backlog")
 	}
-	if err == nil {
-		if _, ok := a.svc.Dir.Lane(laneID); !ok {
-			err = domain.Refuse(domain.KindNotFound, domain.CodeLaneNotFound, "no such lane")
-		}
+	l, ok := a.svc.Dir.Lane(laneID)
+	if err == nil && !ok {
+		err = domain.Refuse(domain.KindNotFound, domain.CodeLaneNotFound, "no such lane")
 	}
-	var doc backlog.Lane
+	var q query.BacklogQuery
 	if err == nil {
-		_, err = a.readDoc(r.Context(), backlog.Name, backlog.LaneKey(laneID), &doc)
+		q, err = query.ParseBacklogQuery(r.URL.Query(), laneID, a.svc.Now())
+	}
+	if err == nil && a.index == nil {
+		err = domain.Errorf(domain.KindInternal, "the backlog index is not configured")
+	}
+	var page query.BacklogPage
+	if err == nil {
+		page, err = a.index.Backlog(q)
 	}
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	now := a.svc.Now()
-	counts := map[string]int{"open": 0, "dispatched": 0, "accepted": 0, "completed": 0, "overdue": 0}
-	items := make([]backlogItem, 0, len(doc.Items))
-	for _, it := range doc.Items {
-		it.Overdue = it.Overdue || pastDue(it, now)
-		counts[string(it.Status)]++
-		if it.Overdue {
-			counts["overdue"]++
-		}
-		items = append(items, backlogItem{Item: it, AgeSeconds: int64(now.Sub(it.SubmittedAt) / time.Second)})
-	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"lane": laneID, "name": doc.Name, "community": doc.Community, "street": doc.Street,
-		"counts": counts, "items": items, "seq": doc.Seq, "as_of": now,
+		"lane": laneID, "name": l.Name, "community": l.Community, "street": l.Street,
+		"counts": page.Counts, "items": page.Items, "next_cursor": page.Next,
+		"seq": a.index.Seq(), "as_of": page.AsOf, "sort": q.Sort,
+		"callback_after_hours": a.index.CallbackAfter().Hours(),
 	})
 }
 
-// pastDue reports whether a live order has passed a deadline it has not met, even
-// before the system has recorded it.
-func pastDue(it backlog.Item, now time.Time) bool {
-	switch it.Status {
-	case order.StatusOpen, order.StatusDispatched:
-		return now.After(it.AcceptBy) || now.After(it.CompleteBy)
-	case order.StatusAccepted:
-		return now.After(it.CompleteBy)
+// searchOrders answers GET /api/v1/orders: the orders the caller may read, newest first.
+func (a *API) searchOrders(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	if err == nil {
+		err = forbidUnless(query.MaySearch(actor), domain.CodeReadNotAllowed,
+			"stewards, hotline operators, auditors and admins search orders")
 	}
-	return false
+	var q query.SearchQuery
+	if err == nil {
+		q, err = query.ParseSearchQuery(r.URL.Query(), a.svc.Now())
+	}
+	if err == nil && a.index == nil {
+		err = domain.Errorf(domain.KindInternal, "the backlog index is not configured")
+	}
+	var page query.SearchPage
+	if err == nil {
+		q.May = func(p query.Place) bool { return query.MayRead(actor, p, "") }
+		page, err = a.index.Search(q)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
 }
 
 func (a *API) memberRecord(w http.ResponseWriter, r *http.Request) {

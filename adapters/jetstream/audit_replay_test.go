@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -112,17 +114,37 @@ func (h *knownHistory) replay(tb testing.TB, until time.Time, keep bool) *jsstor
 	return r
 }
 
-func laneAt(tb testing.TB, r *jsstore.Replay) backlog.Lane {
+// laneAt is the lane's backlog as of a replay: its summary, and its live orders from
+// their documents, oldest first.
+func laneAt(tb testing.TB, r *jsstore.Replay) replayedLane {
 	tb.Helper()
-	var l backlog.Lane
+	var l replayedLane
 	doc := r.Doc(backlog.Name, backlog.LaneKey("rouqiao-houxiang"))
 	if doc == nil {
 		tb.Fatalf("no backlog for the lane as of %s", r.Until)
 	}
-	if err := json.Unmarshal(doc, &l); err != nil {
+	if err := json.Unmarshal(doc, &l.Lane); err != nil {
 		tb.Fatal(err)
 	}
+	for _, k := range r.Keys[backlog.Name] {
+		var o backlog.Order
+		if !strings.HasPrefix(k, "order.") {
+			continue
+		}
+		if err := json.Unmarshal(r.Doc(backlog.Name, k), &o); err != nil {
+			tb.Fatal(err)
+		}
+		if o.Lane == l.Lane.Lane && backlog.Live(o.Status) {
+			l.Items = append(l.Items, o.Item)
+		}
+	}
+	slices.SortFunc(l.Items, func(a, b backlog.Item) int { return a.SubmittedAt.Compare(b.SubmittedAt) })
 	return l
+}
+
+type replayedLane struct {
+	backlog.Lane
+	Items []backlog.Item
 }
 
 func TestReplayGivesTheBacklogAsItWas(t *testing.T) {

@@ -249,7 +249,7 @@ func TestBacklogReadsAsDocumentedJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, field := range []string{`"lane":"rouqiao-houxiang"`, `"counts":{`, `"open":`, `"items":[`, `"name":"柔桥后巷"`} {
+	for _, field := range []string{`"lane":"rouqiao-houxiang"`, `"counts":{`, `"open":`, `"live":`, `"name":"柔桥后巷"`} {
 		if !bytes.Contains(doc.Value(), []byte(field)) {
 			t.Errorf("backlog document lacks %s: %s", field, doc.Value())
 		}

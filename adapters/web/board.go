@@ -11,9 +11,9 @@ import (
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/projections"
-	"github.com/redlane/redlane/projections/backlog"
 	"github.com/redlane/redlane/projections/feed"
 	"github.com/redlane/redlane/projections/report"
+	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
 )
 
@@ -28,6 +28,7 @@ type itemView struct {
 	AssigneeID           string
 	Age                  string
 	Overdue              bool
+	Callback             bool   // completed long ago, awaiting a call-back for its rating
 	Escalation           string // 社区 or 街道 when escalated, else ""
 	Theme                string
 	AcceptBy, CompleteBy string
@@ -35,14 +36,14 @@ type itemView struct {
 	CanDispatch          bool
 }
 
-func (h *handler) itemView(ctx context.Context, it backlog.Item, laneName string, now time.Time) itemView {
+func (h *handler) itemView(it query.Item, laneName string) itemView {
 	v := itemView{
 		ID: it.ID, Number: it.Number, Title: it.Title, Category: h.categoryName(it.Category),
 		Priority: priorityName(it.Priority), Urgent: it.Priority == order.PriorityUrgent,
 		Status: statusName(it.Status), StatusCode: string(it.Status), AssigneeID: it.Assignee,
-		Age: age(now.Sub(it.SubmittedAt)), Overdue: it.Overdue || pastDue(it, now),
+		Age: age(time.Duration(it.AgeSeconds) * time.Second), Overdue: it.Overdue, Callback: it.Callback,
 		AcceptBy: shanghai(it.AcceptBy), CompleteBy: shanghai(it.CompleteBy), Lane: laneName,
-		CanDispatch: it.Status == order.StatusOpen, Theme: h.theme(ctx, it.ID),
+		CanDispatch: it.Status == order.StatusOpen, Theme: it.Theme,
 	}
 	if it.Assignee != "" {
 		v.Assignee = h.memberName(it.Assignee)
@@ -120,9 +121,24 @@ func (h *handler) rates(ctx context.Context, community, period string) (ratesVie
 // laneView is one lane on the board.
 type laneView struct {
 	ID, Name, Community string
-	Counts              backlog.Counts
+	Counts              query.Counts
 	Items               []itemView
 	Rates               ratesView
+	Filters             []filterView // the lists and orders a steward may switch to
+	Focused             bool         // the board shows this lane alone, filtered or paged
+	Next                string       // the next page's address, "" on the last
+	Paged               bool         // this is not the first page
+	Shown               string       // what the list shows, in words
+}
+
+// filterView is one link of a lane's filter bar.
+type filterView struct {
+	Label, Href string
+	Class       string // c-open, c-dispatched, … c-overdue
+	Count       int
+	HasCount    bool
+	On          bool
+	Hot         bool
 }
 
 // boardData is the board's live part.
@@ -130,6 +146,7 @@ type boardData struct {
 	Lanes []laneView
 	Seq   uint64 // the backlog's position when read: the live stream resumes after it
 	AsOf  string
+	Query string // the board's parameters, for its live fragment
 }
 
 type boardPage struct {
@@ -138,38 +155,58 @@ type boardPage struct {
 	LiveSrc string
 }
 
-func (h *handler) boardData(ctx context.Context, s session) (boardData, error) {
-	seq, err := h.backlogSeq(ctx)
-	if err != nil {
-		return boardData{}, err
-	}
-	docs, err := h.backlogs(ctx, s.Actor.Lanes)
-	if err != nil {
-		return boardData{}, err
-	}
+// Page sizes of the board: each lane's first screen, and a lane shown alone.
+const (
+	boardFirst    = 20
+	boardPageSize = 50
+)
+
+// boardData cuts the board: each of the steward's lanes with its first screen of orders,
+// most urgent first; or, with ?lane=, that lane alone, filtered, sorted and paged as the
+// parameters say (status, overdue, category, assignee, sort, cursor).
+func (h *handler) boardData(ctx context.Context, s session, params url.Values) (boardData, error) {
 	now := h.svc.Now()
 	period := projections.Period(now)
-	d := boardData{Seq: seq, AsOf: shanghaiSeconds(now)}
+	d := boardData{Seq: h.backlogSeq(), AsOf: shanghaiSeconds(now), Query: boardParams(params).Encode()}
+	lanes := s.Actor.Lanes
+	focus := params.Get("lane")
+	if focus != "" {
+		if !s.Actor.StewardOf(focus) {
+			return d, domain.Refuse(domain.KindForbidden, domain.CodeReadNotAllowed, "only the lane's stewards read its backlog")
+		}
+		lanes = []string{focus}
+	}
 	rates := map[string]ratesView{}
-	for _, doc := range docs {
-		l, _ := h.svc.Dir.Lane(doc.Lane)
-		lv := laneView{ID: doc.Lane, Name: nameOr(l.Name, doc.Lane), Community: nameOr(l.Community, doc.Community)}
-		for _, it := range doc.Items {
-			iv := h.itemView(ctx, it, lv.Name, now)
-			switch it.Status {
-			case order.StatusOpen:
-				lv.Counts.Open++
-			case order.StatusDispatched:
-				lv.Counts.Dispatched++
-			case order.StatusAccepted:
-				lv.Counts.Accepted++
-			case order.StatusCompleted:
-				lv.Counts.Completed++
+	for _, id := range lanes {
+		l, _ := h.svc.Dir.Lane(id)
+		lv := laneView{ID: id, Name: nameOr(l.Name, id), Community: nameOr(l.Community, ""), Focused: focus != ""}
+		var q query.BacklogQuery
+		var err error
+		if lv.Focused {
+			q, err = query.ParseBacklogQuery(params, id, now)
+			if err != nil {
+				return d, err
 			}
-			if iv.Overdue {
-				lv.Counts.Overdue++
+			if params.Get("limit") == "" {
+				q.Limit = boardPageSize
 			}
-			lv.Items = append(lv.Items, iv)
+		} else {
+			q = query.BacklogQuery{Lane: id, Sort: query.SortUrgency, Limit: boardFirst, Now: now}
+		}
+		page, err := h.index.Backlog(q)
+		if err != nil {
+			return d, err
+		}
+		lv.Counts, lv.Paged = page.Counts, q.Cursor != ""
+		for _, it := range page.Items {
+			lv.Items = append(lv.Items, h.itemView(it, lv.Name))
+		}
+		lv.Filters, lv.Shown = laneFilters(id, q, page.Counts, lv.Focused)
+		if page.Next != "" {
+			next := boardParams(params)
+			next.Set("lane", id)
+			next.Set("cursor", page.Next)
+			lv.Next = "/board?" + next.Encode()
 		}
 		if lv.Community != "" {
 			rv, ok := rates[lv.Community]
@@ -186,13 +223,85 @@ func (h *handler) boardData(ctx context.Context, s session) (boardData, error) {
 	return d, nil
 }
 
+// boardParams keeps the board's own parameters of a request.
+func boardParams(in url.Values) url.Values {
+	out := url.Values{}
+	for _, k := range []string{"lane", "status", "overdue", "category", "assignee", "sort", "cursor", "limit"} {
+		if v := in.Get(k); v != "" {
+			out.Set(k, v)
+		}
+	}
+	return out
+}
+
+// laneFilters makes a lane's filter bar: its lists with their counts, "overdue only" and
+// the two sorts; and says in words what the list shows.
+func laneFilters(lane string, q query.BacklogQuery, c query.Counts, focused bool) ([]filterView, string) {
+	link := func(status string, overdue bool, sort string) string {
+		v := url.Values{"lane": {lane}}
+		if status != "" {
+			v.Set("status", status)
+		}
+		if overdue {
+			v.Set("overdue", "true")
+		}
+		if sort != "" && sort != query.SortUrgency {
+			v.Set("sort", sort)
+		}
+		return "/board?" + v.Encode()
+	}
+	status, sort := q.Status, q.Sort
+	lists := []struct {
+		label, status string
+		n             int
+	}{
+		{"全部在办", "", c.Live - c.Callback},
+		{"待派单", string(order.StatusOpen), c.Open},
+		{"已派单", string(order.StatusDispatched), c.Dispatched},
+		{"办理中", string(order.StatusAccepted), c.Accepted},
+		{"待评价", string(order.StatusCompleted), c.Completed},
+		{"待回访", query.StatusCallback, c.Callback},
+	}
+	class := func(status string) string {
+		if status == "" {
+			return "c-live"
+		}
+		return "c-" + status
+	}
+	var out []filterView
+	shown := "全部在办"
+	for _, l := range lists {
+		on := focused && status == l.status && !q.Overdue
+		if !focused && l.status == "" {
+			on = true
+		}
+		if on || (status == l.status && focused) {
+			shown = l.label
+		}
+		out = append(out, filterView{Label: l.label, Href: link(l.status, false, sort), Class: class(l.status), Count: l.n, HasCount: true, On: on})
+	}
+	out = append(out, filterView{Label: "超时", Href: link(status, true, sort), Class: "c-overdue", Count: c.Overdue, HasCount: true, On: focused && q.Overdue, Hot: c.Overdue > 0})
+	if q.Overdue {
+		shown += " · 只看超时"
+	}
+	out = append(out,
+		filterView{Label: "按紧急排序", Href: link(status, q.Overdue, query.SortUrgency), Class: "sort", On: sort != query.SortAge},
+		filterView{Label: "按时间排序", Href: link(status, q.Overdue, query.SortAge), Class: "sort", On: sort == query.SortAge})
+	if sort == query.SortAge {
+		shown += " · 先到先办"
+	} else {
+		shown += " · 超时、紧急、时限近的在前"
+	}
+	return out, shown
+}
+
 func (h *handler) board(w http.ResponseWriter, r *http.Request) {
 	s, ok := h.require(w, r, domain.RoleSteward)
 	if !ok {
 		return
 	}
 	h.awaitBacklog(r.Context(), parseSeq(r.URL.Query().Get("at")), 3*time.Second)
-	d, err := h.boardData(r.Context(), s)
+	d, err := h.boardData(r.Context(), s, r.URL.Query())
 	if err != nil {
 		h.failErr(w, r, &s, err)
 		return
@@ -207,7 +316,7 @@ func (h *handler) boardFragment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.awaitBacklog(r.Context(), parseSeq(r.URL.Query().Get("at")), 3*time.Second)
-	d, err := h.boardData(r.Context(), s)
+	d, err := h.boardData(r.Context(), s, r.URL.Query())
 	if err != nil {
 		h.failErr(w, r, &s, err)
 		return
@@ -320,15 +429,7 @@ const (
 // lane's backlog and the ratings of the likeliest members from their records.
 func (h *handler) candidates(ctx context.Context, st order.State) ([]candidateView, error) {
 	cat, _ := h.svc.Catalog().Lookup(st.Category)
-	var laneIDs []string
-	for _, l := range h.svc.Dir.Lanes() {
-		laneIDs = append(laneIDs, l.ID)
-	}
-	docs, err := h.backlogs(ctx, laneIDs)
-	if err != nil {
-		return nil, err
-	}
-	loads := Loads(docs)
+	loads := h.index.Loads()
 	facts := map[string]MemberFacts{}
 	members := h.svc.Dir.Members()
 	for _, m := range members {

@@ -196,7 +196,7 @@ func TestBrowser(t *testing.T) {
 	if got := steward.text(fmt.Sprintf(`li[data-order=%q]`, urgent)); !strings.Contains(got, "超时") || !strings.Contains(got, "紧急") {
 		t.Errorf("the urgent order is not marked overdue: %q", got)
 	}
-	if got := steward.text(".counts .c-overdue"); !strings.Contains(got, "1") {
+	if got := steward.text(".counts-bar .c-overdue"); !strings.Contains(got, "1") {
 		t.Errorf("overdue count %q, want 1", got)
 	}
 	if got := steward.text(".rates"); !strings.Contains(got, "响应率") || !strings.Contains(got, "满意率") {

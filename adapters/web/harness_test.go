@@ -27,6 +27,8 @@ import (
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/projections/all"
+	"github.com/redlane/redlane/projections/backlog"
+	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
 )
 
@@ -43,6 +45,7 @@ type harness struct {
 	store *jsstore.Store
 	svc   *service.Service
 	views *jsstore.Views
+	index *query.Index
 	// offset moves the service's clock ahead of the real one, so deadlines can pass.
 	offset atomic.Int64
 }
@@ -74,10 +77,13 @@ func newHarness(tb testing.TB) *harness {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
+	index := query.NewIndex(query.IndexConfig{})
+	watched := make(chan struct{})
 	go func() { defer close(done); _ = vs.Run(runCtx, views...) }()
-	tb.Cleanup(func() { stop(); <-done })
-	api := httpapi.New(httpapi.Config{Service: svc, Views: vs})
-	pages := web.New(web.Config{Service: svc, Views: vs})
+	go func() { defer close(watched); _ = vs.Watch(runCtx, backlog.Name, query.BacklogKeys, index) }()
+	tb.Cleanup(func() { stop(); <-done; <-watched })
+	api := httpapi.New(httpapi.Config{Service: svc, Views: vs, Index: index})
+	pages := web.New(web.Config{Service: svc, Views: vs, Index: index})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			api.ServeHTTP(w, r)
@@ -89,7 +95,7 @@ func newHarness(tb testing.TB) *harness {
 		srv.CloseClientConnections() // live streams end with their connections
 		srv.Close()
 	})
-	h.url, h.srv, h.svc, h.views = srv.URL, srv, svc, vs
+	h.url, h.srv, h.svc, h.views, h.index = srv.URL, srv, svc, vs, index
 	return h
 }
 
@@ -111,6 +117,16 @@ func (h *harness) settle() {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+	for {
+		cp, err := h.views.Checkpoint(context.Background(), backlog.Name)
+		if err == nil && h.index.Seq() >= cp {
+			break
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("the backlog index did not catch up: at %d, the view at %d (%v)", h.index.Seq(), cp, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -108,8 +108,7 @@ func (h *handler) liveChanges(w http.ResponseWriter, r *http.Request, qs []feed.
 			if pending <= sent {
 				continue
 			}
-			seq, err := h.backlogSeq(ctx)
-			if err != nil || (seq < pending && time.Since(since) < viewsPatience) {
+			if h.backlogSeq() < pending && time.Since(since) < viewsPatience {
 				continue
 			}
 			fmt.Fprintf(w, "id: %d\nevent: changed\ndata: {\"seq\":%d}\n\n", pending, pending)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
-	"github.com/redlane/redlane/projections/backlog"
 )
 
 // MemberFacts are what the dispatch dialog knows of a member besides the profile.
@@ -118,18 +117,4 @@ func reasons(cat order.Category, r Ranked) string {
 		parts = append(parts, "本月暂无评价")
 	}
 	return strings.Join(parts, " · ")
-}
-
-// Loads counts, per member, the live orders in their hands across the backlogs:
-// dispatched to them or accepted by them. Completed orders awaiting a rating are done.
-func Loads(lanes []backlog.Lane) map[string]int {
-	out := map[string]int{}
-	for _, l := range lanes {
-		for _, it := range l.Items {
-			if it.Assignee != "" && (it.Status == order.StatusDispatched || it.Status == order.StatusAccepted) {
-				out[it.Assignee]++
-			}
-		}
-	}
-	return out
 }

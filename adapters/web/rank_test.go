@@ -11,7 +11,6 @@ import (
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
-	"github.com/redlane/redlane/projections/backlog"
 )
 
 func mem(id, community string, skills ...string) member.State {
@@ -119,22 +118,6 @@ func TestRank(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestLoads(t *testing.T) {
-	lanes := []backlog.Lane{
-		{Items: []backlog.Item{
-			{ID: "1", Status: order.StatusDispatched, Assignee: "m-1"},
-			{ID: "2", Status: order.StatusAccepted, Assignee: "m-1"},
-			{ID: "3", Status: order.StatusCompleted, Assignee: "m-1"}, // done, awaiting a rating
-			{ID: "4", Status: order.StatusOpen},
-		}},
-		{Items: []backlog.Item{{ID: "5", Status: order.StatusAccepted, Assignee: "m-2"}}},
-	}
-	got := Loads(lanes)
-	if got["m-1"] != 2 || got["m-2"] != 1 || len(got) != 2 {
-		t.Fatalf("loads %v, want m-1: 2, m-2: 1", got)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/projections/feed"
+	"github.com/redlane/redlane/query"
 )
 
 // tasksData is the member's live task list.
@@ -20,6 +22,12 @@ type tasksData struct {
 	Community string
 	Mine      []itemView // dispatched to the member, accepted by them, or done awaiting a rating
 	Open      []itemView // open orders in the member's community they may claim
+	MineCount int        // all of Mine's kind, beyond this page
+	OpenCount int
+	MineNext  string // the next page's address, "" on the last
+	OpenNext  string
+	Paged     bool   // a page after the first
+	Query     string // the page's parameters, for its live fragment
 	Record    recordView
 	Seq       uint64
 	AsOf      string
@@ -51,38 +59,67 @@ func (h *handler) memberOf(s session) (member.State, error) {
 	return m, nil
 }
 
-func (h *handler) tasksData(ctx context.Context, s session) (tasksData, error) {
+// tasksPageSize is how many orders of each list the task page shows at once.
+const tasksPageSize = 30
+
+// laneNames maps every lane's id to its name.
+func (h *handler) laneNames() map[string]string {
+	out := map[string]string{}
+	for _, l := range h.svc.Dir.Lanes() {
+		out[l.ID] = nameOr(l.Name, l.ID)
+	}
+	return out
+}
+
+func (h *handler) tasksData(ctx context.Context, s session, params url.Values) (tasksData, error) {
 	m, err := h.memberOf(s)
 	if err != nil {
 		return tasksData{}, err
 	}
-	seq, err := h.backlogSeq(ctx)
-	if err != nil {
-		return tasksData{}, err
-	}
 	// Every lane: a steward may dispatch to a member of another community.
-	lanes := h.svc.Dir.Lanes()
-	ids := make([]string, len(lanes))
-	for i, l := range lanes {
-		ids[i] = l.ID
-	}
-	docs, err := h.backlogs(ctx, ids)
-	if err != nil {
-		return tasksData{}, err
-	}
 	now := h.svc.Now()
-	d := tasksData{Name: nameOr(m.Name, m.ID), Community: m.Community, Seq: seq, AsOf: shanghaiSeconds(now), CSRF: s.CSRF()}
-	for i, doc := range docs {
-		name := nameOr(lanes[i].Name, doc.Lane)
-		for _, it := range doc.Items {
-			switch {
-			case it.Assignee == m.ID:
-				d.Mine = append(d.Mine, h.itemView(ctx, it, name, now))
-			case it.Status == order.StatusOpen && lanes[i].Community == m.Community && m.Active:
-				d.Open = append(d.Open, h.itemView(ctx, it, name, now))
-			}
+	d := tasksData{Name: nameOr(m.Name, m.ID), Community: m.Community, Seq: h.backlogSeq(), AsOf: shanghaiSeconds(now), CSRF: s.CSRF()}
+	var all, community []string
+	for _, l := range h.svc.Dir.Lanes() {
+		all = append(all, l.ID)
+		if l.Community == m.Community {
+			community = append(community, l.ID)
 		}
 	}
+	names := h.laneNames()
+	mine, err := h.index.Backlog(query.BacklogQuery{Lanes: all, Assignee: m.ID, Limit: tasksPageSize, Cursor: params.Get("mine"), Now: now})
+	if err != nil {
+		return d, err
+	}
+	for _, it := range mine.Items {
+		d.Mine = append(d.Mine, h.itemView(it, names[it.Lane]))
+	}
+	// The completed orders awaiting a rating past the working list are done too.
+	d.MineCount = mine.Counts.Dispatched + mine.Counts.Accepted + mine.Counts.Completed
+	if mine.Next != "" {
+		d.MineNext = "/tasks?mine=" + url.QueryEscape(mine.Next)
+	}
+	if m.Active && len(community) > 0 {
+		open, err := h.index.Backlog(query.BacklogQuery{Lanes: community, Status: string(order.StatusOpen), Limit: tasksPageSize, Cursor: params.Get("open"), Now: now})
+		if err != nil {
+			return d, err
+		}
+		for _, it := range open.Items {
+			d.Open = append(d.Open, h.itemView(it, names[it.Lane]))
+		}
+		d.OpenCount = open.Counts.Open
+		if open.Next != "" {
+			d.OpenNext = "/tasks?open=" + url.QueryEscape(open.Next)
+		}
+	}
+	d.Paged = params.Get("mine") != "" || params.Get("open") != ""
+	keep := url.Values{}
+	for _, k := range []string{"mine", "open"} {
+		if v := params.Get(k); v != "" {
+			keep.Set(k, v)
+		}
+	}
+	d.Query = keep.Encode()
 	period := projections.Period(now)
 	d.Record = recordView{Period: period, MeanStars: "—"}
 	rec, err := h.memberRecord(ctx, m.ID, period)
@@ -108,7 +145,7 @@ func (h *handler) tasks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) renderTasks(w http.ResponseWriter, r *http.Request, s session, status int, p *problem) {
-	d, err := h.tasksData(r.Context(), s)
+	d, err := h.tasksData(r.Context(), s, r.URL.Query())
 	if err != nil {
 		h.failErr(w, r, &s, err)
 		return
@@ -124,7 +161,7 @@ func (h *handler) tasksFragment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.awaitBacklog(r.Context(), parseSeq(r.URL.Query().Get("at")), 3*time.Second)
-	d, err := h.tasksData(r.Context(), s)
+	d, err := h.tasksData(r.Context(), s, r.URL.Query())
 	if err != nil {
 		h.failErr(w, r, &s, err)
 		return

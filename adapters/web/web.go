@@ -40,10 +40,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/projections/feed"
+	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
 )
 
@@ -63,7 +63,9 @@ type Reader interface {
 type Config struct {
 	Service *service.Service
 	Views   Reader
-	Log     *slog.Logger
+	// Index pages the backlogs (package query), fed from the backlog view.
+	Index *query.Index
+	Log   *slog.Logger
 	// Secure marks the session cookie Secure: set it when the pages are served over HTTPS.
 	Secure bool
 }
@@ -78,14 +80,12 @@ var staticFS embed.FS
 type handler struct {
 	svc    *service.Service
 	views  Reader
+	index  *query.Index
 	log    *slog.Logger
 	secure bool
 	pages  map[string]*template.Template
 	mux    *http.ServeMux
 	cop    *http.CrossOriginProtection
-
-	themeMu sync.Mutex
-	themes  map[string]string // order id → theme; a submitted order's theme never changes
 }
 
 // New returns the pages' handler. It panics if the embedded templates do not parse,
@@ -94,9 +94,8 @@ func New(cfg Config) http.Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	h := &handler{svc: cfg.Service, views: cfg.Views, log: cfg.Log, secure: cfg.Secure,
-		pages: parsePages(), mux: http.NewServeMux(), cop: http.NewCrossOriginProtection(),
-		themes: map[string]string{}}
+	h := &handler{svc: cfg.Service, views: cfg.Views, index: cfg.Index, log: cfg.Log, secure: cfg.Secure,
+		pages: parsePages(), mux: http.NewServeMux(), cop: http.NewCrossOriginProtection()}
 	h.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, problem{Status: http.StatusForbidden, Title: "请求被拒绝", Lines: []string{"跨站提交的表单不被接受。"}})
 	}))

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -450,6 +451,19 @@ func auditReplay(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		t := r.Time.UTC()
 		out.EventTime = &t
 	}
+	live := map[string][]replayItem{} // a lane's live orders, from the orders' documents
+	for _, k := range r.Keys[backlog.Name] {
+		if !strings.HasPrefix(k, "order.") {
+			continue
+		}
+		var o backlog.Order
+		if err := json.Unmarshal(r.Doc(backlog.Name, k), &o); err != nil {
+			return fmt.Errorf("backlog %s: %w", k, err)
+		}
+		if backlog.Live(o.Status) {
+			live[o.Lane] = append(live[o.Lane], replayItem{Item: o.Item, AgeSeconds: int64(until.Sub(o.SubmittedAt).Seconds())})
+		}
+	}
 	for _, k := range r.Keys[backlog.Name] {
 		if !strings.HasPrefix(k, "lane.") {
 			continue
@@ -458,11 +472,11 @@ func auditReplay(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err := json.Unmarshal(r.Doc(backlog.Name, k), &l); err != nil {
 			return fmt.Errorf("backlog %s: %w", k, err)
 		}
-		rl := replayLane{Lane: l, Items: []replayItem{}}
-		for _, it := range l.Items {
-			rl.Items = append(rl.Items, replayItem{Item: it, AgeSeconds: int64(until.Sub(it.SubmittedAt).Seconds())})
-		}
-		out.Backlogs = append(out.Backlogs, rl)
+		items := live[l.Lane]
+		slices.SortFunc(items, func(a, b replayItem) int {
+			return cmp.Or(a.SubmittedAt.Compare(b.SubmittedAt), strings.Compare(a.ID, b.ID))
+		})
+		out.Backlogs = append(out.Backlogs, replayLane{Lane: l, Items: append([]replayItem{}, items...)})
 	}
 	suffix := "." + out.Period
 	for _, k := range r.Keys[record.Name] {

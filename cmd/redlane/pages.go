@@ -7,12 +7,13 @@ import (
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/adapters/web"
+	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
 )
 
 // newPages returns the web pages' handler (adapters/web), reading the views vs.
-func newPages(svc *service.Service, vs *jsstore.Views, log *slog.Logger) http.Handler {
-	return web.New(web.Config{Service: svc, Views: vs, Log: log})
+func newPages(svc *service.Service, vs *jsstore.Views, index *query.Index, log *slog.Logger) http.Handler {
+	return web.New(web.Config{Service: svc, Views: vs, Index: index, Log: log})
 }
 
 // signedIn reports whether a page request carries a valid token: a bearer header or

@@ -31,6 +31,8 @@ import (
 	"github.com/redlane/redlane/adapters/natsserver"
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections/backlog"
+	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
 )
 
@@ -95,6 +97,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	intakeBurst := fs.Int("intake-burst", 0, "submits without a token at once per client address (0: 20)")
 	trustedProxies := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client")
 	tick := fs.Duration("tick", 30*time.Second, "how often deadlines are checked and periodic orders produced")
+	callbackAfter := fs.Duration("callback-after", 72*time.Hour, "how long a completed order awaits its rating on the working list before it moves to the call-back list (待回访)")
+	searchDays := fs.Int("search-days", 92, "how many days back the order search reaches for orders no longer live (live orders are always found)")
 	cacheMiB := fs.Int("cache-mib", service.DefaultCacheBytes>>20, "memory the orders kept in memory may take, in MiB (redlane_runner_cache_bytes)")
 	maxStreams := fs.Int("max-streams", 2000, "live streams (feeds, boards, screens) open at once in all; 0: no bound")
 	maxStreamsPerAddr := fs.Int("max-streams-per-address", 20, "live streams open at once from one client address; 0: no bound")
@@ -242,6 +246,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}()
 	defer func() { <-viewsDone }()
 
+	// The read side's index of the backlog: each lane's live orders and a window of
+	// history, kept from the backlog view by a watch, so that pages and searches cost no
+	// request to NATS and stay fast at any size (package query).
+	index := query.NewIndex(query.IndexConfig{Keep: time.Duration(*searchDays) * 24 * time.Hour, CallbackAfter: *callbackAfter})
+	if err := registerIndexMetrics(reg, index); err != nil {
+		return err
+	}
+	indexDone := make(chan struct{})
+	go func() {
+		defer close(indexDone)
+		go pruneEvery(ctx, index, time.Hour)
+		_ = vs.Watch(ctx, backlog.Name, query.BacklogKeys, index)
+	}()
+	defer func() { <-indexDone }()
+
 	// Tamper evidence: the sealer; and, with --esdb-url, the EventStoreDB mirror (audit.go).
 	auditDone, err := runAudit(ctx, js, store, signer, af, nf.replicas, log)
 
@@ -290,7 +309,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		if waitFor(ctx, dirReady.Load, time.Hour) != nil {
 			return
 		}
-		svc.RunDesk(ctx, vs, *tick, func(err error) { log.Warn("desk", "err", err) })
+		if waitFor(ctx, func() bool { return index.Ready() == nil }, time.Hour) != nil {
+			return
+		}
+		svc.RunDesk(ctx, index, *tick, func(err error) { log.Warn("desk", "err", err) })
 	}()
 	defer func() { <-deskDone }()
 
@@ -314,7 +336,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// One allowance per address for public intake, by the API and by the intake form.
 	intake := httpapi.IntakeLimiter(*intakeRate, *intakeBurst)
 	api := httpapi.New(httpapi.Config{
-		Service: svc, Log: log, Registry: reg, Views: vs,
+		Service: svc, Log: log, Registry: reg, Views: vs, Index: index,
 		IntakeRate: *intakeRate, IntakeBurst: *intakeBurst, IntakeLimiter: intake, TrustedProxies: proxies,
 		Ready: func(ctx context.Context) error {
 			if !nc.IsConnected() {
@@ -328,6 +350,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			}
 			if g := watchdog.Gap(); g.Missing > 0 {
 				return fmt.Errorf("%d events are missing from the log: %s", g.Missing, g.Detail)
+			}
+			if err := index.Ready(); err != nil {
+				return err
 			}
 			return vs.Ready(ctx, views)
 		},
@@ -356,7 +381,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
-	pages := httpapi.LimitForm(intake, "/intake", proxies, func(r *http.Request) bool { return !signedIn(svc, r) }, newPages(svc, vs, log))
+	pages := httpapi.LimitForm(intake, "/intake", proxies, func(r *http.Request) bool { return !signedIn(svc, r) }, newPages(svc, vs, index, log))
 	// Sign-in attempts: ten at once per address, then one every six seconds.
 	pages = httpapi.LimitForm(httpapi.NewLimiter(1.0/6, 10), "/signin", proxies, func(*http.Request) bool { return true }, pages)
 	handler := httpapi.WithLifetime(closing, *bodyTimeout, httpapi.WithRequestLog(log, m.streams,

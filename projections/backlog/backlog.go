@@ -1,37 +1,41 @@
 // Package backlog is the lane backlog: for each lane (街巷), the orders that still need
 // its station's attention — open, dispatched, accepted, and completed but not yet rated —
-// with their counts by status and how many of them are overdue. Stewards watch it to
-// dispatch and chase work; the HTTP layer adds each item's age from submitted_at.
+// and their exact counts by status, however many there are.
 //
 // # Documents
 //
-// Keys and their JSON (times RFC 3339, UTC):
+// Every document is bounded: none grows with a lane, a member or a month. Keys and their
+// JSON (times RFC 3339, UTC):
 //
 //	lane.<laneID>   {"lane":"rouqiao-houxiang","name":"柔桥后巷","community":"taoyuan",
 //	                 "street":"dongcheng",
 //	                 "counts":{"open":1,"dispatched":1,"accepted":0,"completed":1,"overdue":1},
-//	                 "items":[{"id":"0193a5c2-…","number":"20261127-K3QZ7A","title":"楼道灯不亮了",
-//	                           "category":"repair","priority":"normal","status":"dispatched",
-//	                           "assignee":"m-001","escalation":"lane",
-//	                           "submitted_at":"2026-11-27T02:15:04Z",
-//	                           "accept_by":"2026-11-28T02:15:04Z",
-//	                           "complete_by":"2026-11-30T02:15:04Z","overdue":true}],
-//	                 "seq":42}
+//	                 "live":3,"seq":42}
 //
 //	order.<orderID> {"lane":"rouqiao-houxiang","community":"taoyuan","street":"dongcheng",
-//	                 "id":"0193a5c2-…", …the item fields as above…, "seq":41}
+//	                 "id":"0193a5c2-…","number":"20261127-K3QZ7A","title":"楼道灯不亮了",
+//	                 "category":"repair","priority":"normal","status":"dispatched",
+//	                 "assignee":"m-001","escalation":"lane",
+//	                 "submitted_at":"2026-11-27T02:15:04Z",
+//	                 "accept_by":"2026-11-28T02:15:04Z",
+//	                 "complete_by":"2026-11-30T02:15:04Z","overdue":true,
+//	                 "completed_at":"…"(once completed),"theme":"…"(when one),"seq":41}
 //
-// lane.<laneID> is the backlog (type Lane). Its items are the lane's live orders, sorted
-// by submitted_at and then id: a closed or cancelled order leaves the list, and one that
-// is reopened (重办), by a steward or by an unsolved rating, comes back as open.
-// assignee is "" while nobody has the order. overdue is true once an order.overdue.v1
-// event marked a deadline of the current cycle, and is cleared when the order is
-// reopened; counts.overdue counts the overdue items. name is "" until the lane's own
-// registration is seen; community and street then come from the order that named the lane.
+// lane.<laneID> is a lane's summary (type Lane): its name and place, and counts of its
+// live orders by status; live is their total and counts.overdue how many of them are
+// marked overdue. name is "" until the lane's own registration is seen; community and
+// street then come from the order that named the lane.
 //
-// order.<orderID> is the view's index of every order it has seen submitted, live or not
-// (type Order): which lane to route the order's later events to, and the order's item as
-// it stands, so that a reopened order can return to its lane's list.
+// order.<orderID> is one order as the backlog sees it (type Order), live or not. An order
+// is live (on its lane's backlog) while its status is open, dispatched, accepted or
+// completed; a closed or cancelled order leaves, and one that is reopened (重办), by a
+// steward or by an unsolved rating, comes back as open. assignee is "" while nobody has
+// the order. overdue is true once an order.overdue.v1 event marked a deadline of the
+// current cycle, and is cleared when the order is reopened. completed_at is when the
+// current cycle was completed (the call-back list is reckoned from it).
+//
+// A lane's list is the order documents of that lane whose status is live: readers keep
+// them in an index (package query) fed by a watch on order.>, and page through it there.
 //
 // In both, seq is the stream sequence of the last event that changed the document. An
 // event that changes nothing (a note, a second overdue mark, an event for an order the
@@ -72,7 +76,7 @@ type Lane struct {
 	Community string `json:"community"`
 	Street    string `json:"street"`
 	Counts    Counts `json:"counts"`
-	Items     []Item `json:"items"` // sorted by SubmittedAt, then ID; never null
+	Live      int    `json:"live"` // the lane's live orders
 	Seq       uint64 `json:"seq"`
 }
 
@@ -96,9 +100,11 @@ type Item struct {
 	Assignee    string         `json:"assignee"` // "" when nobody has the order
 	Escalation  order.Level    `json:"escalation"`
 	SubmittedAt time.Time      `json:"submitted_at"`
-	AcceptBy    time.Time      `json:"accept_by"`   // of the current cycle
-	CompleteBy  time.Time      `json:"complete_by"` // of the current cycle
-	Overdue     bool           `json:"overdue"`     // a deadline of the current cycle was marked overdue
+	AcceptBy    time.Time      `json:"accept_by"`              // of the current cycle
+	CompleteBy  time.Time      `json:"complete_by"`            // of the current cycle
+	Overdue     bool           `json:"overdue"`                // a deadline of the current cycle was marked overdue
+	CompletedAt *time.Time     `json:"completed_at,omitempty"` // when the current cycle was completed
+	Theme       string         `json:"theme,omitempty"`        // the thematic campaign (主题式服务), if any
 }
 
 // Order is the document order.<orderID>: the lane an order belongs to and its item as it
@@ -190,7 +196,8 @@ func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
 	case order.Declined:
 		it.Status, it.Assignee = order.StatusOpen, ""
 	case order.Completed:
-		it.Status = order.StatusCompleted
+		at := rec.Time.UTC()
+		it.Status, it.CompletedAt = order.StatusCompleted, &at
 	case order.Rated:
 		if e.Solved {
 			it.Status = order.StatusClosed
@@ -213,7 +220,7 @@ func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
 
 // reopen starts a new cycle, as order.Evolve does: open, nobody's, new deadlines.
 func reopen(it *Item, acceptBy, completeBy time.Time) {
-	it.Status, it.Assignee, it.Overdue = order.StatusOpen, "", false
+	it.Status, it.Assignee, it.Overdue, it.CompletedAt = order.StatusOpen, "", false, nil
 	it.AcceptBy, it.CompleteBy = acceptBy.UTC(), completeBy.UTC()
 }
 
@@ -246,7 +253,7 @@ func (v *View) submitted(rec domain.Recorded, e order.Submitted) []string {
 		key: OrderKey(id), lane: v.lane(e.Lane, e.Community, e.Street), comm: e.Community, street: e.Street,
 		item: Item{
 			ID: id, Number: e.Number, Title: e.Title, Category: e.Category, Priority: e.Priority,
-			Status: order.StatusOpen, Escalation: order.LevelLane,
+			Status: order.StatusOpen, Escalation: order.LevelLane, Theme: e.Theme,
 			SubmittedAt: rec.Time.UTC(), AcceptBy: e.AcceptBy.UTC(), CompleteBy: e.CompleteBy.UTC(),
 		},
 		seq: rec.Seq,
@@ -282,7 +289,11 @@ func sameItem(a, b Item) bool {
 	return a.ID == b.ID && a.Number == b.Number && a.Title == b.Title && a.Category == b.Category &&
 		a.Priority == b.Priority && a.Status == b.Status && a.Assignee == b.Assignee &&
 		a.Escalation == b.Escalation && a.Overdue == b.Overdue && a.SubmittedAt.Equal(b.SubmittedAt) &&
-		a.AcceptBy.Equal(b.AcceptBy) && a.CompleteBy.Equal(b.CompleteBy)
+		a.AcceptBy.Equal(b.AcceptBy) && a.CompleteBy.Equal(b.CompleteBy) && sameTime(a.CompletedAt, b.CompletedAt) && a.Theme == b.Theme
+}
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
 }
 
 // Doc returns the document under key, or nil when there is none.
@@ -311,18 +322,9 @@ func (v *View) Doc(key string) []byte {
 }
 
 func (l *laneState) doc() Lane {
-	d := Lane{Lane: l.id, Name: l.name, Community: l.comm, Street: l.street, Items: make([]Item, 0, len(l.items)), Seq: l.seq}
+	d := Lane{Lane: l.id, Name: l.name, Community: l.comm, Street: l.street, Live: len(l.items), Seq: l.seq}
 	for _, o := range l.items {
-		d.Items = append(d.Items, o.item)
-	}
-	slices.SortFunc(d.Items, func(a, b Item) int {
-		if c := a.SubmittedAt.Compare(b.SubmittedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	for _, it := range d.Items {
-		switch it.Status {
+		switch o.item.Status {
 		case order.StatusOpen:
 			d.Counts.Open++
 		case order.StatusDispatched:
@@ -332,16 +334,47 @@ func (l *laneState) doc() Lane {
 		case order.StatusCompleted:
 			d.Counts.Completed++
 		}
-		if it.Overdue {
+		if o.item.Overdue {
 			d.Counts.Overdue++
 		}
 	}
 	return d
 }
 
-// Restore loads one document as Doc produced it, in any order of keys. An order's own
-// document is the truth about it; a lane document's items only stand in for orders
-// whose documents have not been restored (yet).
+// Items returns a lane's live orders as the view holds them, sorted by submission time
+// and then id: what a reader's index of the order documents lists for the lane.
+func (v *View) Items(laneID string) []Item {
+	l := v.lanes[laneID]
+	if l == nil {
+		return []Item{}
+	}
+	out := make([]Item, 0, len(l.items))
+	for _, o := range l.items {
+		out = append(out, o.item)
+	}
+	slices.SortFunc(out, func(a, b Item) int {
+		if c := a.SubmittedAt.Compare(b.SubmittedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// Lanes lists the lanes the view knows.
+func (v *View) Lanes() []string {
+	out := make([]string, 0, len(v.lanes))
+	for id := range v.lanes {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Restore loads one document as Doc produced it, in any order of keys. A lane's counts
+// are not restored but counted again from its orders' documents, which are the truth
+// about them (a lane document stored before lanes kept only counts also listed its
+// orders; their own documents were always stored beside it, and are what counts).
 func (v *View) Restore(key string, doc []byte) error {
 	if id, ok := strings.CutPrefix(key, lanePrefix); ok {
 		var d Lane
@@ -353,12 +386,6 @@ func (v *View) Restore(key string, doc []byte) error {
 		}
 		l := v.lane(id, d.Community, d.Street)
 		l.name, l.comm, l.street, l.seq = d.Name, d.Community, d.Street, d.Seq
-		for _, it := range d.Items {
-			if _, known := v.orders[it.ID]; known || it.ID == "" {
-				continue
-			}
-			v.put(&orderState{key: OrderKey(it.ID), lane: l, comm: d.Community, street: d.Street, item: utc(it), seq: d.Seq})
-		}
 		return nil
 	}
 	if id, ok := strings.CutPrefix(key, orderPrefix); ok {
@@ -389,5 +416,9 @@ func (v *View) put(o *orderState) {
 
 func utc(it Item) Item {
 	it.SubmittedAt, it.AcceptBy, it.CompleteBy = it.SubmittedAt.UTC(), it.AcceptBy.UTC(), it.CompleteBy.UTC()
+	if it.CompletedAt != nil {
+		at := it.CompletedAt.UTC()
+		it.CompletedAt = &at
+	}
 	return it
 }

@@ -124,7 +124,7 @@ func TestScenarioBacklog(t *testing.T) {
 			t.Errorf("%s: counts %+v, want %+v", w.lane, l.Counts, w.counts)
 		}
 		var items []string
-		for _, it := range l.Items {
+		for _, it := range v.Items(w.lane) {
 			s := it.ID + ":" + string(it.Status) + ":" + it.Assignee
 			if it.Overdue {
 				s += "!"

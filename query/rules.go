@@ -1,0 +1,90 @@
+// Package query is Redlane's read side, beside the command side (package service): the
+// rules by which what the views hold is read, written once — who may read which order,
+// "overdue as of now", the call-back list — and the index through which a lane's backlog
+// and the order search are paged however many orders a district holds.
+//
+// It does no I/O: an adapter feeds the index the backlog view's documents (a watch on
+// the view's bucket) and callers pass the moment they read as of.
+package query
+
+import (
+	"time"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections/backlog"
+)
+
+// PastDue reports whether a live order has passed a deadline of its current cycle that
+// it has not met, as of now, whether or not the system has marked it yet.
+func PastDue(it backlog.Item, now time.Time) bool {
+	return len(DueDeadlines(it, now)) > 0
+}
+
+// Overdue reports whether an order is overdue as of now: marked so, or past due.
+func Overdue(it backlog.Item, now time.Time) bool {
+	return it.Overdue || PastDue(it, now)
+}
+
+// DueDeadlines lists the deadlines of a live order's current cycle that have passed by
+// now unmet: the accept deadline while nobody has accepted, the completion deadline
+// until the order is completed.
+func DueDeadlines(it backlog.Item, now time.Time) []order.DeadlineKind {
+	var out []order.DeadlineKind
+	switch it.Status {
+	case order.StatusOpen, order.StatusDispatched:
+		if now.After(it.AcceptBy) {
+			out = append(out, order.DeadlineAccept)
+		}
+		if now.After(it.CompleteBy) {
+			out = append(out, order.DeadlineComplete)
+		}
+	case order.StatusAccepted:
+		if now.After(it.CompleteBy) {
+			out = append(out, order.DeadlineComplete)
+		}
+	}
+	return out
+}
+
+// AwaitingCallback reports whether a completed order has waited for its rating longer
+// than after: it then leaves the working list for the call-back list (回访), where a
+// steward rings the resident for the rating.
+func AwaitingCallback(it backlog.Item, now time.Time, after time.Duration) bool {
+	return it.Status == order.StatusCompleted && it.CompletedAt != nil && after > 0 && !now.Before(it.CompletedAt.Add(after))
+}
+
+// Place is where an order is and whose it is: what the read rules look at.
+type Place struct {
+	Lane, Community, Assignee string
+}
+
+// MayRead reports whether actor may read an order at place. memberCommunity is the
+// community of the actor's member, when the actor is one ("" otherwise). Admins,
+// auditors, hotline operators and residents (by receipt) read any order; a steward the
+// orders of the lanes they keep; a member the orders dispatched to them and those of
+// their own community.
+func MayRead(actor domain.Actor, p Place, memberCommunity string) bool {
+	switch actor.Role {
+	case domain.RoleAdmin, domain.RoleAuditor, domain.RoleOperator, domain.RoleResident:
+		return true
+	case domain.RoleSteward:
+		return actor.StewardOf(p.Lane)
+	case domain.RoleMember:
+		if actor.Member == "" {
+			return false
+		}
+		return actor.Member == p.Assignee || (memberCommunity != "" && memberCommunity == p.Community)
+	}
+	return false
+}
+
+// MaySearch reports whether actor may search orders at all: the people who work with
+// many orders. Residents find theirs by receipt; members see theirs on their task page.
+func MaySearch(actor domain.Actor) bool {
+	switch actor.Role {
+	case domain.RoleAdmin, domain.RoleAuditor, domain.RoleOperator, domain.RoleSteward:
+		return true
+	}
+	return false
+}
