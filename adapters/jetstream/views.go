@@ -49,8 +49,12 @@ type Views struct {
 	owner string
 	ttl   time.Duration
 	log   *slog.Logger
-	lag   *prometheus.GaugeVec
 
+	stallAfter time.Duration
+	lag        *prometheus.GaugeVec
+
+	lagSeconds   *prometheus.GaugeVec
+	stalledGauge *prometheus.GaugeVec
 	failingGauge *prometheus.GaugeVec
 	failures     *prometheus.CounterVec
 	feedJS       jetstream.Stream
@@ -65,7 +69,9 @@ type Views struct {
 	failing  map[string]viewFailure // views whose writer here cannot write now
 	pointers map[string]pointer
 	caught   map[string]bool
-	targets  map[string]uint64 // per view: the last event it reads, when first asked
+	stuck    map[string]bool
+	readers  map[string]cachedReader // views' buckets as readers last found them
+	targets  map[string]uint64       // per view: the last event it reads, when first asked
 }
 
 // ViewsConfig configures Views.
@@ -80,6 +86,10 @@ type ViewsConfig struct {
 	Log      *slog.Logger
 	// Registerer, when set, gets the lag gauge redlane_view_lag_events{view}.
 	Registerer prometheus.Registerer
+	// StallAfter is how long a view may trail the log without its checkpoint moving
+	// before it counts as stuck (default a minute): Ready then fails,
+	// redlane_view_stalled is 1 and the log says so once.
+	StallAfter time.Duration
 	// ReadOnly finds the buckets and the feed stream as they are, creating nothing: what
 	// a reader's NATS user (reporting, auditor) may do. Such Views only read.
 	ReadOnly bool
@@ -117,6 +127,9 @@ func NewViews(ctx context.Context, js jetstream.JetStream, store *Store, cfg Vie
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.StallAfter <= 0 {
+		cfg.StallAfter = time.Minute
+	}
 	replicas := max(cfg.Replicas, 1)
 	var fs jetstream.Stream
 	var err error
@@ -129,11 +142,17 @@ func NewViews(ctx context.Context, js jetstream.JetStream, store *Store, cfg Vie
 			return nil, err
 		}
 	}
-	v := &Views{js: js, store: store, owner: cfg.Owner, ttl: cfg.LeaseTTL, log: cfg.Log, feedJS: fs, replicas: replicas, readOnly: cfg.ReadOnly,
+	v := &Views{js: js, store: store, owner: cfg.Owner, ttl: cfg.LeaseTTL, log: cfg.Log, stallAfter: cfg.StallAfter, feedJS: fs, replicas: replicas, readOnly: cfg.ReadOnly,
 		feedDirect: strings.TrimSuffix(store.directGet, store.name) + FeedStream, failing: map[string]viewFailure{},
-		pointers: map[string]pointer{}, caught: map[string]bool{}, targets: map[string]uint64{}}
+		pointers: map[string]pointer{}, caught: map[string]bool{}, stuck: map[string]bool{}, readers: map[string]cachedReader{}, targets: map[string]uint64{}}
 	v.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "redlane_view_lag_events", Help: "Events stored but not yet applied to a view, as its writer last saw.",
+	}, []string{"view"})
+	v.lagSeconds = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "redlane_view_lag_seconds", Help: "How old the oldest event not yet applied to a view was when its writer here last looked (0 when caught up).",
+	}, []string{"view"})
+	v.stalledGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "redlane_view_stalled", Help: "1 while a view trails the log and its checkpoint has not moved for a minute, whichever process writes it.",
 	}, []string{"view"})
 	v.failingGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "redlane_view_writer_failing", Help: "1 while this process's writer of a view cannot write it (it retries), else 0.",
@@ -142,7 +161,7 @@ func NewViews(ctx context.Context, js jetstream.JetStream, store *Store, cfg Vie
 		Name: "redlane_view_writer_errors_total", Help: "Times this process's writer of a view stopped on an error (it retries).",
 	}, []string{"view"})
 	if cfg.Registerer != nil {
-		for _, c := range []prometheus.Collector{v.lag, v.failingGauge, v.failures} {
+		for _, c := range []prometheus.Collector{v.lag, v.lagSeconds, v.stalledGauge, v.failingGauge, v.failures} {
 			if err := cfg.Registerer.Register(c); err != nil {
 				return nil, err
 			}
@@ -231,10 +250,11 @@ func (v *Views) createBucket(ctx context.Context, name string) (jetstream.KeyVal
 	return kv, nil
 }
 
-// Get reads one document of a view: nil when the key holds nothing.
+// Get reads one document of a view: nil when the key holds nothing. It costs one
+// request: which bucket holds the view is looked up at most once a second.
 func (v *Views) Get(ctx context.Context, view, key string) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
-		kv, _, err := v.bucket(ctx, view)
+		kv, err := v.reader(ctx, view, attempt > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -250,6 +270,35 @@ func (v *Views) Get(ctx context.Context, view, key string) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// readerRefresh is how often a reader looks up which bucket holds a view. A rebuild
+// keeps the previous generation's bucket, so a reader a moment late reads whole,
+// slightly older documents, never half-built ones.
+const readerRefresh = time.Second
+
+type cachedReader struct {
+	kv jetstream.KeyValue
+	at time.Time
+}
+
+// reader returns the bucket that holds a view for reading, from a cache refreshed every
+// readerRefresh (or now, when fresh is set).
+func (v *Views) reader(ctx context.Context, view string, fresh bool) (jetstream.KeyValue, error) {
+	v.mu.Lock()
+	c, ok := v.readers[view]
+	v.mu.Unlock()
+	if ok && !fresh && time.Since(c.at) < readerRefresh {
+		return c.kv, nil
+	}
+	kv, _, err := v.bucket(ctx, view)
+	if err != nil {
+		return nil, err
+	}
+	v.mu.Lock()
+	v.readers[view] = cachedReader{kv: kv, at: time.Now()}
+	v.mu.Unlock()
+	return kv, nil
 }
 
 // Keys lists the keys of a view matching a NATS subject filter such as ranking.*.2026-11.
@@ -272,15 +321,59 @@ func (v *Views) Keys(ctx context.Context, view, filter string) ([]string, error)
 
 // Checkpoint returns the position of the last event applied to a view.
 func (v *Views) Checkpoint(ctx context.Context, view string) (uint64, error) {
-	b, err := v.Get(ctx, view, checkpointKey)
-	if err != nil || b == nil {
-		return 0, err
-	}
+	c, err := v.checkpointOf(ctx, view)
+	return c.Seq, err
+}
+
+// checkpointOf reads a view's checkpoint from the bucket that holds the view now (not
+// a reader's cached one: a rebuild may just have switched it).
+func (v *Views) checkpointOf(ctx context.Context, view string) (checkpoint, error) {
 	var c checkpoint
-	if err := json.Unmarshal(b, &c); err != nil {
-		return 0, err
+	kv, err := v.reader(ctx, view, true)
+	if err != nil {
+		return c, err
 	}
-	return c.Seq, nil
+	e, err := kv.Get(ctx, checkpointKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return c, nil
+	}
+	if err != nil {
+		return c, err
+	}
+	err = json.Unmarshal(e.Value(), &c)
+	return c, err
+}
+
+// stalled reports a view that trails the log and whose checkpoint has not moved for
+// the configured StallAfter, whichever process writes it.
+func (v *Views) stalled(ctx context.Context, view projections.View) error {
+	last, err := v.lastRelevant(ctx, view)
+	if err != nil {
+		return err
+	}
+	cp, err := v.checkpointOf(ctx, view.Name())
+	if err != nil {
+		return err
+	}
+	name := view.Name()
+	stuck := cp.Seq < last && !cp.At.IsZero() && time.Since(cp.At) > v.stallAfter
+	v.mu.Lock()
+	was := v.stuck[name]
+	v.stuck[name] = stuck
+	v.mu.Unlock()
+	if !stuck {
+		v.stalledGauge.WithLabelValues(name).Set(0)
+		if was {
+			v.log.Info("view moves again", "view", name, "at", cp.Seq)
+		}
+		return nil
+	}
+	v.stalledGauge.WithLabelValues(name).Set(1)
+	err = fmt.Errorf("view %s is stuck: %d events behind, no progress since %s (writer %s)", name, last-cp.Seq, cp.At.UTC().Format(time.RFC3339), cp.Writer)
+	if !was {
+		v.log.Error("view is stuck", "view", name, "behind", last-cp.Seq, "since", cp.At, "writer", cp.Writer)
+	}
+	return err
 }
 
 // viewFailure is why and since when a view's writer cannot write.
@@ -337,6 +430,9 @@ func (v *Views) Ready(ctx context.Context, newViews []func() projections.View) e
 		last, known := v.targets[view.Name()]
 		v.mu.Unlock()
 		if done {
+			if err := v.stalled(ctx, view); err != nil {
+				return err
+			}
 			continue
 		}
 		if !known {
@@ -600,6 +696,9 @@ func (v *Views) write(ctx context.Context, nv func() projections.View) error {
 			if md.Sequence.Stream <= cp.Seq {
 				continue // applied before a crash or a takeover: skip, ack below
 			}
+			if !applied { // the oldest event not yet applied
+				v.lagSeconds.WithLabelValues(name).Set(max(0, time.Since(md.Timestamp).Seconds()))
+			}
 			if !v.store.Obeys(md.Sequence.Stream, msg.Subject(), msg.Headers(), msg.Data()) {
 				cp.Seq = md.Sequence.Stream // not Redlane's: never shown as fact (reported by the store)
 				applied = true
@@ -614,11 +713,11 @@ func (v *Views) write(ctx context.Context, nv func() projections.View) error {
 				continue
 			}
 			rec := domain.Recorded{Envelope: env, Seq: md.Sequence.Stream}
-			if ev, err := projections.Events.Decode(env); err == nil {
-				keys = append(keys, view.Apply(rec, ev)...)
-			} else {
-				v.log.Warn("view skips an event it cannot decode", "view", name, "seq", rec.Seq, "err", err)
+			changed, known := applyStored(view, rec)
+			if !known {
+				v.log.Warn("view passes over an event it cannot decode", "view", name, "seq", rec.Seq, "type", rec.Type)
 			}
+			keys = append(keys, changed...)
 			cp.Seq = rec.Seq
 			applied = true
 		}
@@ -627,6 +726,7 @@ func (v *Views) write(ctx context.Context, nv func() projections.View) error {
 		}
 		if last == nil {
 			v.lag.WithLabelValues(name).Set(0)
+			v.lagSeconds.WithLabelValues(name).Set(0)
 			v.recovered(name) // caught up, and nothing to write
 			continue
 		}
@@ -646,6 +746,9 @@ func (v *Views) write(ctx context.Context, nv func() projections.View) error {
 			return err
 		}
 		v.lag.WithLabelValues(name).Set(float64(pending))
+		if pending == 0 {
+			v.lagSeconds.WithLabelValues(name).Set(0)
+		}
 	}
 	return nil
 }
