@@ -79,6 +79,17 @@ func MayRead(actor domain.Actor, p Place, memberCommunity string) bool {
 	return false
 }
 
+// SeesPhone reports whether actor sees the requester's whole phone number of an order at
+// place in status: the lane's stewards always; the member it is dispatched to or accepted
+// by while it is in their hands. Everyone else sees it masked (138****5678).
+func SeesPhone(actor domain.Actor, p Place, status order.Status) bool {
+	if actor.Role == domain.RoleSteward && actor.StewardOf(p.Lane) {
+		return true
+	}
+	inHand := status == order.StatusDispatched || status == order.StatusAccepted
+	return actor.Role == domain.RoleMember && actor.Member != "" && actor.Member == p.Assignee && inHand
+}
+
 // MaySearch reports whether actor may search orders at all: the people who work with
 // many orders. Residents find theirs by receipt; members see theirs on their task page.
 func MaySearch(actor domain.Actor) bool {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
 )
 
@@ -49,7 +50,7 @@ type requesterView struct {
 	Erased bool   `json:"erased,omitempty"`
 }
 
-// view shows an order to actor: the phone in full only to the lane's stewards.
+// view shows an order to actor: the phone in full only to whom query.SeesPhone says.
 func (a *API) view(ctx context.Context, snap domain.Snapshot[order.State], actor domain.Actor) (orderView, error) {
 	s := snap.State
 	req, erased, err := a.svc.Requester(ctx, s)
@@ -57,7 +58,7 @@ func (a *API) view(ctx context.Context, snap domain.Snapshot[order.State], actor
 		return orderView{}, err
 	}
 	phone := req.Phone
-	if !actor.StewardOf(s.Lane) && !erased {
+	if !erased && !query.SeesPhone(actor, query.Place{Lane: s.Lane, Community: s.Community, Assignee: s.Assignee}, s.Status) {
 		phone = order.MaskPhone(phone)
 	}
 	v := orderView{
@@ -188,24 +189,13 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
 	a.writeOrder(w, r, http.StatusOK, snap, actor, "")
 }
 
-// mayRead reports whether actor may read an order in state s.
+// mayRead reports whether actor may read an order in state s (query.MayRead).
 func (a *API) mayRead(actor domain.Actor, s order.State) bool {
-	switch actor.Role {
-	case domain.RoleAdmin, domain.RoleAuditor, domain.RoleOperator, domain.RoleResident:
-		return true
-	case domain.RoleSteward:
-		return actor.StewardOf(s.Lane)
-	case domain.RoleMember:
-		if actor.Member == "" {
-			return false
-		}
-		if actor.Member == s.Assignee {
-			return true
-		}
-		m, ok := a.svc.Dir.Member(actor.Member)
-		return ok && m.Community == s.Community
+	community := ""
+	if m, ok := a.svc.Dir.Member(actor.Member); ok && actor.Role == domain.RoleMember {
+		community = m.Community
 	}
-	return false
+	return query.MayRead(actor, query.Place{Lane: s.Lane, Community: s.Community, Assignee: s.Assignee}, community)
 }
 
 func (a *API) orderEvents(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/projections/feed"
+	"github.com/redlane/redlane/query"
 )
 
 // auditEvent is one stored event as the audit page shows it.
@@ -69,7 +70,8 @@ func (h *handler) audit(w http.ResponseWriter, r *http.Request) {
 		h.failErr(w, r, &s, err)
 		return
 	}
-	full := s.Actor.StewardOf(snap.State.Lane)
+	st := snap.State
+	full := query.SeesPhone(s.Actor, query.Place{Lane: st.Lane, Community: st.Community, Assignee: st.Assignee}, st.Status)
 	p := auditPage{base: h.base(r, &s, "工单历史 "+snap.State.Number), Order: h.orderView(r.Context(), snap, full), FullPhone: full}
 	for _, rec := range recs {
 		data := rec.Data
