@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestManyReadersCostTheServerNothingPerRead holds 1,000 live streams open (the public
+// feed and station screens) and makes 2,000 feed reads, against a served binary: the
+// feed and the screens still answer, every stream gets a new entry within seconds, and
+// the NATS server's consumer count does not grow with readers.
+func TestManyReadersCostTheServerNothingPerRead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a thousand connections take a while")
+	}
+	dir := t.TempDir()
+	port := strconv.Itoa(freePort(t))
+	base, _ := startServe(t, dir, nil, "--nats-listen", "127.0.0.1:"+port, "--max-streams", "3000", "--max-streams-per-address", "3000", "--intake-rate", "-1")
+	waitReady(t, base)
+	js := connectAs(t, "nats://127.0.0.1:"+port, filepath.Join(dir, serviceSeedFile))
+	ctx := context.Background()
+	consumers := func() int {
+		n := 0
+		for info := range js.ListStreams(ctx).Info() {
+			n += info.State.Consumers
+		}
+		return n
+	}
+	before := consumers()
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 100}}
+	streamCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	const streams = 1000
+	var open, heard atomic.Int64
+	var wg sync.WaitGroup
+	for i := range streams {
+		path := "/api/v1/feed/stream"
+		if i%2 == 1 {
+			path = "/screen/rouqiao-houxiang/events"
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequestWithContext(streamCtx, "GET", base+path, nil)
+			resp, err := client.Do(req)
+			if err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("stream %s: %d", path, resp.StatusCode)
+				return
+			}
+			open.Add(1)
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() {
+				if strings.HasPrefix(sc.Text(), "id:") {
+					heard.Add(1)
+					return
+				}
+			}
+		}()
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 30 s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("1,000 streams open", func() bool { return open.Load() == streams })
+
+	// 2,000 feed reads, 40 at a time, while the streams stay open.
+	var reads, failed atomic.Int64
+	var rw sync.WaitGroup
+	for w := range 40 {
+		rw.Add(1)
+		go func() {
+			defer rw.Done()
+			for i := w; i < 2000; i += 40 {
+				resp, err := client.Get(base + "/api/v1/feed?limit=50&after=" + strconv.Itoa(i%7))
+				if err != nil || resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+				}
+				if resp != nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+	rw.Wait()
+	if failed.Load() != 0 {
+		t.Errorf("%d of %d feed reads failed", failed.Load(), reads.Load())
+	}
+	if resp, err := client.Get(base + "/screen/rouqiao-houxiang"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("the station screen under load: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if got := consumers(); got > before {
+		t.Errorf("consumers: %d before the readers, %d with 1,000 streams and 2,000 reads", before, got)
+	}
+
+	// A new order reaches every stream.
+	body := `{"lane":"rouqiao-houxiang","category":"repair","title":"楼道灯不亮了","requester":{"name":"张阿姨","phone":"13812345678"}}`
+	resp, err := client.Post(base+"/api/v1/orders", "application/json", strings.NewReader(body))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("submit: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	waitFor(fmt.Sprintf("the new entry on every stream (%d heard)", heard.Load()), func() bool { return heard.Load() == streams })
+	stop()
+	wg.Wait()
+	if got := consumers(); got > before {
+		t.Errorf("consumers after: %d, before: %d", got, before)
+	}
+}
