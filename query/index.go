@@ -47,8 +47,8 @@ type Index struct {
 }
 
 type entry struct {
-	doc   backlog.Order
-	title string // lower-cased, for the search
+	doc           backlog.Order
+	title, number string // lower-cased, for the search
 }
 
 // NewIndex returns an empty index.
@@ -152,7 +152,7 @@ func (x *Index) Put(d backlog.Order) {
 	if !live && d.SubmittedAt.Before(x.now().Add(-x.keep)) {
 		return
 	}
-	e := &entry{doc: d, title: strings.ToLower(d.Title)}
+	e := &entry{doc: d, title: strings.ToLower(d.Title), number: strings.ToLower(d.Number)}
 	x.orders[d.ID] = e
 	if live {
 		l := x.lanes[d.Lane]

@@ -307,7 +307,7 @@ func (x *Index) Search(q SearchQuery) (SearchPage, error) {
 			q.Category != "" && d.Category != q.Category,
 			!q.From.IsZero() && d.SubmittedAt.Before(q.From),
 			!q.To.IsZero() && !d.SubmittedAt.Before(q.To),
-			text != "" && !strings.HasPrefix(strings.ToLower(d.Number), text) && !strings.Contains(e.title, text),
+			text != "" && !strings.HasPrefix(e.number, text) && !strings.Contains(e.title, text),
 			q.May != nil && !q.May(Place{Lane: d.Lane, Community: d.Community, Assignee: d.Assignee}):
 			continue
 		}

@@ -18,7 +18,13 @@ import (
 // PastDue reports whether a live order has passed a deadline of its current cycle that
 // it has not met, as of now, whether or not the system has marked it yet.
 func PastDue(it backlog.Item, now time.Time) bool {
-	return len(DueDeadlines(it, now)) > 0
+	switch it.Status {
+	case order.StatusOpen, order.StatusDispatched:
+		return now.After(it.AcceptBy) || now.After(it.CompleteBy)
+	case order.StatusAccepted:
+		return now.After(it.CompleteBy)
+	}
+	return false
 }
 
 // Overdue reports whether an order is overdue as of now: marked so, or past due.
