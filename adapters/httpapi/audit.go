@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -10,9 +9,7 @@ import (
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
-	"github.com/redlane/redlane/projections"
-	"github.com/redlane/redlane/projections/feed"
-	"github.com/redlane/redlane/service"
+	"github.com/redlane/redlane/query"
 )
 
 // auditRoutes are the auditor's routes.
@@ -24,12 +21,12 @@ func (a *API) auditRoutes() []Route {
 
 // auditStory is the reply of GET /api/v1/audit/orders/{id}.
 type auditStory struct {
-	Order  string               `json:"order"`
-	AsOf   *time.Time           `json:"as_of"`  // null: now
-	Seq    uint64               `json:"seq"`    // the last event folded into state; 0 when none
-	State  *orderView           `json:"state"`  // null when the order did not exist yet
-	Events []service.StoryEvent `json:"events"` // up to as_of, in order
-	Later  int                  `json:"later"`  // events after as_of, not shown
+	Order  string             `json:"order"`
+	AsOf   *time.Time         `json:"as_of"`  // null: now
+	Seq    uint64             `json:"seq"`    // the last event folded into state; 0 when none
+	State  *orderView         `json:"state"`  // null when the order did not exist yet
+	Events []query.StoryEvent `json:"events"` // up to as_of, in order
+	Later  int                `json:"later"`  // events after as_of, not shown
 }
 
 // auditOrder serves an order's whole story, and its state as of a moment: for auditors
@@ -49,7 +46,7 @@ func (a *API) auditOrder(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var asOf *time.Time
 	if s := q.Get("as_of"); s != "" {
-		t, err := service.ParseTime(s)
+		t, err := query.ParseTime(s)
 		if err != nil {
 			a.fail(w, r, domain.Invalid("as_of", `must be RFC 3339 (2026-11-27T06:00:00Z) or "2026-11-27 14:00" in Asia/Shanghai`))
 			return
@@ -78,16 +75,8 @@ func (a *API) auditOrder(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	upto := len(recs)
-	if asOf != nil {
-		for i, rec := range recs {
-			if rec.Time.After(*asOf) {
-				upto = i
-				break
-			}
-		}
-	}
-	story := auditStory{Order: id, AsOf: asOf, Events: []service.StoryEvent{}, Later: len(recs) - upto}
+	upto := query.StoryUpTo(recs, asOf)
+	story := auditStory{Order: id, AsOf: asOf, Later: len(recs) - upto}
 	then, err := a.svc.Orders.Fold(domain.Snapshot[order.State]{ID: id}, recs[:upto])
 	if err != nil {
 		a.fail(w, r, err)
@@ -102,57 +91,27 @@ func (a *API) auditOrder(w http.ResponseWriter, r *http.Request) {
 		story.State, story.Seq = &v, then.Seq
 	}
 	unmasked := actor.StewardOf(snap.State.Lane)
-	summaries := a.summaries(recs[:upto])
-	for i, rec := range recs[:upto] {
-		story.Events = append(story.Events, service.NewStoryEvent(rec, summaries[i], unmasked))
-	}
+	story.Events = query.Story(recs[:upto], a.storyNames(snap.State.Lane, recs[:upto]), unmasked)
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="order-`+id+`.csv"`)
 		w.WriteHeader(http.StatusOK)
-		_ = service.WriteStoryCSV(w, story.Events)
+		_ = query.WriteStoryCSV(w, story.Events)
 		return
 	}
 	writeJSON(w, http.StatusOK, story)
 }
 
-// summaries words each event as the linkage feed does, with the lane's and the members'
-// names from the directory; an event the feed does not show (an internal note) gets "".
-func (a *API) summaries(recs []domain.Recorded) []string {
-	fv := feed.New()
-	if len(recs) > 0 {
-		var sub order.Submitted
-		_ = json.Unmarshal(recs[0].Data, &sub)
-		if l, ok := a.svc.Dir.Lane(sub.Lane); ok {
-			fv.Apply(domain.Recorded{Envelope: domain.Envelope{AggregateType: lane.AggregateType, AggregateID: l.ID}},
-				lane.Registered{Name: l.Name, Community: l.Community, Street: l.Street, Station: l.Station})
+// storyNames are the lane's and the members' names from the directory.
+func (a *API) storyNames(laneID string, recs []domain.Recorded) query.StoryNames {
+	names := query.StoryNames{Members: map[string]member.Profile{}}
+	if l, ok := a.svc.Dir.Lane(laneID); ok {
+		names.Lane, names.Place = l.ID, lane.Registered{Name: l.Name, Community: l.Community, Street: l.Street, Station: l.Station}
+	}
+	for _, id := range query.StoryMembers(recs) {
+		if m, ok := a.svc.Dir.Member(id); ok {
+			names.Members[id] = m.Profile
 		}
 	}
-	seen := map[string]bool{}
-	for _, rec := range recs {
-		var who struct{ Member, From string }
-		_ = json.Unmarshal(rec.Data, &who)
-		for _, id := range []string{who.Member, who.From} {
-			if id == "" || seen[id] {
-				continue
-			}
-			seen[id] = true
-			if m, ok := a.svc.Dir.Member(id); ok {
-				fv.Apply(domain.Recorded{Envelope: domain.Envelope{AggregateType: member.AggregateType, AggregateID: id}}, member.Registered(m.Profile))
-			}
-		}
-	}
-	fv.Take()
-	out := make([]string, len(recs))
-	for i, rec := range recs {
-		ev, err := projections.Events.Decode(rec.Envelope)
-		if err != nil || rec.Rejected != "" {
-			continue
-		}
-		fv.Apply(rec, ev)
-		if es := fv.Take(); len(es) > 0 {
-			out[i] = es[0].Text
-		}
-	}
-	return out
+	return names
 }

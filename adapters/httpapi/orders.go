@@ -227,7 +227,7 @@ func (a *API) orderEvents(w http.ResponseWriter, r *http.Request) {
 	for i, rec := range recs {
 		items[i] = item{Envelope: rec.Envelope, Seq: rec.Seq, Rejected: rec.Rejected}
 		if rec.Rejected != "" {
-			items[i].Notice = service.NotRedlanes
+			items[i].Notice = query.NotRedlanes
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})

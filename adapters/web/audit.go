@@ -1,12 +1,10 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/redlane/redlane/domain"
-	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/projections/feed"
 	"github.com/redlane/redlane/query"
 )
@@ -29,30 +27,6 @@ type auditPage struct {
 	FullPhone bool
 }
 
-// maskData hides the requester's phone in a submitted event's data.
-func maskData(typ string, data json.RawMessage) json.RawMessage {
-	if typ != order.TypeSubmitted {
-		return data
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		return data
-	}
-	if req, ok := m["requester"].(map[string]any); ok {
-		if p, ok := req["phone"].(string); ok {
-			req["phone"] = order.MaskPhone(p)
-		}
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return data
-	}
-	return b
-}
-
-// audit shows an order's whole history: every stored event, with who did it and when.
-// Auditors read every order; stewards their lanes'. The phone is shown in full only to
-// the lane's stewards.
 func (h *handler) audit(w http.ResponseWriter, r *http.Request) {
 	s, ok := h.require(w, r, domain.RoleAuditor, domain.RoleSteward)
 	if !ok {
@@ -76,7 +50,7 @@ func (h *handler) audit(w http.ResponseWriter, r *http.Request) {
 	for _, rec := range recs {
 		data := rec.Data
 		if !full {
-			data = maskData(rec.Type, data)
+			data = query.MaskRequesterPhone(data)
 		}
 		p.Events = append(p.Events, auditEvent{
 			Seq: rec.Seq, Version: rec.Version, Time: shanghaiSeconds(rec.Time),

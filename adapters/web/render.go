@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/redlane/redlane/domain"
-	"github.com/redlane/redlane/service"
+	"github.com/redlane/redlane/query"
 )
 
 // base is what every page shows around its content.
@@ -59,7 +59,7 @@ func (h *handler) base(r *http.Request, s *session, title string) base {
 
 var funcs = template.FuncMap{
 	"join":        strings.Join,
-	"notRedlanes": func() string { return service.NotRedlanesZH },
+	"notRedlanes": func() string { return query.NotRedlanesZH },
 }
 
 // parsePages parses each page with the layout; the screen has a layout of its own.

@@ -30,9 +30,9 @@ import (
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/projections/backlog"
-	"github.com/redlane/redlane/projections/feed"
 	"github.com/redlane/redlane/projections/record"
 	"github.com/redlane/redlane/projections/report"
+	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
 )
 
@@ -108,9 +108,9 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // parseTime reads RFC 3339, or a local time in Asia/Shanghai.
-func parseTime(s string) (time.Time, error) { return service.ParseTime(s) }
+func parseTime(s string) (time.Time, error) { return query.ParseTime(s) }
 
-func local(t time.Time) string { return service.LocalTime(t) }
+func local(t time.Time) string { return query.LocalTime(t) }
 
 // ---- audit order ----
 
@@ -144,12 +144,12 @@ type storyRequester struct {
 }
 
 type story struct {
-	Order  string               `json:"order"`
-	AsOf   *time.Time           `json:"as_of"`
-	Seq    uint64               `json:"seq"`
-	State  *storyState          `json:"state"`
-	Events []service.StoryEvent `json:"events"`
-	Later  int                  `json:"later"`
+	Order  string             `json:"order"`
+	AsOf   *time.Time         `json:"as_of"`
+	Seq    uint64             `json:"seq"`
+	State  *storyState        `json:"state"`
+	Events []query.StoryEvent `json:"events"`
+	Later  int                `json:"later"`
 }
 
 func auditOrder(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -216,22 +216,14 @@ func auditOrder(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	case "csv":
-		return service.WriteStoryCSV(stdout, st.Events)
+		return query.WriteStoryCSV(stdout, st.Events)
 	}
 	return writeStoryText(stdout, st)
 }
 
 func buildStory(ctx context.Context, store *jsstore.Store, svc *service.Service, vault bool, id string, recs []domain.Recorded, asOf *time.Time, unmask bool) (*story, error) {
-	upto := len(recs)
-	if asOf != nil {
-		for i, rec := range recs {
-			if rec.Time.After(*asOf) {
-				upto = i
-				break
-			}
-		}
-	}
-	st := &story{Order: id, AsOf: asOf, Events: []service.StoryEvent{}, Later: len(recs) - upto}
+	upto := query.StoryUpTo(recs, asOf)
+	st := &story{Order: id, AsOf: asOf, Later: len(recs) - upto}
 	then, err := svc.Orders.Fold(domain.Snapshot[order.State]{ID: id}, recs[:upto])
 	if err != nil {
 		return nil, err
@@ -258,66 +250,55 @@ func buildStory(ctx context.Context, store *jsstore.Store, svc *service.Service,
 			st.State.Assignee = &s.Assignee
 		}
 	}
-	summaries, err := summarize(ctx, store, recs[:upto])
+	names, err := storyNames(ctx, store, recs[:upto])
 	if err != nil {
 		return nil, err
 	}
-	for i, rec := range recs[:upto] {
-		st.Events = append(st.Events, service.NewStoryEvent(rec, summaries[i], unmask))
-	}
+	st.Events = query.Story(recs[:upto], names, unmask)
 	return st, nil
 }
 
-// summarize words each event as the linkage feed does, knowing the lane and the members
-// from their own events; an event the feed does not show (an internal note) gets "".
-func summarize(ctx context.Context, store *jsstore.Store, recs []domain.Recorded) ([]string, error) {
-	fv := feed.New()
-	learn := func(aggType, id string) error {
-		if id == "" || !domain.ValidID(id) {
-			return nil
-		}
-		evs, err := store.Load(ctx, aggType, id, 0)
+// storyNames learns the lane's and the members' names from their own events in the log.
+func storyNames(ctx context.Context, store *jsstore.Store, recs []domain.Recorded) (query.StoryNames, error) {
+	names := query.StoryNames{Members: map[string]member.Profile{}}
+	if len(recs) == 0 {
+		return names, nil
+	}
+	var sub struct{ Lane string }
+	_ = json.Unmarshal(recs[0].Data, &sub)
+	ok := func(id string) bool { return id != "" && domain.ValidID(id) }
+	if ok(sub.Lane) {
+		evs, err := store.Load(ctx, lane.AggregateType, sub.Lane, 0)
 		if err != nil {
-			return err
+			return names, err
 		}
 		for _, rec := range evs {
-			if ev, err := projections.Events.Decode(rec.Envelope); err == nil {
-				fv.Apply(rec, ev)
-			}
-		}
-		return nil
-	}
-	seen := map[string]bool{}
-	for i, rec := range recs {
-		var who struct{ Lane, Member, From string }
-		_ = json.Unmarshal(rec.Data, &who)
-		if i == 0 {
-			if err := learn(lane.AggregateType, who.Lane); err != nil {
-				return nil, err
-			}
-		}
-		for _, m := range []string{who.Member, who.From} {
-			if m != "" && !seen[m] {
-				seen[m] = true
-				if err := learn(member.AggregateType, m); err != nil {
-					return nil, err
-				}
+			switch e, _ := projections.Events.Decode(rec.Envelope); e := e.(type) {
+			case lane.Registered:
+				names.Lane, names.Place = sub.Lane, e
+			case lane.Updated:
+				names.Lane, names.Place = sub.Lane, lane.Registered(e)
 			}
 		}
 	}
-	fv.Take()
-	out := make([]string, len(recs))
-	for i, rec := range recs {
-		ev, err := projections.Events.Decode(rec.Envelope)
-		if err != nil || rec.Rejected != "" {
+	for _, id := range query.StoryMembers(recs) {
+		if !ok(id) {
 			continue
 		}
-		fv.Apply(rec, ev)
-		if es := fv.Take(); len(es) > 0 {
-			out[i] = es[0].Text
+		evs, err := store.Load(ctx, member.AggregateType, id, 0)
+		if err != nil {
+			return names, err
+		}
+		for _, rec := range evs {
+			switch e, _ := projections.Events.Decode(rec.Envelope); e := e.(type) {
+			case member.Registered:
+				names.Members[id] = member.Profile(e)
+			case member.Updated:
+				names.Members[id] = member.Profile(e)
+			}
 		}
 	}
-	return out, nil
+	return names, nil
 }
 
 func writeStoryText(w io.Writer, st *story) error {

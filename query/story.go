@@ -1,4 +1,4 @@
-package service
+package query
 
 import (
 	"encoding/csv"
@@ -10,8 +10,11 @@ import (
 	"time"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/lane"
+	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/projections"
+	"github.com/redlane/redlane/projections/feed"
 )
 
 // StoryEvent is one event of an order's story as auditors read it, over HTTP or from
@@ -58,6 +61,71 @@ func NewStoryEvent(rec domain.Recorded, summary string, unmask bool) StoryEvent 
 		e.Rejected, e.Notice, e.Summary = rec.Rejected, NotRedlanes, NotRedlanesZH
 	}
 	return e
+}
+
+// StoryUpTo is how many of an order's events, in log order, were recorded at or before
+// asOf: all of them when asOf is nil.
+func StoryUpTo(recs []domain.Recorded, asOf *time.Time) int {
+	if asOf != nil {
+		for i, rec := range recs {
+			if rec.Time.After(*asOf) {
+				return i
+			}
+		}
+	}
+	return len(recs)
+}
+
+// StoryNames are the lane and the members an order's story speaks of, as the
+// directory or the log knows them.
+type StoryNames struct {
+	Lane    string
+	Place   lane.Registered
+	Members map[string]member.Profile
+}
+
+// StoryMembers lists the members an order's events name, each once, in order.
+func StoryMembers(recs []domain.Recorded) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		var who struct{ Member, From string }
+		_ = json.Unmarshal(rec.Data, &who)
+		for _, id := range []string{who.Member, who.From} {
+			if id != "" && !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// Story shows an order's events, each worded as the linkage feed words it (with the
+// lane's and the members' names; "" for an event the feed does not show, such as an
+// internal note, or one Redlane did not sign). The requester's phone in an event's data
+// is masked unless unmask.
+func Story(recs []domain.Recorded, names StoryNames, unmask bool) []StoryEvent {
+	fv := feed.New()
+	if names.Lane != "" {
+		fv.Apply(domain.Recorded{Envelope: domain.Envelope{AggregateType: lane.AggregateType, AggregateID: names.Lane}}, names.Place)
+	}
+	for id, p := range names.Members {
+		fv.Apply(domain.Recorded{Envelope: domain.Envelope{AggregateType: member.AggregateType, AggregateID: id}}, member.Registered(p))
+	}
+	fv.Take()
+	out := make([]StoryEvent, 0, len(recs))
+	for _, rec := range recs {
+		summary := ""
+		if ev, err := projections.Events.Decode(rec.Envelope); err == nil && rec.Rejected == "" {
+			fv.Apply(rec, ev)
+			if es := fv.Take(); len(es) > 0 {
+				summary = es[0].Text
+			}
+		}
+		out = append(out, NewStoryEvent(rec, summary, unmask))
+	}
+	return out
 }
 
 // LocalTime shows a moment in Asia/Shanghai.
