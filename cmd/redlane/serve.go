@@ -98,6 +98,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	trustedProxies := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client")
 	tick := fs.Duration("tick", 30*time.Second, "how often deadlines are checked and periodic orders produced")
 	callbackAfter := fs.Duration("callback-after", 72*time.Hour, "how long a completed order awaits its rating on the working list before it moves to the call-back list (待回访)")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address, for an operator chasing memory or CPU; off when empty. Keep it on loopback")
 	searchDays := fs.Int("search-days", 92, "how many days back the order search reaches for orders no longer live (live orders are always found)")
 	cacheMiB := fs.Int("cache-mib", service.DefaultCacheBytes>>20, "memory the orders kept in memory may take, in MiB (redlane_runner_cache_bytes)")
 	maxStreams := fs.Int("max-streams", 2000, "live streams (feeds, boards, screens) open at once in all; 0: no bound")
@@ -368,6 +369,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			}
 		},
 	})
+	if *pprofAddr != "" {
+		stopProfiles, err := serveProfiles(*pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiles()
+	}
 	ln, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
 		return fmt.Errorf("--http: %w", err)
