@@ -113,6 +113,17 @@ func (d *Directory) TokenByHash(hash string) (access.State, bool) {
 	return d.tokens[id].state, true
 }
 
+// Token returns a token by its id.
+func (d *Directory) Token(id string) (access.State, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	t, ok := d.tokens[id]
+	if !ok {
+		return access.State{}, false
+	}
+	return t.state, true
+}
+
 // Lanes lists lanes by id.
 func (d *Directory) Lanes() []lane.State {
 	return sorted(d, d.lanes, func(s lane.State) string { return s.ID })

@@ -153,7 +153,24 @@ func (s *Service) Authenticate(secret string) (domain.Actor, error) {
 	if !ok || t.Revoked {
 		return domain.Actor{}, domain.Refuse(domain.KindUnauthorized, domain.CodeTokenInvalid, "the token is not valid")
 	}
-	return domain.Actor{ID: t.ID, Name: t.Issued.Name, Role: t.Issued.Role, Lanes: t.Issued.Lanes, Member: t.Issued.Member}, nil
+	return actorOf(t), nil
+}
+
+// ActorOfToken returns who the token with id stands for, while it is valid: how a page
+// session (which holds the token's id, never its secret) finds its user.
+func (s *Service) ActorOfToken(id string) (domain.Actor, error) {
+	if id == Admin.ID && s.cfg.AdminToken != "" {
+		return Admin, nil
+	}
+	t, ok := s.Dir.Token(id)
+	if !ok || t.Revoked {
+		return domain.Actor{}, domain.Refuse(domain.KindUnauthorized, domain.CodeTokenInvalid, "the token is not valid")
+	}
+	return actorOf(t), nil
+}
+
+func actorOf(t access.State) domain.Actor {
+	return domain.Actor{ID: t.ID, Name: t.Issued.Name, Role: t.Issued.Role, Lanes: t.Issued.Lanes, Member: t.Issued.Member}
 }
 
 // Receipt returns the resident's receipt for an order: a keyed digest of its id, so it

@@ -1,29 +1,88 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redlane/redlane/domain"
 )
 
-// SessionCookie names the cookie that holds a signed-in user's token.
+// SessionCookie names the cookie that holds a signed-in user's session id: a random id
+// the server looks up (SessionStore), never the API token.
 const SessionCookie = "redlane_session"
+
+// SessionStore keeps the pages' sign-ins (jetstream.Sessions keeps them in NATS KV, for
+// every process).
+type SessionStore interface {
+	// Start begins a session for a token and returns its id.
+	Start(ctx context.Context, tokenID string) (string, error)
+	// Lookup returns the token id a session stands for; ok is false for an unknown,
+	// ended or lapsed one.
+	Lookup(ctx context.Context, id string) (tokenID string, ok bool, err error)
+	// End ends a session.
+	End(ctx context.Context, id string) error
+}
+
+// memorySessions is a SessionStore for one process, when none is configured.
+type memorySessions struct {
+	mu  sync.Mutex
+	m   map[string]memorySession
+	ttl time.Duration
+}
+
+type memorySession struct {
+	token string
+	until time.Time
+}
+
+func (m *memorySessions) Start(_ context.Context, tokenID string) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	id := base64.RawURLEncoding.EncodeToString(b)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.m) > 100_000 {
+		m.m = map[string]memorySession{}
+	}
+	m.m[id] = memorySession{token: tokenID, until: time.Now().Add(m.ttl)}
+	return id, nil
+}
+
+func (m *memorySessions) Lookup(_ context.Context, id string) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.m[id]
+	if !ok || time.Now().After(s.until) {
+		return "", false, nil
+	}
+	return s.token, true, nil
+}
+
+func (m *memorySessions) End(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, id)
+	return nil
+}
 
 // CSRFField and CSRFHeader carry the session's CSRF token on a POST.
 const (
 	CSRFField  = "csrf"
 	CSRFHeader = "X-CSRF-Token"
 )
-
-// sessionTTL is how long a sign-in lasts: a steward's working day and then some.
-const sessionTTL = 12 * time.Hour
 
 // maxForm bounds a form's body, as the API bounds JSON bodies.
 const maxForm = 64 << 10
@@ -35,9 +94,9 @@ type session struct {
 	bearer bool // authenticated by an Authorization header: no CSRF token needed
 }
 
-// CSRF is the session's CSRF token: an HMAC keyed by the session's secret, so it needs
-// no storage, every process derives the same one, and only the holder of the secret
-// (whose cookie is HttpOnly) can know it.
+// CSRF is the session's CSRF token: an HMAC keyed by the session's secret (its id, or
+// the bearer token), so it needs no storage, every process derives the same one, and
+// only the holder of the secret (whose cookie is HttpOnly) can know it.
 func (s session) CSRF() string {
 	if s.secret == "" {
 		return ""
@@ -71,11 +130,25 @@ func (h *handler) who(r *http.Request) (s session, signed bool, err error) {
 	if err != nil || c.Value == "" {
 		return s, false, nil
 	}
-	a, err := h.svc.Authenticate(c.Value)
+	tokenID, ok, err := h.sessions.Lookup(r.Context(), c.Value)
 	if err != nil {
+		return s, false, fmt.Errorf("look the session up: %w", err)
+	}
+	if !ok {
 		return s, false, nil
 	}
+	a, err := h.svc.ActorOfToken(tokenID)
+	if err != nil {
+		return s, false, nil // the token was revoked: the session ends with it
+	}
 	return session{Actor: a, secret: c.Value}, true, nil
+}
+
+// SignedIn reports whether a request comes from someone signed in: a valid bearer
+// token, or a live session.
+func (h *handler) SignedIn(r *http.Request) bool {
+	_, signed, err := h.who(r)
+	return err == nil && signed
 }
 
 // require returns the request's session when its role is one of roles. Otherwise it
@@ -199,8 +272,13 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusUnauthorized, "signin", signInPage{base: b, Next: next})
 		return
 	}
+	sid, err := h.sessions.Start(r.Context(), a.ID)
+	if err != nil {
+		h.fail(w, r, nil, describe(err))
+		return
+	}
 	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: token, Path: "/", MaxAge: int(sessionTTL / time.Second),
+		Name: SessionCookie, Value: sid, Path: "/", MaxAge: int(h.ttl / time.Second),
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteStrictMode,
 	})
 	if next == "" || next == "/" {
@@ -217,6 +295,12 @@ func (h *handler) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	if signed && !h.parseForm(w, r, &s) {
 		return
+	}
+	if signed && !s.bearer {
+		if err := h.sessions.End(r.Context(), s.secret); err != nil {
+			h.fail(w, r, &s, describe(err))
+			return
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteStrictMode})

@@ -83,7 +83,11 @@ func newHarness(tb testing.TB) *harness {
 	go func() { defer close(watched); _ = vs.Watch(runCtx, backlog.Name, query.BacklogKeys, index) }()
 	tb.Cleanup(func() { stop(); <-done; <-watched })
 	api := httpapi.New(httpapi.Config{Service: svc, Views: vs, Index: index})
-	pages := web.New(web.Config{Service: svc, Views: vs, Index: index})
+	sessions, err := jsstore.OpenSessions(ctx, js, time.Hour, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pages := web.New(web.Config{Service: svc, Views: vs, Index: index, Sessions: sessions})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			api.ServeHTTP(w, r)
@@ -277,6 +281,19 @@ func (b *browser) get(path string, headers ...string) page { return b.do("GET", 
 
 func (b *browser) post(path string, form url.Values, headers ...string) page {
 	return b.do("POST", path, form, headers...)
+}
+
+// cookie is the browser's session cookie.
+func (b *browser) cookie(tb testing.TB) string {
+	tb.Helper()
+	u, _ := url.Parse(b.h.url)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == web.SessionCookie {
+			return c.Value
+		}
+	}
+	tb.Fatal("no session cookie")
+	return ""
 }
 
 // signIn signs the browser in with token and returns the session's CSRF token, read

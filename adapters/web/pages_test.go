@@ -9,7 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redlane/redlane/adapters/web"
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/access"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/service"
 )
 
 func TestSignIn(t *testing.T) {
@@ -71,11 +75,40 @@ func TestSignIn(t *testing.T) {
 		b := h.browser()
 		csrf := b.signIn(w.auditor)
 		must(t, b.post("/signout", url.Values{}), http.StatusForbidden, "CSRF")
+		cookie := b.cookie(t)
 		p := b.post("/signout", url.Values{"csrf": {csrf}})
 		if p.status != http.StatusSeeOther {
 			t.Fatalf("sign-out: status %d", p.status)
 		}
 		must(t, b.get("/"), http.StatusOK, `name="token"`)
+		// The old cookie, kept and sent again, no longer signs anyone in.
+		replay := h.browser()
+		must(t, replay.get("/", "Cookie", web.SessionCookie+"="+cookie), http.StatusOK, `name="token"`)
+	})
+
+	t.Run("the cookie holds a session id, never the token, and dies with the token", func(t *testing.T) {
+		ctx, admin := context.Background(), h.svc.Meta(service.Admin, "")
+		id, secret, err := h.svc.IssueToken(ctx, admin, access.Issue{Role: domain.RoleAuditor, Name: "临时审计"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		b := h.browser()
+		b.signIn(secret)
+		cookie := b.cookie(t)
+		if cookie == secret || strings.Contains(cookie, secret) || len(cookie) < 40 {
+			t.Fatalf("the session cookie %q is, or holds, the API token", cookie)
+		}
+		// The cookie is no bearer token for the API.
+		if p := h.browser().get("/api/v1/lanes", "Authorization", "Bearer "+cookie); p.status != http.StatusUnauthorized {
+			t.Errorf("the session id used as a bearer token: %d", p.status)
+		}
+		must(t, b.get("/"), http.StatusOK, "临时审计")
+		if err := h.svc.RevokeToken(ctx, admin, id); err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		must(t, b.get("/"), http.StatusOK, `name="token"`) // signed out with the token
 	})
 
 	t.Run("a revoked token stops working at once", func(t *testing.T) {

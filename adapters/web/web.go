@@ -40,6 +40,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/projections/feed"
@@ -68,6 +69,11 @@ type Config struct {
 	Log   *slog.Logger
 	// Secure marks the session cookie Secure: set it when the pages are served over HTTPS.
 	Secure bool
+	// Sessions keeps the sign-ins; nil keeps them in this process's memory only.
+	Sessions SessionStore
+	// SessionTTL is how long a sign-in lasts (default 12 hours); the store's own
+	// lifetime should be the same.
+	SessionTTL time.Duration
 }
 
 //go:embed templates/*.html
@@ -78,29 +84,47 @@ var staticFS embed.FS
 
 // handler serves the pages.
 type handler struct {
-	svc    *service.Service
-	views  Reader
-	index  *query.Index
-	log    *slog.Logger
-	secure bool
-	pages  map[string]*template.Template
-	mux    *http.ServeMux
-	cop    *http.CrossOriginProtection
+	svc      *service.Service
+	views    Reader
+	index    *query.Index
+	sessions SessionStore
+	ttl      time.Duration // of a session
+	log      *slog.Logger
+	secure   bool
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	cop      *http.CrossOriginProtection
 }
+
+// Pages serves the web pages.
+type Pages struct{ h *handler }
+
+// ServeHTTP serves a page.
+func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.h.ServeHTTP(w, r) }
+
+// SignedIn reports whether a request comes from someone signed in: a valid bearer token
+// or a live session.
+func (p *Pages) SignedIn(r *http.Request) bool { return p.h.SignedIn(r) }
 
 // New returns the pages' handler. It panics if the embedded templates do not parse,
 // which a test catches.
-func New(cfg Config) http.Handler {
+func New(cfg Config) *Pages {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	h := &handler{svc: cfg.Service, views: cfg.Views, index: cfg.Index, log: cfg.Log, secure: cfg.Secure,
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.Sessions == nil {
+		cfg.Sessions = &memorySessions{m: map[string]memorySession{}, ttl: cfg.SessionTTL}
+	}
+	h := &handler{svc: cfg.Service, views: cfg.Views, index: cfg.Index, sessions: cfg.Sessions, ttl: cfg.SessionTTL, log: cfg.Log, secure: cfg.Secure,
 		pages: parsePages(), mux: http.NewServeMux(), cop: http.NewCrossOriginProtection()}
 	h.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, problem{Status: http.StatusForbidden, Title: "请求被拒绝", Lines: []string{"跨站提交的表单不被接受。"}})
 	}))
 	h.routes()
-	return h
+	return &Pages{h: h}
 }
 
 func (h *handler) routes() {

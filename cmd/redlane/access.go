@@ -46,7 +46,7 @@ func natsUsers(dataDir string) (service string, readers []string, err error) {
 
 // readScope keeps readers away from the secrets and the service's durable consumers.
 func readScope(stream string) natsserver.ReadScope {
-	scope := natsserver.ReadScope{SecretBuckets: []string{jsstore.SecretsBucket, jsstore.VaultBucket}}
+	scope := natsserver.ReadScope{SecretBuckets: []string{jsstore.SecretsBucket, jsstore.VaultBucket, jsstore.SessionsBucket}}
 	for _, n := range viewNames() {
 		scope.Durables = append(scope.Durables, stream+"/view-"+n)
 	}

@@ -92,7 +92,7 @@ func TestNATSAccess(t *testing.T) {
 			if _, err := views.Put(short(), "backlog", []byte(`{}`)); err == nil {
 				t.Error("a reader wrote a view")
 			}
-			for _, bucket := range []string{jsstore.SecretsBucket, jsstore.VaultBucket} {
+			for _, bucket := range []string{jsstore.SecretsBucket, jsstore.VaultBucket, jsstore.SessionsBucket} {
 				if _, err := js.KeyValue(short(), bucket); err == nil {
 					t.Errorf("a reader opened the %s bucket", bucket)
 				}
@@ -163,6 +163,7 @@ func TestNATSAccessWithTheCLI(t *testing.T) {
 		{"pub", "redlane.events.order.forged", "{}"},
 		{"kv", "get", jsstore.SecretsBucket, "receipt-key"},
 		{"kv", "get", jsstore.VaultBucket, "x"},
+		{"kv", "ls", jsstore.SessionsBucket},
 		{"stream", "rmm", "REDLANE", "1", "-f"},
 		{"stream", "purge", "REDLANE", "-f"},
 	} {

@@ -98,6 +98,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	trustedProxies := fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client")
 	tick := fs.Duration("tick", 30*time.Second, "how often deadlines are checked and periodic orders produced")
 	callbackAfter := fs.Duration("callback-after", 72*time.Hour, "how long a completed order awaits its rating on the working list before it moves to the call-back list (待回访)")
+	secureCookies := fs.Bool("secure-cookies", false, "mark the pages' session cookie Secure: set it when the pages are served over HTTPS (behind a TLS proxy)")
+	sessionTTL := fs.Duration("session-ttl", 12*time.Hour, "how long a sign-in to the pages lasts")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address, for an operator chasing memory or CPU; off when empty. Keep it on loopback")
 	searchDays := fs.Int("search-days", 92, "how many days back the order search reaches for orders no longer live (live orders are always found)")
 	cacheMiB := fs.Int("cache-mib", service.DefaultCacheBytes>>20, "memory the orders kept in memory may take, in MiB (redlane_runner_cache_bytes)")
@@ -389,7 +391,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
-	pages := httpapi.LimitForm(intake, "/intake", proxies, func(r *http.Request) bool { return !signedIn(svc, r) }, newPages(svc, vs, index, log))
+	sessions, err := jsstore.OpenSessions(ctx, js, *sessionTTL, nf.replicas)
+	if err != nil {
+		return err
+	}
+	web := newPages(svc, vs, index, sessions, *secureCookies, *sessionTTL, log)
+	pages := httpapi.LimitForm(intake, "/intake", proxies, func(r *http.Request) bool { return !web.SignedIn(r) }, web)
 	// Sign-in attempts: ten at once per address, then one every six seconds.
 	pages = httpapi.LimitForm(httpapi.NewLimiter(1.0/6, 10), "/signin", proxies, func(*http.Request) bool { return true }, pages)
 	handler := httpapi.WithLifetime(closing, *bodyTimeout, httpapi.WithRequestLog(log, m.streams,
