@@ -39,6 +39,7 @@ type Index struct {
 
 	mu      sync.RWMutex
 	orders  map[string]*entry            // every order kept
+	numbers map[string]string            // order number → id, of the orders kept
 	lanes   map[string]map[string]*entry // live orders by lane
 	seq     uint64                       // the view's checkpoint as last delivered
 	loaded  bool                         // the watch has delivered every stored document
@@ -77,7 +78,7 @@ func (x *Index) Keep() time.Duration { return x.keep }
 func (x *Index) Reset() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.orders, x.lanes, x.seq, x.loaded, x.bad = map[string]*entry{}, map[string]map[string]*entry{}, 0, false, 0
+	x.orders, x.numbers, x.lanes, x.seq, x.loaded, x.bad = map[string]*entry{}, map[string]string{}, map[string]map[string]*entry{}, 0, false, 0
 }
 
 // Loaded marks that every document stored when the watch began has been delivered.
@@ -154,6 +155,9 @@ func (x *Index) Put(d backlog.Order) {
 	}
 	e := &entry{doc: d, title: strings.ToLower(d.Title), number: strings.ToLower(d.Number)}
 	x.orders[d.ID] = e
+	if d.Number != "" {
+		x.numbers[d.Number] = d.ID
+	}
 	if live {
 		l := x.lanes[d.Lane]
 		if l == nil {
@@ -170,6 +174,9 @@ func (x *Index) remove(id string) {
 		return
 	}
 	delete(x.orders, id)
+	if x.numbers[old.doc.Number] == id {
+		delete(x.numbers, old.doc.Number)
+	}
 	if l := x.lanes[old.doc.Lane]; l != nil {
 		delete(l, id)
 		if len(l) == 0 {
@@ -254,6 +261,15 @@ func (x *Index) Stats() Stats {
 		s.Live += len(l)
 	}
 	return s
+}
+
+// ByNumber returns the id of the order with a number (such as 20261130-G4HNJM), among
+// the orders the index keeps.
+func (x *Index) ByNumber(number string) (string, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	id, ok := x.numbers[number]
+	return id, ok
 }
 
 // Live returns a lane's live orders, in no order: the desk's deadline sweep reads them.

@@ -57,6 +57,8 @@ var operations = map[string]op{
 	"GET /api/v1/audit/orders/{id}": {summary: "An order's story: who did what, when, in which role; its state as of a moment", tag: "audit",
 		auth: "auditor, the lane's steward", ok: 200, okBody: "Story", errs: readErrs, params: []string{"as_of", "format"}},
 
+	"POST /api/v1/receipts/lookup": {summary: "Find an order's receipt again by its number and the phone given with it; an unknown number and a wrong phone are the same 404; limited per client address", tag: "orders",
+		body: "ReceiptLookup", ok: 200, okBody: "ReceiptFound", errs: []int{400, 401, 404, 405, 413, 415, 429, 500}},
 	"GET /api/v1/orders": {summary: "Search the orders the caller may read, newest first, paged by cursor; q matches number and title, from/to bound the submission time", tag: "orders",
 		auth: "steward (their lanes), operator, auditor, admin", ok: 200, okBody: "SearchPage", errs: readErrs,
 		params: []string{"lane", "community", "status", "category", "from", "to", "q", "limit", "cursor"}},
@@ -135,12 +137,14 @@ var schemas = map[string]any{
 	"BacklogItem": obj(map[string]any{"id": "string", "number": "string", "title": "string", "category": "string", "priority": "string", "status": "string",
 		"assignee": "string", "escalation": "string", "submitted_at": "string", "accept_by": "string", "complete_by": "string", "completed_at": "string",
 		"overdue": "boolean", "callback": "boolean", "lane": "string", "community": "string", "street": "string", "age_seconds": "integer", "theme": "string"}, "id", "status"),
-	"SearchPage": obj(map[string]any{"items": refArray("BacklogItem"), "next_cursor": "string", "as_of": "string", "covers_since": "string"}, "items", "next_cursor"),
-	"Record":     obj(map[string]any{"member": "string", "period": "string", "dispatched": "integer", "accepted": "integer", "declined": "integer", "completed": "integer", "minutes": "integer", "ratings": "integer", "mean_stars": "number", "on_time_rate": "number", "points": "integer"}, "member", "period"),
-	"Report":     obj(map[string]any{"community": "string", "period": "string", "orders": "integer", "response_rate": "number", "resolution_rate": "number", "satisfaction_rate": "number", "by_category": map[string]any{}, "by_lane": map[string]any{}, "feed_by_dimension": map[string]any{}}, "community", "period"),
-	"Schedule":   obj(map[string]any{"id": "string", "lane": "string", "category": "string", "title": "string", "every": "string", "start": "string"}),
-	"Campaign":   obj(map[string]any{"id": "string", "community": "string", "theme": "string", "categories": arrayOf("string"), "from": "string", "until": "string"}),
-	"Erase":      obj(map[string]any{"phone": "string"}, "phone"),
+	"ReceiptLookup": obj(map[string]any{"number": "string", "phone": "string"}, "number", "phone"),
+	"ReceiptFound":  obj(map[string]any{"id": "string", "number": "string", "receipt": "string"}, "id", "number", "receipt"),
+	"SearchPage":    obj(map[string]any{"items": refArray("BacklogItem"), "next_cursor": "string", "as_of": "string", "covers_since": "string"}, "items", "next_cursor"),
+	"Record":        obj(map[string]any{"member": "string", "period": "string", "dispatched": "integer", "accepted": "integer", "declined": "integer", "completed": "integer", "minutes": "integer", "ratings": "integer", "mean_stars": "number", "on_time_rate": "number", "points": "integer"}, "member", "period"),
+	"Report":        obj(map[string]any{"community": "string", "period": "string", "orders": "integer", "response_rate": "number", "resolution_rate": "number", "satisfaction_rate": "number", "by_category": map[string]any{}, "by_lane": map[string]any{}, "feed_by_dimension": map[string]any{}}, "community", "period"),
+	"Schedule":      obj(map[string]any{"id": "string", "lane": "string", "category": "string", "title": "string", "every": "string", "start": "string"}),
+	"Campaign":      obj(map[string]any{"id": "string", "community": "string", "theme": "string", "categories": arrayOf("string"), "from": "string", "until": "string"}),
+	"Erase":         obj(map[string]any{"phone": "string"}, "phone"),
 }
 
 var (

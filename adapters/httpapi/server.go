@@ -47,6 +47,9 @@ type Config struct {
 	// made from IntakeRate and IntakeBurst: the pages' intake form shares it, so that a
 	// resident's address has one allowance whichever way it submits.
 	IntakeLimiter *Limiter
+	// LookupLimiter limits receipt lookups per client address; nil means one every six
+	// seconds on average, in bursts of ten.
+	LookupLimiter *Limiter
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client, for
 	// the rate limits; without them every request is from its TCP peer.
 	TrustedProxies []netip.Prefix
@@ -58,6 +61,7 @@ type API struct {
 	svc      *service.Service
 	views    ViewReader
 	index    *query.Index
+	lookups  *Limiter // receipt lookups, per client address
 	log      *slog.Logger
 	ready    func(context.Context) error
 	degraded func() map[string]any
@@ -75,7 +79,10 @@ func New(cfg Config) *API {
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
 	}
-	a := &API{cfg: cfg, svc: cfg.Service, views: cfg.Views, index: cfg.Index, log: cfg.Log, ready: cfg.Ready, degraded: cfg.Degraded, mux: http.NewServeMux()}
+	a := &API{cfg: cfg, svc: cfg.Service, views: cfg.Views, index: cfg.Index, log: cfg.Log, ready: cfg.Ready, degraded: cfg.Degraded, mux: http.NewServeMux(), lookups: cfg.LookupLimiter}
+	if a.lookups == nil {
+		a.lookups = NewLimiter(lookupRate, lookupBurst)
+	}
 	a.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "redlane_http_requests_total", Help: "HTTP requests by route and status code.",
 	}, []string{"route", "code"})
@@ -142,6 +149,7 @@ func (a *API) Routes() []Route {
 		{"GET /api/v1/categories", a.listCategories},
 		{"POST /api/v1/orders", a.submit},
 		{"GET /api/v1/orders", a.searchOrders},
+		{"POST /api/v1/receipts/lookup", a.lookupReceipt},
 		{"GET /api/v1/orders/{id}", a.getOrder},
 		{"GET /api/v1/orders/{id}/events", a.orderEvents},
 		{"POST /api/v1/orders/{id}/{action}", a.act},
