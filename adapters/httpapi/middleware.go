@@ -244,3 +244,22 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	}
 	return false
 }
+
+// RefuseWritesWhile answers every request that would write (any method but GET, HEAD
+// and OPTIONS) with 503 and Retry-After while blocked reports why writes cannot be
+// taken (a full disk, say), at once instead of after a timeout; reads go on.
+func RefuseWritesWhile(blocked func() error, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			if why := blocked(); why != nil {
+				w.Header().Set("Retry-After", "30")
+				writeProblem(w, r, slog.Default(), &httpError{status: http.StatusServiceUnavailable,
+					detail: "writes are refused for now: " + why.Error()})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -33,6 +33,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -88,9 +89,11 @@ type Config struct {
 
 // Server is a running embedded NATS server.
 type Server struct {
-	ns  *server.Server
-	cfg Config
-	url string
+	ns   *server.Server
+	cfg  Config
+	url  string
+	dir  string // JetStream's store directory, absolute
+	hook *logHook
 }
 
 // Start runs a server as configured and returns once it accepts clients, or an error
@@ -185,7 +188,7 @@ func Start(cfg Config) (*Server, error) {
 		ns.WaitForShutdown()
 		return nil, errors.New("natsserver: JetStream did not start")
 	}
-	s := &Server{ns: ns, cfg: cfg, url: ns.ClientURL()}
+	s := &Server{ns: ns, cfg: cfg, url: ns.ClientURL(), dir: dir, hook: hook}
 	if addr, ok := ns.Addr().(*net.TCPAddr); ok {
 		s.cfg.Port = addr.Port
 	}
@@ -272,11 +275,18 @@ func (s *Server) Shutdown() {
 type logHook struct {
 	l     *slog.Logger
 	fatal chan string
+	// noSpace is set when the server says its disk is full: its streams then refuse
+	// every write until JetStream is started again (KeepJetStream).
+	noSpace atomic.Bool
 }
 
 func (h *logHook) log(level slog.Level, format string, v []any) {
+	msg := fmt.Sprintf(format, v...)
+	if level >= slog.LevelError && strings.Contains(msg, "no space left on device") {
+		h.noSpace.Store(true)
+	}
 	if h.l != nil {
-		h.l.Log(context.Background(), level, fmt.Sprintf(format, v...), "component", "nats-server")
+		h.l.Log(context.Background(), level, msg, "component", "nats-server")
 	}
 }
 

@@ -57,7 +57,7 @@ func readScope(stream string) natsserver.ReadScope {
 // startEmbedded starts the NATS server of a data directory: its service user (and any
 // extra service keys, and a user and password when given) with every right, and the
 // read-only users.
-func startEmbedded(dataDir, stream, host string, port int, sync bool, extra []string, user, password string) (*natsserver.Server, error) {
+func startEmbedded(dataDir, stream, host string, port int, sync bool, extra []string, user, password string, log *slog.Logger) (*natsserver.Server, error) {
 	svc, readers, err := natsUsers(dataDir)
 	if err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func startEmbedded(dataDir, stream, host string, port int, sync bool, extra []st
 	return natsserver.Start(natsserver.Config{
 		DataDir: filepath.Join(dataDir, "nats"), Host: host, Port: port, SyncAlways: sync,
 		User: user, Password: password, NKeys: append([]string{svc}, extra...),
-		Readers: readers, ReadScope: readScope(stream),
+		Readers: readers, ReadScope: readScope(stream), Logger: log,
 	})
 }
 
@@ -222,3 +222,24 @@ func acceptLegacy(ctx context.Context, store *jsstore.Store, file, dataDir strin
 	store.Keys().AcceptLegacy(lk, before)
 	return nil
 }
+
+// natsLog is the embedded server's log: its warnings and errors (a full disk, say) in
+// Redlane's log, its notices only when Redlane logs at debug.
+func natsLog(log *slog.Logger) *slog.Logger {
+	return slog.New(minLevel{log.Handler(), slog.LevelWarn})
+}
+
+// minLevel passes on records at or above a level.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.min}
+}
+func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }

@@ -38,7 +38,7 @@ func openLog(ctx context.Context, nf natsFlags, dataDir string, writer bool, std
 			return nil, fmt.Errorf("no --nats-url given and no event store in %s: %w", dataDir, err)
 		}
 		var err error
-		srv, err = startEmbedded(dataDir, nf.stream, "127.0.0.1", -1, true, nil, "", "")
+		srv, err = startEmbedded(dataDir, nf.stream, "127.0.0.1", -1, true, nil, "", "", nil)
 		if err != nil {
 			return nil, fmt.Errorf("open %s (is redlane serve running on it? then pass --nats-url nats://127.0.0.1:4222 --nats-nkey %s): %w", dataDir, filepath.Join(dataDir, serviceSeedFile), err)
 		}

@@ -138,6 +138,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// as its service (DATA/service.nk, unless credentials are given).
 	url := nf.url
 	var seed string
+	var embedded *natsserver.Server
 	if p := filepath.Join(*dataDir, serviceSeedFile); url != "" && fileExists(p) {
 		seed = p
 	}
@@ -161,11 +162,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			}
 			keys = append(keys, pub)
 		}
-		srv, err := startEmbedded(*dataDir, nf.stream, host, port, *syncMode == "always", keys, nf.user, nf.password)
+		srv, err := startEmbedded(*dataDir, nf.stream, host, port, *syncMode == "always", keys, nf.user, nf.password, natsLog(log))
 		if err != nil {
 			return err
 		}
 		defer srv.Shutdown()
+		embedded = srv
 		url = srv.ClientURL()
 		seed = filepath.Join(*dataDir, serviceSeedFile)
 		log.Info("embedded NATS started", "url", url, "sync", *syncMode, "data", *dataDir,
@@ -185,6 +187,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newServeMetrics(reg, nc)
+	// The embedded server turns JetStream off when its disk is full; once space is freed
+	// it is started again here, with no restart (natsserver.KeepJetStream).
+	var jetStreamOff atomic.Pointer[error]
+	if embedded != nil {
+		on := prometheus.NewGauge(prometheus.GaugeOpts{Name: "redlane_jetstream_on", Help: "1 while the embedded NATS server's JetStream runs; 0 after it turned it off (out of disk space) until it is back."})
+		on.Set(1)
+		reg.MustRegister(on)
+		go embedded.KeepJetStream(ctx, 2*time.Second, 64<<20, func(up bool, why error) {
+			if up {
+				on.Set(1)
+				jetStreamOff.Store(nil)
+				log.Info("JetStream runs again: writes are taken")
+				return
+			}
+			on.Set(0)
+			if jetStreamOff.Swap(&why) == nil {
+				log.Error("JetStream is off: writes are refused until there is disk space again (64 MiB free)", "err", why)
+			}
+		})
+	}
 
 	// Every event is signed with this data directory's key, which never goes on NATS;
 	// only events signed by a trusted key are obeyed (access.go).
@@ -345,6 +367,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			if !nc.IsConnected() {
 				return errors.New("NATS is not reachable")
 			}
+			if why := jetStreamOff.Load(); why != nil {
+				return *why
+			}
 			if err := store.Writable(ctx); err != nil {
 				return fmt.Errorf("the event stream cannot take writes: %w", err)
 			}
@@ -400,7 +425,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// Sign-in attempts: ten at once per address, then one every six seconds.
 	pages = httpapi.LimitForm(httpapi.NewLimiter(1.0/6, 10), "/signin", proxies, func(*http.Request) bool { return true }, pages)
 	handler := httpapi.WithLifetime(closing, *bodyTimeout, httpapi.WithRequestLog(log, m.streams,
-		httpapi.LimitStreams(*maxStreamsPerAddr, *maxStreams, proxies, gzip(rootHandler(api, pages)))))
+		httpapi.LimitStreams(*maxStreamsPerAddr, *maxStreams, proxies, gzip(httpapi.RefuseWritesWhile(func() error {
+			if why := jetStreamOff.Load(); why != nil {
+				return *why
+			}
+			return nil
+		}, rootHandler(api, pages))))))
 	hs := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	hs.RegisterOnShutdown(endStreams)
