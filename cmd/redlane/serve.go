@@ -178,6 +178,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	defer nc.Drain() //nolint:errcheck // closing anyway
+	// A lost connection is told once, and its return: the client reconnects by itself,
+	// and /readyz and redlane_nats_connected say so meanwhile.
+	nc.SetDisconnectErrHandler(func(_ *nats.Conn, err error) {
+		log.Error("NATS connection lost: not ready, writes refused, until it is back", "err", err)
+	})
+	nc.SetReconnectHandler(func(c *nats.Conn) { log.Info("NATS connection back", "url", c.ConnectedUrl()) })
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return err
@@ -426,6 +432,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	pages = httpapi.LimitForm(httpapi.NewLimiter(1.0/6, 10), "/signin", proxies, func(*http.Request) bool { return true }, pages)
 	handler := httpapi.WithLifetime(closing, *bodyTimeout, httpapi.WithRequestLog(log, m.streams,
 		httpapi.LimitStreams(*maxStreamsPerAddr, *maxStreams, proxies, gzip(httpapi.RefuseWritesWhile(func() error {
+			if !nc.IsConnected() {
+				return errors.New("NATS is not reachable")
+			}
 			if why := jetStreamOff.Load(); why != nil {
 				return *why
 			}
