@@ -263,3 +263,32 @@ func RefuseWritesWhile(blocked func() error, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// LimitReads takes anonymous reads (GET without a token) of the public feed from lim:
+// GET /api/v1/feed, and the station screens' pages (/screen/{lane}, not their live
+// streams, which LimitStreams bounds). 429 with Retry-After when an address has none
+// left. A nil lim limits nothing.
+func LimitReads(lim *Limiter, trusted []netip.Prefix, next http.Handler) http.Handler {
+	if lim == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && publicRead(r.URL.Path) {
+			if _, sent := bearer(r); !sent {
+				if ok, wait := lim.Allow(ClientIP(r, trusted)); !ok {
+					TooManyRequests(w, r, wait)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func publicRead(path string) bool {
+	if path == "/api/v1/feed" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, "/screen/")
+	return ok && rest != "" && !strings.Contains(rest, "/")
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/redlane/redlane/adapters/httpapi"
 	"github.com/redlane/redlane/query"
 )
 
@@ -42,4 +43,13 @@ func pruneEvery(ctx context.Context, idx *query.Index, interval time.Duration) {
 			idx.Prune()
 		}
 	}
+}
+
+// feedLimiter is the allowance of anonymous feed reads per address (--feed-rate): nil,
+// for no limit, when the rate is not positive.
+func feedLimiter(perSecond float64) *httpapi.Limiter {
+	if perSecond <= 0 {
+		return nil
+	}
+	return httpapi.NewLimiter(perSecond, max(1, int(perSecond*10)))
 }

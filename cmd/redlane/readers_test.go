@@ -25,7 +25,7 @@ func TestManyReadersCostTheServerNothingPerRead(t *testing.T) {
 	}
 	dir := t.TempDir()
 	port := strconv.Itoa(freePort(t))
-	base, _ := startServe(t, dir, nil, "--nats-listen", "127.0.0.1:"+port, "--max-streams", "3000", "--max-streams-per-address", "3000", "--intake-rate", "-1")
+	base, _ := startServe(t, dir, nil, "--nats-listen", "127.0.0.1:"+port, "--max-streams", "3000", "--max-streams-per-address", "3000", "--intake-rate", "-1", "--feed-rate", "-1")
 	waitReady(t, base)
 	js := connectAs(t, "nats://127.0.0.1:"+port, filepath.Join(dir, serviceSeedFile))
 	ctx := context.Background()
@@ -130,4 +130,62 @@ func TestManyReadersCostTheServerNothingPerRead(t *testing.T) {
 	if got := consumers(); got > before {
 		t.Errorf("consumers after: %d, before: %d", got, before)
 	}
+}
+
+// TestAnonymousFeedReadsAreLimitedPerAddress: a burst of anonymous feed reads from one
+// address meets 429 with Retry-After once past its allowance, and so does the station
+// screen's page; a caller with a token is not limited.
+func TestAnonymousFeedReadsAreLimitedPerAddress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a server")
+	}
+	dir := t.TempDir()
+	base, _ := startServe(t, dir, nil, "--feed-rate", "5")
+	waitReady(t, base)
+	token := readDemoTokens(t, dir)["审计"]
+	count := func(auth string, n int) (ok, limited int) {
+		for range n {
+			req, _ := http.NewRequest("GET", base+"/api/v1/feed?limit=5", nil)
+			if auth != "" {
+				req.Header.Set("Authorization", "Bearer "+auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			switch resp.StatusCode {
+			case http.StatusOK:
+				ok++
+			case http.StatusTooManyRequests:
+				limited++
+				if resp.Header.Get("Retry-After") == "" {
+					t.Error("429 without Retry-After")
+				}
+			default:
+				t.Errorf("feed: %d", resp.StatusCode)
+			}
+		}
+		return ok, limited
+	}
+	if ok, limited := count("", 120); limited == 0 || ok < 50 {
+		t.Errorf("120 anonymous reads at once (5 a second, bursts of 50): %d answered, %d refused", ok, limited)
+	}
+	if st, _ := getStatus(t, base+"/screen/rouqiao-houxiang"); st != http.StatusTooManyRequests {
+		t.Errorf("the station screen from a limited address: %d, want 429", st)
+	}
+	if _, limited := count(token, 120); limited != 0 {
+		t.Errorf("a token's reads were limited %d times", limited)
+	}
+}
+
+func getStatus(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

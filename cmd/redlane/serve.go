@@ -103,6 +103,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address, for an operator chasing memory or CPU; off when empty. Keep it on loopback")
 	searchDays := fs.Int("search-days", 92, "how many days back the order search reaches for orders no longer live (live orders are always found)")
 	cacheMiB := fs.Int("cache-mib", service.DefaultCacheBytes>>20, "memory the orders kept in memory may take, in MiB (redlane_runner_cache_bytes)")
+	feedRate := fs.Float64("feed-rate", 20, "anonymous reads of the public feed and station screens a second per client address, in bursts of ten times that (negative: no limit)")
 	maxStreams := fs.Int("max-streams", 2000, "live streams (feeds, boards, screens) open at once in all; 0: no bound")
 	maxStreamsPerAddr := fs.Int("max-streams-per-address", 20, "live streams open at once from one client address; 0: no bound")
 	bodyTimeout := fs.Duration("body-timeout", 30*time.Second, "how long a request's body may take to arrive (headers: 10 s; idle connections close after 2 min)")
@@ -431,7 +432,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// Sign-in attempts: ten at once per address, then one every six seconds.
 	pages = httpapi.LimitForm(httpapi.NewLimiter(1.0/6, 10), "/signin", proxies, func(*http.Request) bool { return true }, pages)
 	handler := httpapi.WithLifetime(closing, *bodyTimeout, httpapi.WithRequestLog(log, m.streams,
-		httpapi.LimitStreams(*maxStreamsPerAddr, *maxStreams, proxies, gzip(httpapi.RefuseWritesWhile(func() error {
+		httpapi.LimitStreams(*maxStreamsPerAddr, *maxStreams, proxies, httpapi.LimitReads(feedLimiter(*feedRate), proxies, gzip(httpapi.RefuseWritesWhile(func() error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not reachable")
 			}
@@ -439,7 +440,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 				return *why
 			}
 			return nil
-		}, rootHandler(api, pages))))))
+		}, rootHandler(api, pages)))))))
 	hs := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	hs.RegisterOnShutdown(endStreams)
