@@ -3,6 +3,7 @@ package jetstream
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -193,9 +194,16 @@ func (g *GroupStore) await(ctx context.Context, req *groupAppend) ([]uint64, err
 		g.fallbacks.Add(1)
 		return g.Store.Append(ctx, req.aggType, req.aggID, req.expected, req.events)
 	}
+	if errors.Is(req.err, domain.ErrConflict) && g.keys != nil {
+		// Events nobody trusted may sit after the aggregate's last genuine one:
+		// Store.Append goes past them (and answers a real conflict the same).
+		g.fallbacks.Add(1)
+		return g.Store.Append(ctx, req.aggType, req.aggID, req.expected, req.events)
+	}
 	if req.err != nil {
 		return nil, req.err
 	}
+	g.appended([]uint64{req.seq}, []*nats.Msg{req.msg})
 	return []uint64{req.seq}, nil
 }
 

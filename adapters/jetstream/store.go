@@ -309,12 +309,21 @@ func (s *Store) Append(ctx context.Context, aggType, aggID string, expected uint
 		expected = tail
 		seqs, err = s.publish(ctx, subj, expected, msgs, events)
 	}
-	if err == nil && s.keys != nil && s.signer != nil && len(seqs) == len(msgs) && s.keys.Trusts(s.signer.pub) {
+	if err == nil {
+		s.appended(seqs, msgs)
+	}
+	return seqs, err
+}
+
+// appended notes events this process has just stored at seqs: their signatures need no
+// checking (signed here), and the log reaches at least the last of them.
+func (s *Store) appended(seqs []uint64, msgs []*nats.Msg) {
+	if s.keys != nil && s.signer != nil && len(seqs) == len(msgs) && s.keys.Trusts(s.signer.pub) {
 		for i, seq := range seqs {
 			s.checked.add(seq, msgs[i].Header.Get(HeaderSignature)) // signed here, just now
 		}
 	}
-	if err == nil && len(seqs) > 0 {
+	if len(seqs) > 0 {
 		for last := seqs[len(seqs)-1]; ; {
 			seen := s.highWater.Load()
 			if seen >= last || s.highWater.CompareAndSwap(seen, last) {
@@ -322,7 +331,6 @@ func (s *Store) Append(ctx context.Context, aggType, aggID string, expected uint
 			}
 		}
 	}
-	return seqs, err
 }
 
 // publish stores msgs, the encoded events, at expected.

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redlane/redlane/adapters/httpapi"
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/query"
 )
 
@@ -52,4 +53,29 @@ func feedLimiter(perSecond float64) *httpapi.Limiter {
 		return nil
 	}
 	return httpapi.NewLimiter(perSecond, max(1, int(perSecond*10)))
+}
+
+// registerGroupMetrics exposes group commit's counts: redlane_group_appends_total (single
+// events appended), redlane_group_batches_total (atomic batches sent),
+// redlane_group_batched_total (events that went in one), redlane_group_alone_total (sent
+// alone) and redlane_group_fallbacks_total (appends made again alone after their batch
+// was refused).
+func registerGroupMetrics(reg prometheus.Registerer, g *jsstore.GroupStore) error {
+	for _, c := range []struct {
+		name, help string
+		val        func(jsstore.GroupStats) int64
+	}{
+		{"redlane_group_appends_total", "Single-event appends made through group commit.", func(s jsstore.GroupStats) int64 { return s.Appends }},
+		{"redlane_group_batches_total", "Atomic batches group commit sent.", func(s jsstore.GroupStats) int64 { return s.Batches }},
+		{"redlane_group_batched_total", "Events that went to the server in an atomic batch.", func(s jsstore.GroupStats) int64 { return s.Batched }},
+		{"redlane_group_alone_total", "Events group commit sent alone (no one else waiting, or too few).", func(s jsstore.GroupStats) int64 { return s.Alone }},
+		{"redlane_group_fallbacks_total", "Appends made again alone after their batch was refused (a conflict in it).", func(s jsstore.GroupStats) int64 { return s.Fallbacks }},
+	} {
+		val := c.val
+		if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
+			func() float64 { return float64(val(g.Stats())) })); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -103,6 +103,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address, for an operator chasing memory or CPU; off when empty. Keep it on loopback")
 	searchDays := fs.Int("search-days", 92, "how many days back the order search reaches for orders no longer live (live orders are always found)")
 	cacheMiB := fs.Int("cache-mib", service.DefaultCacheBytes>>20, "memory the orders kept in memory may take, in MiB (redlane_runner_cache_bytes)")
+	groupCommit := fs.Bool("group-commit", true, `with --sync always: commands that arrive while a write is being flushed share the next flush (each still under its own order's concurrency check); a lone command goes out at once`)
 	feedRate := fs.Float64("feed-rate", 20, "anonymous reads of the public feed and station screens a second per client address, in bursts of ten times that (negative: no limit)")
 	maxStreams := fs.Int("max-streams", 2000, "live streams (feeds, boards, screens) open at once in all; 0: no bound")
 	maxStreamsPerAddr := fs.Int("max-streams-per-address", 20, "live streams open at once from one client address; 0: no bound")
@@ -256,8 +257,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
+	// With a flush before every acknowledgement, concurrent commands share flushes.
+	var events domain.EventStore = store
+	if *groupCommit && nf.url == "" && *syncMode == "always" {
+		group := jsstore.NewGroupStore(store, jsstore.GroupConfig{})
+		if err := registerGroupMetrics(reg, group); err != nil {
+			return err
+		}
+		events = group
+	}
 	svc := service.New(service.Config{
-		Store: store, Clock: domain.ClockFunc(time.Now), NewID: newEventID,
+		Store: events, Clock: domain.ClockFunc(time.Now), NewID: newEventID,
 		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: receiptKey, Loc: loc,
 		Vault: vault, Observe: m.command, CacheBytes: int64(*cacheMiB) << 20,
 	})
