@@ -91,14 +91,15 @@ func TestReadSideOverTheWire(t *testing.T) {
 		t.Errorf("team evaluation %s", team.raw)
 	}
 
-	// taoyuan: A, B, C submitted. Response: A accepted and B claimed in time, C not yet:
-	// 2/3. Ratings: A solved 5★, B unsolved 2★: resolution 1/2, satisfaction 1/2.
+	// taoyuan: A, B, C submitted. Response: A accepted and B claimed in time; C, dispatched
+	// and inside its accept deadline, is not due yet and in no sample: 2/2. Ratings: A
+	// solved 5★, B unsolved 2★: resolution 1/2, satisfaction 1/2.
 	rep := h.must(200, h.do("GET", "/api/v1/reports/monthly?community=taoyuan&period="+period, w.auditor, nil))
 	if rep.body["orders"] != 3.0 || rep.body["resolution_rate"] != 0.5 || rep.body["satisfaction_rate"] != 0.5 {
 		t.Errorf("report %s", rep.raw)
 	}
-	if r, _ := rep.body["response_rate"].(float64); r < 0.666 || r > 0.667 {
-		t.Errorf("response_rate %v, want 2/3", rep.body["response_rate"])
+	if rep.body["response_rate"] != 1.0 || rep.body["response_sample"] != 2.0 {
+		t.Errorf("response_rate %v of %v, want 1 of 2", rep.body["response_rate"], rep.body["response_sample"])
 	}
 	if rep.body["by_lane"].(map[string]any)["rouqiao-houxiang"] != 3.0 || rep.body["by_category"].(map[string]any)["repair"] != 3.0 {
 		t.Errorf("report volumes %s", rep.raw)

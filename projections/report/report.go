@@ -9,11 +9,13 @@
 //
 //   - orders: orders submitted in the month in the community; by_category and by_lane
 //     count those orders by category code and lane id.
-//   - response_rate (响应率) = responded / response_sample. response_sample is the month's
-//     orders less those cancelled before anyone accepted them; responded counts those whose
-//     first acceptance (order.accepted or order.claimed, whichever came first) was on time
-//     (on_time true). An order still waiting counts in the sample and not as responded. The
-//     rate belongs to the month the order was submitted in, whenever it was accepted.
+//   - response_rate (响应率) = responded / response_sample. An order counts once it is due:
+//     response_sample is the month's orders that were accepted (order.accepted or
+//     order.claimed, whichever came first; on time or not) or passed their accept deadline
+//     unaccepted (order.overdue.v1 for the accept deadline); responded counts those whose
+//     first acceptance was on time (on_time true). An order still inside its accept
+//     deadline is in neither, and one cancelled before it was due is in neither for good.
+//     The rate belongs to the month the order was submitted in, whenever it became due.
 //   - resolution_rate (解决率) = solved / rating_sample, and satisfaction_rate (满意率) =
 //     satisfied / rating_sample, where rating_sample counts the ratings (order.rated) made
 //     in the month of the community's orders, solved those rated solved and satisfied
@@ -48,7 +50,8 @@
 //	   "completed":2,"on_time":1,"ratings":1,"stars":5,"points":26}]}
 //	order.<id>                     what the view keeps of an order:
 //	  {"community":"taoyuan","lane":"kongyuan","category":"repair","period":"2026-11",
-//	   "response":""}   response: "" (not yet accepted), "on_time", "late", "cancelled"
+//	   "response":""}   response: "" (not yet due), "on_time", "late", "overdue" (past the
+//	                    accept deadline, not yet accepted), "cancelled" (before it was due)
 //	                    (cancelled before anyone accepted it)
 //	member.<id>                    {"name":"李明","community":"taoyuan"}
 //
@@ -131,6 +134,7 @@ const (
 	responseOnTime    = "on_time"
 	responseLate      = "late"
 	responseCancelled = "cancelled"
+	responseOverdue   = "overdue" // past the accept deadline, not accepted yet: due, not on time
 )
 
 // orderDoc is the document order.<id>.
@@ -155,7 +159,7 @@ type month struct {
 	key                 monthKey
 	docKey, talliesKey  string
 	orders              int
-	excluded            int // orders cancelled before anyone accepted them
+	due                 int // orders accepted, or past their accept deadline unaccepted
 	responded           int
 	ratings             int
 	solved              int
@@ -259,10 +263,23 @@ func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
 		ch.report(m, rec.Seq)
 		v.countFeed(&ch, rec, ev, o.Community, o.Category)
 	case order.Dispatched, order.Reassigned, order.Declined, order.Escalated, order.Reopened,
-		order.Noted, order.MarkedOverdue:
+		order.Noted:
 		if o := v.orders[id]; o != nil {
 			v.countFeed(&ch, rec, ev, o.Community, o.Category)
 		}
+	case order.MarkedOverdue:
+		o := v.orders[id]
+		if o == nil {
+			return nil
+		}
+		if e.Deadline == order.DeadlineAccept && o.Response == responsePending {
+			o.Response = responseOverdue
+			ch.add("order." + id)
+			m := v.month(o.Community, o.Period)
+			m.due++
+			ch.report(m, rec.Seq)
+		}
+		v.countFeed(&ch, rec, ev, o.Community, o.Category)
 	case order.Claimed:
 		v.accepted(&ch, rec, ev, id, e.OnTime)
 	case order.Accepted:
@@ -272,12 +289,9 @@ func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
 		if o == nil {
 			return nil
 		}
-		if o.Response == responsePending {
+		if o.Response == responsePending { // never due: in no sample
 			o.Response = responseCancelled
 			ch.add("order." + id)
-			m := v.month(o.Community, o.Period)
-			m.excluded++
-			ch.report(m, rec.Seq)
 		}
 		v.countFeed(&ch, rec, ev, o.Community, o.Category)
 	case order.Completed:
@@ -338,14 +352,19 @@ func (v *View) accepted(ch *changes, rec domain.Recorded, ev domain.Event, id st
 	if o == nil {
 		return
 	}
-	if o.Response == responsePending {
+	switch o.Response {
+	case responsePending:
+		m := v.month(o.Community, o.Period)
+		m.due++
 		o.Response = responseLate
 		if onTime {
 			o.Response = responseOnTime
-			m := v.month(o.Community, o.Period)
 			m.responded++
-			ch.report(m, rec.Seq)
 		}
+		ch.report(m, rec.Seq)
+		ch.add("order." + id)
+	case responseOverdue: // in the sample already, late
+		o.Response = responseLate
 		ch.add("order." + id)
 	}
 	v.countFeed(ch, rec, ev, o.Community, o.Category)
@@ -410,7 +429,7 @@ func rate(n, d int) *float64 {
 func (m *month) report() Report {
 	r := Report{
 		Community: m.key.community, Period: m.key.period, Orders: m.orders,
-		ResponseSample: m.orders - m.excluded, RatingSample: m.ratings,
+		ResponseSample: m.due, RatingSample: m.ratings,
 		Responded: m.responded, Solved: m.solved, Satisfied: m.satisfied,
 		ByCategory: copyCounts(m.byCategory), ByLane: copyCounts(m.byLane),
 		FeedByDimension: make(map[string]int, len(m.dims)), TopMembers: m.top(TopN), Seq: m.seq,
@@ -554,7 +573,7 @@ func (v *View) restore(key string, doc []byte) error {
 				return fmt.Errorf("response_sample %d with %d orders", r.ResponseSample, r.Orders)
 			}
 			m := v.month(community, period)
-			m.orders, m.excluded, m.responded = r.Orders, r.Orders-r.ResponseSample, r.Responded
+			m.orders, m.due, m.responded = r.Orders, r.ResponseSample, r.Responded
 			m.ratings, m.solved, m.satisfied = r.RatingSample, r.Solved, r.Satisfied
 			m.byCategory, m.byLane = copyCounts(r.ByCategory), copyCounts(r.ByLane)
 			for i, d := range feed.All() {

@@ -186,10 +186,11 @@ func TestScenario(t *testing.T) {
 			// submitted in November (CST) in taoyuan: o-a o-b o-j o-k o-c o-d o-h o-e = 8
 			// (o-e at 23:59 on 11-30 is November; o-f at 00:00 on 12-01 is not; o-g is yingchun)
 			Orders: 8,
-			// response: 8 orders − o-c (cancelled before anyone accepted it) = 7 in the sample;
-			// first acceptance on time: o-a, o-j, o-k, o-d (its decline is no acceptance), o-h
-			// (cancelled after accepting) = 5; o-b's first claim was late, o-e never accepted.
-			// 5 / 7
+			// response: the orders due — accepted: o-a o-b o-j o-k o-d o-h; past the accept
+			// deadline unaccepted: o-e (marked on 12-01, counted in its own month) — = 7 in the
+			// sample; o-c was cancelled before it was due. First acceptance on time: o-a, o-j,
+			// o-k, o-d (its decline is no acceptance), o-h (cancelled after accepting) = 5;
+			// o-b's first claim was late. 5 / 7
 			ResponseSample: 7, Responded: 5, ResponseRate: ptr(5.0 / 7),
 			// ratings made in November: o-a solved 5★, o-b unsolved 2★, o-j solved 1★ = 3
 			// (o-d's 4★ came at 12-01 01:00 CST). solved 2 / 3; 4–5★: o-a only, 1 / 3
@@ -230,7 +231,7 @@ func TestScenario(t *testing.T) {
 				{Member: "m-003", Name: "王小红", Completed: 1, Points: 12, Ratings: 0, MeanStars: nil},
 				{Member: "m-002", Name: "赵强", Completed: 1, Points: 8, Ratings: 1, MeanStars: ptr(2)},
 			},
-			Seq: seqOf(t, recs, "2026-11-30T15:59:00Z"), // o-e submitted: the last November event of taoyuan
+			Seq: seqOf(t, recs, "2026-12-01T16:00:00Z"), // o-e past its accept deadline: due, so in November's sample
 		}},
 		{"report.taoyuan.2026-12", report.Report{
 			Community: "taoyuan", Period: "2026-12",
@@ -343,7 +344,7 @@ func TestDocumentShapes(t *testing.T) {
 	want := map[string]string{
 		"order.o-b":                `{"community":"taoyuan","lane":"kongyuan","category":"errand","period":"2026-11","response":"late"}`,
 		"order.o-c":                `{"community":"taoyuan","lane":"rouqiao-houxiang","category":"consultation","period":"2026-11","response":"cancelled"}`,
-		"order.o-e":                `{"community":"taoyuan","lane":"rouqiao-houxiang","category":"medical","period":"2026-11","response":""}`,
+		"order.o-e":                `{"community":"taoyuan","lane":"rouqiao-houxiang","category":"medical","period":"2026-11","response":"overdue"}`,
 		"order.o-f":                `{"community":"taoyuan","lane":"rouqiao-houxiang","category":"repair","period":"2026-12","response":"on_time"}`,
 		"member.m-3":               ``,
 		"member.m-003":             `{"name":"王小红","community":"taoyuan"}`,
@@ -548,6 +549,47 @@ func TestDeterministic(t *testing.T) {
 			if !bytes.Equal(a.Doc(k), b.Doc(k)) {
 				t.Fatalf("Doc(%s) differs between two folds", k)
 			}
+		}
+	}
+}
+
+// TestAResponseCountsOnceDue: an order inside its accept deadline is in neither the
+// response sample nor the responded; it enters when accepted or when its accept
+// deadline passes unaccepted, once; one cancelled before it was due never does.
+func TestAResponseCountsOnceDue(t *testing.T) {
+	o := order.AggregateType
+	base := []step{
+		{"2026-11-02T01:00:00Z", lane.AggregateType, "rouqiao-houxiang", admin, lane.Registered{Name: "柔桥后巷", Community: "taoyuan", Street: "dongcheng"}},
+		{"2026-11-02T02:00:00Z", o, "o-1", resident, submitted("rouqiao-houxiang", "repair", "楼道灯不亮了")},
+	}
+	cases := []struct {
+		name              string
+		then              []step
+		sample, responded int
+	}{
+		{"just submitted", nil, 0, 0},
+		{"accepted on time", []step{{"2026-11-02T02:10:00Z", o, "o-1", memberActor("m-001"), order.Claimed{Member: "m-001", OnTime: true}}}, 1, 1},
+		{"accepted late", []step{{"2026-11-04T02:10:00Z", o, "o-1", memberActor("m-001"), order.Claimed{Member: "m-001", OnTime: false}}}, 1, 0},
+		{"past the accept deadline", []step{{"2026-11-03T02:00:00Z", o, "o-1", system, order.MarkedOverdue{Deadline: order.DeadlineAccept}}}, 1, 0},
+		{"past the deadline, then accepted: counted once", []step{
+			{"2026-11-03T02:00:00Z", o, "o-1", system, order.MarkedOverdue{Deadline: order.DeadlineAccept}},
+			{"2026-11-03T05:00:00Z", o, "o-1", memberActor("m-001"), order.Claimed{Member: "m-001", OnTime: false}},
+			{"2026-11-05T05:00:00Z", o, "o-1", system, order.MarkedOverdue{Deadline: order.DeadlineComplete}},
+		}, 1, 0},
+		{"cancelled before it was due", []step{{"2026-11-02T03:00:00Z", o, "o-1", steward, order.Cancelled{Reason: "重复"}}}, 0, 0},
+		{"cancelled after it was due", []step{
+			{"2026-11-03T02:00:00Z", o, "o-1", system, order.MarkedOverdue{Deadline: order.DeadlineAccept}},
+			{"2026-11-03T03:00:00Z", o, "o-1", steward, order.Cancelled{Reason: "居民不需要了"}},
+		}, 1, 0},
+	}
+	for _, tc := range cases {
+		v, _ := fold(t, record(t, append(append([]step{}, base...), tc.then...)))
+		r := docReport(t, v, "report.taoyuan.2026-11")
+		if r.ResponseSample != tc.sample || r.Responded != tc.responded {
+			t.Errorf("%s: sample %d, responded %d; want %d, %d", tc.name, r.ResponseSample, r.Responded, tc.sample, tc.responded)
+		}
+		if tc.sample == 0 && r.ResponseRate != nil {
+			t.Errorf("%s: a rate %v with no sample", tc.name, *r.ResponseRate)
 		}
 	}
 }
