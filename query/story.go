@@ -170,10 +170,14 @@ func MaskRequesterPhone(data json.RawMessage) json.RawMessage {
 	return out
 }
 
-// WriteStoryCSV writes events as CSV, one row each, with a header row.
+// WriteStoryCSV writes events as CSV a spreadsheet opens: a UTF-8 byte-order mark (so a
+// Chinese Excel reads it), Chinese headers, one row an event.
 func WriteStoryCSV(w io.Writer, events []StoryEvent) error {
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		return err
+	}
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"seq", "time_utc", "time_shanghai", "type", "aggregateversion", "actor", "actorname", "role", "correlationid", "causationid", "summary", "data"})
+	_ = cw.Write([]string{"序号", "时间（UTC）", "时间（北京时间）", "事件类型", "版本", "操作人", "操作人姓名", "角色", "关联号", "起因号", "摘要", "数据"})
 	for _, e := range events {
 		_ = cw.Write([]string{
 			strconv.FormatUint(e.Seq, 10), e.Time.Format(time.RFC3339Nano), e.TimeLocal, e.Type, strconv.FormatUint(e.Version, 10),

@@ -179,7 +179,7 @@ func TestAuditAgainstARunningServe(t *testing.T) {
 		t.Errorf("text as of the dispatch: %v\n%s", err, out)
 	}
 	out, _, err = r.audit("order", id, "--format", "csv")
-	if err != nil || strings.Count(out, "\n") != 6 || !strings.HasPrefix(out, "seq,time_utc,") {
+	if err != nil || strings.Count(out, "\n") != 6 || !strings.HasPrefix(out, "\uFEFF序号,时间（UTC）,") {
 		t.Errorf("csv: %v\n%s", err, out)
 	}
 

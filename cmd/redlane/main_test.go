@@ -436,9 +436,12 @@ func TestViewsConvergeAfterKill9DuringBurst(t *testing.T) {
 		if err != nil {
 			t.Fatalf("report %s: %v", format, err)
 		}
-		want := map[string]string{"json": `"community": "taoyuan"`, "csv": "rate,response_rate,", "html": "三率"}[format]
+		want := map[string]string{"json": `"community": "taoyuan"`, "csv": "三率,response_rate,响应率,", "html": "三率"}[format]
 		if !strings.Contains(string(out), want) {
 			t.Errorf("report %s lacks %q:\n%s", format, want, out)
+		}
+		if format == "csv" && (!strings.HasPrefix(string(out), "\uFEFF栏目,代码,名称,数值,样本\n") || !strings.Contains(string(out), "街巷,rouqiao-houxiang,柔桥后巷,")) {
+			t.Errorf("the report's CSV lacks the byte-order mark, the Chinese header or the lane's name:\n%s", out)
 		}
 	}
 }

@@ -85,18 +85,18 @@ func reportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
-	case "csv":
-		return writeReportCSV(w, rep)
-	default:
-		laneNames := map[string]string{}
-		for id := range rep.ByLane {
-			var l backlog.Lane
-			if b, err := vs.Get(ctx, backlog.Name, backlog.LaneKey(id)); err == nil && b != nil && json.Unmarshal(b, &l) == nil && l.Name != "" {
-				laneNames[id] = l.Name
-			}
-		}
-		return writeReportHTML(w, rep, laneNames)
 	}
+	laneNames := map[string]string{}
+	for id := range rep.ByLane {
+		var l backlog.Lane
+		if b, err := vs.Get(ctx, backlog.Name, backlog.LaneKey(id)); err == nil && b != nil && json.Unmarshal(b, &l) == nil && l.Name != "" {
+			laneNames[id] = l.Name
+		}
+	}
+	if *format == "csv" {
+		return writeReportCSV(w, rep, laneNames)
+	}
+	return writeReportHTML(w, rep, laneNames)
 }
 
 func rateText(r *float64) string {
@@ -115,34 +115,49 @@ func sortedKeys(m map[string]int) []string {
 	return keys
 }
 
-func writeReportCSV(w io.Writer, r report.Report) error {
+// writeReportCSV writes a report as a spreadsheet opens it: a UTF-8 byte-order mark (so
+// Excel reads the Chinese), Chinese headers, and names beside codes.
+func writeReportCSV(w io.Writer, r report.Report, laneNames map[string]string) error {
+	if _, err := io.WriteString(w, csvBOM); err != nil {
+		return err
+	}
 	cw := csv.NewWriter(w)
+	cat := order.DefaultCatalog()
+	catName := func(code string) string {
+		if c, ok := cat.Lookup(code); ok {
+			return c.Name
+		}
+		return ""
+	}
 	rows := [][]string{
-		{"section", "key", "value", "sample"},
-		{"summary", "community", r.Community, ""},
-		{"summary", "period", r.Period, ""},
-		{"summary", "orders", strconv.Itoa(r.Orders), ""},
-		{"rate", "response_rate", rateText(r.ResponseRate), strconv.Itoa(r.ResponseSample)},
-		{"rate", "resolution_rate", rateText(r.ResolutionRate), strconv.Itoa(r.RatingSample)},
-		{"rate", "satisfaction_rate", rateText(r.SatisfactionRate), strconv.Itoa(r.RatingSample)},
+		{"栏目", "代码", "名称", "数值", "样本"},
+		{"概况", "community", "社区", r.Community, ""},
+		{"概况", "period", "月份", r.Period, ""},
+		{"概况", "orders", "工单数", strconv.Itoa(r.Orders), ""},
+		{"三率", "response_rate", "响应率", rateText(r.ResponseRate), strconv.Itoa(r.ResponseSample)},
+		{"三率", "resolution_rate", "解决率", rateText(r.ResolutionRate), strconv.Itoa(r.RatingSample)},
+		{"三率", "satisfaction_rate", "满意率", rateText(r.SatisfactionRate), strconv.Itoa(r.RatingSample)},
 	}
 	for _, k := range sortedKeys(r.ByCategory) {
-		rows = append(rows, []string{"category", k, strconv.Itoa(r.ByCategory[k]), ""})
+		rows = append(rows, []string{"类别", k, catName(k), strconv.Itoa(r.ByCategory[k]), ""})
 	}
 	for _, k := range sortedKeys(r.ByLane) {
-		rows = append(rows, []string{"lane", k, strconv.Itoa(r.ByLane[k]), ""})
+		rows = append(rows, []string{"街巷", k, laneNames[k], strconv.Itoa(r.ByLane[k]), ""})
 	}
 	for _, k := range sortedKeys(r.FeedByDimension) {
-		rows = append(rows, []string{"feed_dimension", k, strconv.Itoa(r.FeedByDimension[k]), ""})
+		rows = append(rows, []string{"联动维度", k, feed.Label(k), strconv.Itoa(r.FeedByDimension[k]), ""})
 	}
 	for _, m := range r.TopMembers {
-		rows = append(rows, []string{"top_member", m.Member, strconv.Itoa(m.Points), strconv.Itoa(m.Completed + m.Ratings)})
+		rows = append(rows, []string{"优秀党员", m.Member, m.Name, strconv.Itoa(m.Points), strconv.Itoa(m.Completed + m.Ratings)})
 	}
 	if err := cw.WriteAll(rows); err != nil {
 		return err
 	}
 	return cw.Error()
 }
+
+// csvBOM starts every CSV Redlane writes: without it a Chinese Excel reads UTF-8 as GBK.
+const csvBOM = "\uFEFF"
 
 type bar struct {
 	Label string
