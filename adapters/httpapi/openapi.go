@@ -136,7 +136,7 @@ var schemas = map[string]any{
 		"items":  refArray("BacklogItem"), "next_cursor": "string", "sort": "string", "as_of": "string", "seq": "integer", "callback_after_hours": "number"}, "lane", "counts", "items", "next_cursor"),
 	"BacklogItem": obj(map[string]any{"id": "string", "number": "string", "title": "string", "category": "string", "priority": "string", "status": "string",
 		"assignee": "string", "escalation": "string", "submitted_at": "string", "accept_by": "string", "complete_by": "string", "completed_at": "string",
-		"overdue": "boolean", "callback": "boolean", "lane": "string", "community": "string", "street": "string", "age_seconds": "integer", "theme": "string"}, "id", "status"),
+		"overdue": "boolean", "callback": "boolean", "returned": "boolean", "lane": "string", "community": "string", "street": "string", "age_seconds": "integer", "theme": "string"}, "id", "status"),
 	"ReceiptLookup": obj(map[string]any{"number": "string", "phone": "string"}, "number", "phone"),
 	"ReceiptFound":  obj(map[string]any{"id": "string", "number": "string", "receipt": "string"}, "id", "number", "receipt"),
 	"SearchPage":    obj(map[string]any{"items": refArray("BacklogItem"), "next_cursor": "string", "as_of": "string", "covers_since": "string"}, "items", "next_cursor"),

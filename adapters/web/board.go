@@ -29,6 +29,7 @@ type itemView struct {
 	Age                  string
 	Overdue              bool
 	Callback             bool   // completed long ago, awaiting a call-back for its rating
+	Returned             bool   // handed back by its member: to dispatch again
 	Escalation           string // 社区 or 街道 when escalated, else ""
 	Theme                string
 	AcceptBy, CompleteBy string
@@ -41,7 +42,7 @@ func (h *handler) itemView(it query.Item, laneName string) itemView {
 		ID: it.ID, Number: it.Number, Title: it.Title, Category: h.categoryName(it.Category),
 		Priority: priorityName(it.Priority), Urgent: it.Priority == order.PriorityUrgent,
 		Status: statusName(it.Status), StatusCode: string(it.Status), AssigneeID: it.Assignee,
-		Age: age(time.Duration(it.AgeSeconds) * time.Second), Overdue: it.Overdue, Callback: it.Callback,
+		Age: age(time.Duration(it.AgeSeconds) * time.Second), Overdue: it.Overdue, Callback: it.Callback, Returned: it.Returned,
 		AcceptBy: shanghai(it.AcceptBy), CompleteBy: shanghai(it.CompleteBy), Lane: laneName,
 		CanDispatch: it.Status == order.StatusOpen, Theme: it.Theme,
 	}

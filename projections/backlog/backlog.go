@@ -19,7 +19,8 @@
 //	                 "submitted_at":"2026-11-27T02:15:04Z",
 //	                 "accept_by":"2026-11-28T02:15:04Z",
 //	                 "complete_by":"2026-11-30T02:15:04Z","overdue":true,
-//	                 "completed_at":"…"(once completed),"theme":"…"(when one),"seq":41}
+//	                 "completed_at":"…"(once completed),"theme":"…"(when one),
+//	                 "returned":true(declined, not dispatched since),"seq":41}
 //
 // lane.<laneID> is a lane's summary (type Lane): its name and place, and counts of its
 // live orders by status; live is their total and counts.overdue how many of them are
@@ -105,6 +106,7 @@ type Item struct {
 	Overdue     bool           `json:"overdue"`                // a deadline of the current cycle was marked overdue
 	CompletedAt *time.Time     `json:"completed_at,omitempty"` // when the current cycle was completed
 	Theme       string         `json:"theme,omitempty"`        // the thematic campaign (主题式服务), if any
+	Returned    bool           `json:"returned,omitempty"`     // handed back by its member (declined), not dispatched since
 }
 
 // Order is the document order.<orderID>: the lane an order belongs to and its item as it
@@ -186,15 +188,15 @@ func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
 	it := o.item
 	switch e := ev.(type) {
 	case order.Dispatched:
-		it.Status, it.Assignee = order.StatusDispatched, e.Member
+		it.Status, it.Assignee, it.Returned = order.StatusDispatched, e.Member, false
 	case order.Reassigned:
-		it.Status, it.Assignee = order.StatusDispatched, e.Member
+		it.Status, it.Assignee, it.Returned = order.StatusDispatched, e.Member, false
 	case order.Claimed:
-		it.Status, it.Assignee = order.StatusAccepted, e.Member
+		it.Status, it.Assignee, it.Returned = order.StatusAccepted, e.Member, false
 	case order.Accepted:
 		it.Status = order.StatusAccepted
 	case order.Declined:
-		it.Status, it.Assignee = order.StatusOpen, ""
+		it.Status, it.Assignee, it.Returned = order.StatusOpen, "", true
 	case order.Completed:
 		at := rec.Time.UTC()
 		it.Status, it.CompletedAt = order.StatusCompleted, &at
@@ -289,7 +291,7 @@ func sameItem(a, b Item) bool {
 	return a.ID == b.ID && a.Number == b.Number && a.Title == b.Title && a.Category == b.Category &&
 		a.Priority == b.Priority && a.Status == b.Status && a.Assignee == b.Assignee &&
 		a.Escalation == b.Escalation && a.Overdue == b.Overdue && a.SubmittedAt.Equal(b.SubmittedAt) &&
-		a.AcceptBy.Equal(b.AcceptBy) && a.CompleteBy.Equal(b.CompleteBy) && sameTime(a.CompletedAt, b.CompletedAt) && a.Theme == b.Theme
+		a.AcceptBy.Equal(b.AcceptBy) && a.CompleteBy.Equal(b.CompleteBy) && sameTime(a.CompletedAt, b.CompletedAt) && a.Theme == b.Theme && a.Returned == b.Returned
 }
 
 func sameTime(a, b *time.Time) bool {

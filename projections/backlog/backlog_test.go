@@ -35,8 +35,10 @@ func TestLifecycle(t *testing.T) {
 			want: &backlog.Item{Status: order.StatusAccepted, Assignee: "m-1"}, status: order.StatusAccepted},
 		{name: "claimed is accepted", events: []domain.Event{order.Claimed{Member: "m-2", OnTime: true}},
 			want: &backlog.Item{Status: order.StatusAccepted, Assignee: "m-2"}, status: order.StatusAccepted},
-		{name: "declined is open again and nobody's", events: []domain.Event{order.Dispatched{Member: "m-1"}, order.Declined{Member: "m-1", Reason: "没空"}},
-			want: &backlog.Item{Status: order.StatusOpen}, status: order.StatusOpen},
+		{name: "declined is open again, nobody's, and marked returned", events: []domain.Event{order.Dispatched{Member: "m-1"}, order.Declined{Member: "m-1", Reason: "没空"}},
+			want: &backlog.Item{Status: order.StatusOpen, Returned: true}, status: order.StatusOpen},
+		{name: "declined, then dispatched again, is no longer returned", events: []domain.Event{order.Dispatched{Member: "m-1"}, order.Declined{Member: "m-1", Reason: "没空"}, order.Dispatched{Member: "m-2"}},
+			want: &backlog.Item{Status: order.StatusDispatched, Assignee: "m-2"}, status: order.StatusDispatched},
 		{name: "reassigned is dispatched to the new member", events: []domain.Event{order.Dispatched{Member: "m-1"}, order.Accepted{Member: "m-1"}, order.Reassigned{From: "m-1", Member: "m-2", Reason: "病了"}},
 			want: &backlog.Item{Status: order.StatusDispatched, Assignee: "m-2"}, status: order.StatusDispatched},
 		{name: "completed awaits its rating", events: []domain.Event{order.Claimed{Member: "m-1"}, order.Completed{Member: "m-1", Minutes: 30}},
@@ -84,7 +86,7 @@ func TestLifecycle(t *testing.T) {
 			}
 			wantItems := []string{"o-2"}
 			if tc.want != nil {
-				want.Status, want.Assignee, want.Overdue = tc.want.Status, tc.want.Assignee, tc.want.Overdue
+				want.Status, want.Assignee, want.Overdue, want.Returned = tc.want.Status, tc.want.Assignee, tc.want.Overdue, tc.want.Returned
 				if tc.want.Escalation != "" {
 					want.Escalation = tc.want.Escalation
 				}

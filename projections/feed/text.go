@@ -123,7 +123,8 @@ func (v *View) text(rec domain.Recorded, ev domain.Event, o *orderDoc, id string
 	case order.Accepted:
 		return v.memberName(e.Member) + "接单" + t + late(e.OnTime, "（已超过接单时限）")
 	case order.Declined:
-		return v.memberName(e.Member) + "退回了" + t + "，等待重新派单"
+		// The public screen does not name who handed it back: that is the station's business.
+		return t + "已退回驿站，等待重新派单"
 	case order.Completed:
 		s := v.memberName(e.Member) + "办结了" + t
 		if e.Minutes > 0 {
