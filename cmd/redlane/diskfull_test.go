@@ -51,15 +51,7 @@ func TestAFullDiskIsToldAndOutlived(t *testing.T) {
 		}
 		return resp.StatusCode, string(b)
 	}
-	get := func(path string) (int, string) {
-		resp, err := client.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	get := func(path string) (int, string) { return httpGet(t, client, base+path) }
 	if st, b := submit(); st != http.StatusCreated {
 		t.Fatalf("before: %d %s", st, b)
 	}

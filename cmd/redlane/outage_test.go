@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -54,15 +53,7 @@ func TestANATSOutageIsToldAndOutlived(t *testing.T) {
 	base, _ := startServe(t, dir, logs, "--nats-url", ns.ClientURL(), "--intake-rate", "-1")
 	waitReady(t, base)
 	client := &http.Client{Timeout: 20 * time.Second}
-	get := func(path string) (int, string) {
-		resp, err := client.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	get := func(path string) (int, string) { return httpGet(t, client, base+path) }
 	submit := func() int {
 		body := `{"lane":"rouqiao-houxiang","category":"repair","title":"楼道灯不亮了","requester":{"name":"张阿姨","phone":"13812345678"}}`
 		resp, err := client.Post(base+"/api/v1/orders", "application/json", strings.NewReader(body))

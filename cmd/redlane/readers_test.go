@@ -171,7 +171,7 @@ func TestAnonymousFeedReadsAreLimitedPerAddress(t *testing.T) {
 	if ok, limited := count("", 120); limited == 0 || ok < 50 {
 		t.Errorf("120 anonymous reads at once (5 a second, bursts of 50): %d answered, %d refused", ok, limited)
 	}
-	if st, _ := getStatus(t, base+"/screen/rouqiao-houxiang"); st != http.StatusTooManyRequests {
+	if st, _ := httpGet(t, nil, base+"/screen/rouqiao-houxiang"); st != http.StatusTooManyRequests {
 		t.Errorf("the station screen from a limited address: %d, want 429", st)
 	}
 	if _, limited := count(token, 120); limited != 0 {
@@ -179,9 +179,13 @@ func TestAnonymousFeedReadsAreLimitedPerAddress(t *testing.T) {
 	}
 }
 
-func getStatus(t *testing.T, u string) (int, string) {
+// httpGet GETs u with client (nil: the default) and returns the status and the body.
+func httpGet(t *testing.T, client *http.Client, u string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(u)
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}
