@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -28,9 +29,12 @@ type itemView struct {
 	AssigneeID           string
 	Age                  string
 	Overdue              bool
-	Callback             bool   // completed long ago, awaiting a call-back for its rating
-	Returned             bool   // handed back by its member: to dispatch again
-	Escalation           string // 社区 or 街道 when escalated, else ""
+	Callback             bool         // completed long ago, awaiting a call-back for its rating
+	Returned             bool         // handed back by its member: to dispatch again
+	Description          string       // the request in the resident's words (task page)
+	Resident, Phone      string       // whom to call, for the member who has the order (task page)
+	Tel                  template.URL // tel: and the phone's digits, built here from digits only
+	Escalation           string       // 社区 or 街道 when escalated, else ""
 	Theme                string
 	AcceptBy, CompleteBy string
 	Lane                 string // the lane's name

@@ -304,6 +304,12 @@ func TestMemberTasks(t *testing.T) {
 	if !strings.Contains(p.body, `action="/tasks/orders/`+mine+`/accept"`) || !strings.Contains(p.body, `action="/tasks/orders/`+open+`/claim"`) {
 		t.Fatal("the task list lacks the accept or claim form")
 	}
+	// The member the order is dispatched to sees what was asked and whom to call; an
+	// order still open to claim shows no phone.
+	if !strings.Contains(p.body, "三单元二楼的感应灯坏了") || !strings.Contains(p.body, "联系居民：张阿姨") ||
+		strings.Count(p.body, `href="tel:13812345678"`) != 1 {
+		t.Errorf("the dispatched task lacks its description or the resident's phone, or another order shows it:\n%s", p.body)
+	}
 	t.Run("decline needs a reason", func(t *testing.T) {
 		must(t, b.post("/tasks/orders/"+mine+"/decline", url.Values{"csrf": {csrf}}), http.StatusBadRequest, "原因：必填，不能为空")
 	})
@@ -324,6 +330,11 @@ func TestMemberTasks(t *testing.T) {
 	}
 	if h.status(open) != order.StatusCompleted {
 		t.Fatalf("status %s, want completed", h.status(open))
+	}
+	h.settle()
+	// Done: the completed order no longer shows the resident's phone.
+	if p := must(t, b.get("/tasks"), http.StatusOK, "帮忙代缴水费"); strings.Count(p.body, `href="tel:`) != 1 {
+		t.Errorf("after completing, the phone shows on %d tasks, want 1 (the dispatched one)", strings.Count(p.body, `href="tel:`))
 	}
 	t.Run("a second claim is a conflict, in Chinese", func(t *testing.T) {
 		b2 := h.browser()

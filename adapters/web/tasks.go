@@ -3,9 +3,11 @@ package web
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redlane/redlane/domain"
@@ -59,6 +61,33 @@ func (h *handler) memberOf(s session) (member.State, error) {
 	return m, nil
 }
 
+// contact adds what the member needs to do the job: the request's description, and the
+// resident's name and whole phone while the order is in the member's hands
+// (query.SeesPhone); the order is read for it, one per order on the page.
+func (h *handler) contact(ctx context.Context, v *itemView, s session, it query.Item) {
+	snap, err := h.svc.Order(ctx, it.ID)
+	if err != nil {
+		h.log.Warn("tasks: read an order", "order", it.ID, "err", err)
+		return
+	}
+	st := snap.State
+	v.Description = st.Description
+	if !query.SeesPhone(s.Actor, query.Place{Lane: st.Lane, Community: st.Community, Assignee: st.Assignee}, st.Status) {
+		return
+	}
+	req, erased, err := h.svc.Requester(ctx, st)
+	if err != nil || erased {
+		return
+	}
+	v.Resident, v.Phone = req.Name, req.Phone
+	v.Tel = template.URL("tel:" + strings.Map(func(r rune) rune {
+		if r == '+' || (r >= '0' && r <= '9') {
+			return r
+		}
+		return -1
+	}, req.Phone))
+}
+
 // tasksPageSize is how many orders of each list the task page shows at once.
 const tasksPageSize = 30
 
@@ -92,7 +121,9 @@ func (h *handler) tasksData(ctx context.Context, s session, params url.Values) (
 		return d, err
 	}
 	for _, it := range mine.Items {
-		d.Mine = append(d.Mine, h.itemView(it, names[it.Lane]))
+		v := h.itemView(it, names[it.Lane])
+		h.contact(ctx, &v, s, it)
+		d.Mine = append(d.Mine, v)
 	}
 	// The completed orders awaiting a rating past the working list are done too.
 	d.MineCount = mine.Counts.Dispatched + mine.Counts.Accepted + mine.Counts.Completed
