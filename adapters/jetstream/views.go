@@ -553,10 +553,12 @@ var errFenced = errors.New("another writer has written the view")
 func (v *Views) flush(ctx context.Context, kv jetstream.KeyValue, view projections.View, keys []string, cp checkpoint, fence uint64) (uint64, error) {
 	prefix := "$KV." + kv.Bucket() + "."
 	cpBody, _ := json.Marshal(cp)
-	first := nats.NewMsg(prefix + checkpointKey)
-	first.Data = cpBody
-	first.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(fence, 10))
-	msgs := []*nats.Msg{first}
+	// The checkpoint goes last: a reader watching the bucket (query.Index) that sees it
+	// has then seen every document it covers.
+	last := nats.NewMsg(prefix + checkpointKey)
+	last.Data = cpBody
+	last.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(fence, 10))
+	var msgs []*nats.Msg
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 	for _, k := range keys {
@@ -568,6 +570,7 @@ func (v *Views) flush(ctx context.Context, kv jetstream.KeyValue, view projectio
 		}
 		msgs = append(msgs, m)
 	}
+	msgs = append(msgs, last)
 	if len(msgs) > maxBatchMessages {
 		return 0, fmt.Errorf("view %s: %d documents changed in one flush, over the batch limit", view.Name(), len(keys))
 	}
@@ -575,14 +578,14 @@ func (v *Views) flush(ctx context.Context, kv jetstream.KeyValue, view projectio
 	var err error
 	if len(msgs) == 1 {
 		var pa *jetstream.PubAck
-		pa, err = v.js.PublishMsg(ctx, first)
+		pa, err = v.js.PublishMsg(ctx, last)
 		if err == nil {
 			return pa.Sequence, nil
 		}
 	} else {
 		ack, err = jetstreamext.PublishMsgBatch(ctx, v.js, msgs, jetstreamext.BatchFlowControl{AckFirst: false})
 		if err == nil {
-			return ack.Sequence - uint64(len(msgs)) + 1, nil
+			return ack.Sequence, nil // the checkpoint's, the batch's last
 		}
 	}
 	var apiErr *jetstream.APIError

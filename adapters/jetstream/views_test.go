@@ -250,6 +250,11 @@ func TestBacklogReadsAsDocumentedJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The checkpoint is written after the documents it covers: a reader that watches the
+	// bucket and sees it has seen them.
+	if cp, err := kv.Get(ctx, "_checkpoint"); err != nil || cp.Revision() < doc.Revision() {
+		t.Errorf("the checkpoint (revision %v, %v) comes before a document it covers (revision %d)", cp, err, doc.Revision())
+	}
 	for _, field := range []string{`"lane":"rouqiao-houxiang"`, `"counts":{`, `"open":`, `"live":`, `"name":"柔桥后巷"`} {
 		if !bytes.Contains(doc.Value(), []byte(field)) {
 			t.Errorf("backlog document lacks %s: %s", field, doc.Value())
