@@ -14,6 +14,7 @@ import (
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/projections/backlog"
 )
 
@@ -261,7 +262,7 @@ func ParseSearchQuery(v url.Values, now time.Time) (SearchQuery, error) {
 		}
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			if t, err = time.ParseInLocation("2006-01-02", s, shanghai); err != nil {
+			if t, err = time.ParseInLocation("2006-01-02", s, projections.Shanghai); err != nil {
 				return q, domain.Invalid(f.name, "must be a time (RFC 3339) or a date (2026-11-30, in Asia/Shanghai)")
 			}
 		}
@@ -277,14 +278,6 @@ func ParseSearchQuery(v url.Values, now time.Time) (SearchQuery, error) {
 	q.Limit, err = parseLimit(v.Get("limit"))
 	return q, err
 }
-
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*60*60)
-	}
-	return loc
-}()
 
 // Search cuts one page of the orders matching q, newest submission first.
 func (x *Index) Search(q SearchQuery) (SearchPage, error) {
