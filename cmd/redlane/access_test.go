@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
+	"github.com/redlane/redlane/internal/app"
 )
 
 // TestNATSAccess holds the embedded server's users to what "NATS access" promises:
@@ -29,7 +30,7 @@ func TestNATSAccess(t *testing.T) {
 		t.Fatal("an anonymous client connected")
 	}
 
-	for _, seedFile := range []string{auditorSeedFile, reportingSeedFile} {
+	for _, seedFile := range []string{app.AuditorSeedFile, app.ReportingSeedFile} {
 		t.Run(seedFile, func(t *testing.T) {
 			seed := filepath.Join(b.dir, seedFile)
 			opt, err := nats.NkeyOptionFromSeed(seed)
@@ -119,7 +120,7 @@ func TestNATSAccess(t *testing.T) {
 	}
 
 	// Not even the service's own user may remove an event.
-	js := connectAs(t, b.natsURL(), filepath.Join(b.dir, serviceSeedFile))
+	js := connectAs(t, b.natsURL(), filepath.Join(b.dir, app.ServiceSeedFile))
 	stream, err := js.Stream(ctx, "REDLANE")
 	if err != nil {
 		t.Fatal(err)
@@ -152,11 +153,11 @@ func TestNATSAccessWithTheCLI(t *testing.T) {
 	if out, err := nats("", "stream", "info", "REDLANE"); err == nil {
 		t.Errorf("an anonymous client was let in:\n%s", out)
 	}
-	out, err := nats(auditorSeedFile, "stream", "info", "REDLANE")
+	out, err := nats(app.AuditorSeedFile, "stream", "info", "REDLANE")
 	if err != nil || !strings.Contains(out, "Allows Msg Delete: false") || !strings.Contains(out, "Allows Purge: false") {
 		t.Errorf("stream info as the auditor: %v\n%s", err, out)
 	}
-	if out, err := nats(auditorSeedFile, "stream", "get", "REDLANE", "1"); err != nil || !strings.Contains(out, "redlane.signer.introduced.v1") {
+	if out, err := nats(app.AuditorSeedFile, "stream", "get", "REDLANE", "1"); err != nil || !strings.Contains(out, "redlane.signer.introduced.v1") {
 		t.Errorf("stream get as the auditor: %v\n%s", err, out)
 	}
 	for _, refused := range [][]string{
@@ -167,7 +168,7 @@ func TestNATSAccessWithTheCLI(t *testing.T) {
 		{"stream", "rmm", "REDLANE", "1", "-f"},
 		{"stream", "purge", "REDLANE", "-f"},
 	} {
-		if out, err := nats(auditorSeedFile, refused...); err == nil {
+		if out, err := nats(app.AuditorSeedFile, refused...); err == nil {
 			t.Errorf("nats %s as the auditor was let through:\n%s", strings.Join(refused, " "), out)
 		}
 	}

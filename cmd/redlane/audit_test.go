@@ -18,6 +18,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/internal/app"
+	"github.com/redlane/redlane/query"
 )
 
 // auditRig is a real serve, in process, with its audit key in its data directory.
@@ -56,12 +58,12 @@ func newAuditRig(t *testing.T) *auditRig {
 		}
 	})
 	r.toks = readDemoTokens(t, dir)
-	for _, f := range []string{signingKeyFile, serviceSeedFile, auditorSeedFile, reportingSeedFile} {
+	for _, f := range []string{app.SigningKeyFile, app.ServiceSeedFile, app.AuditorSeedFile, app.ReportingSeedFile} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v %v", f, fi, err)
 		}
 	}
-	r.js = connectAs(t, r.natsURL, filepath.Join(dir, serviceSeedFile))
+	r.js = connectAs(t, r.natsURL, filepath.Join(dir, app.ServiceSeedFile))
 	return r
 }
 
@@ -140,18 +142,18 @@ func TestAuditAgainstARunningServe(t *testing.T) {
 		t.Fatalf("verify text: %v\n%s", err, out)
 	}
 
-	// The order's story as the auditor's NATS user reads it: the resident's details stay
+	// The order's query.AuditStory as the auditor's NATS user reads it: the resident's details stay
 	// sealed, since it cannot read the residents' keys.
 	out, _, err = r.audit("order", id, "--format", "json")
 	if err != nil || !strings.Contains(out, `"requester_sealed"`) || strings.Contains(out, "张阿姨") {
 		t.Fatalf("the auditor's story: %v\n%s", err, out)
 	}
 	// The order's story, and its state between two commands, as the service reads it.
-	out, _, err = r.audit("order", id, "--format", "json", "--nats-nkey", filepath.Join(r.dir, serviceSeedFile))
+	out, _, err = r.audit("order", id, "--format", "json", "--nats-nkey", filepath.Join(r.dir, app.ServiceSeedFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st story
+	var st query.AuditStory
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +169,7 @@ func TestAuditAgainstARunningServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st = story{}
+	st = query.AuditStory{}
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +190,7 @@ func TestAuditAgainstARunningServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rp replayOut
+	var rp app.ReplayOut
 	if err := json.Unmarshal([]byte(out), &rp); err != nil {
 		t.Fatal(err)
 	}
@@ -297,23 +299,23 @@ func TestAuditVerifyNeedsCredentials(t *testing.T) {
 func TestParseTime(t *testing.T) {
 	want := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
 	for _, s := range []string{"2026-11-27T06:00:00Z", "2026-11-27T14:00:00+08:00", "2026-11-27 14:00", "2026-11-27 14:00:00", "2026-11-27T14:00"} {
-		got, err := parseTime(s)
+		got, err := query.ParseTime(s)
 		if err != nil || !got.Equal(want) {
-			t.Errorf("parseTime(%q) = %s, %v; want %s", s, got, err, want)
+			t.Errorf("query.ParseTime(%q) = %s, %v; want %s", s, got, err, want)
 		}
 	}
 	for _, s := range []string{"", "2026-11-27", "yesterday", "14:00"} {
-		if _, err := parseTime(s); err == nil {
-			t.Errorf("parseTime(%q) succeeded", s)
+		if _, err := query.ParseTime(s); err == nil {
+			t.Errorf("query.ParseTime(%q) succeeded", s)
 		}
 	}
 }
 
 func TestTerminalSafe(t *testing.T) {
-	if got := terminalSafe("灯\x1b[2J坏\r了\u202e"); got != `灯\u001b[2J坏\u000d了\u202e` {
+	if got := query.TerminalSafe("灯\x1b[2J坏\r了\u202e"); got != `灯\u001b[2J坏\u000d了\u202e` {
 		t.Errorf("terminalSafe = %q", got)
 	}
-	if got := terminalSafe("楼道灯不亮了"); got != "楼道灯不亮了" {
+	if got := query.TerminalSafe("楼道灯不亮了"); got != "楼道灯不亮了" {
 		t.Errorf("plain text changed: %q", got)
 	}
 }

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"strings"
-	"time"
 
 	"github.com/redlane/redlane/internal/bench"
 )
@@ -44,22 +40,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("bench takes no arguments, got %q", fs.Args())
 	}
 	cfg := bench.Defaults(*quick)
-	switch *syncMode {
-	case "always":
-		cfg.Syncs = []bool{true}
-	case "interval":
-		cfg.Syncs = []bool{false}
-	case "both":
-	default:
-		return fmt.Errorf(`--sync must be "always", "interval" or "both", not %q`, *syncMode)
+	if err := cfg.SetSync(*syncMode); err != nil {
+		return err
 	}
-	for _, p := range strings.Split(*phases, ",") {
-		switch p = strings.TrimSpace(p); p {
-		case bench.PhaseLoads, bench.PhaseLength, bench.PhaseRebuild:
-			cfg.Phases = append(cfg.Phases, p)
-		default:
-			return fmt.Errorf("--phases: no phase %q (loads, length, rebuild)", p)
-		}
+	if err := cfg.SetPhases(*phases); err != nil {
+		return err
 	}
 	if *events > 0 {
 		cfg.Events = *events
@@ -73,15 +58,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Dir, cfg.ProfileDir, cfg.Progress = *dir, *profileDir, stderr
 	cfg.Group.MinBatch = *minBatch
 	if exe, err := os.Executable(); err == nil {
-		cfg.Child = func(ctx context.Context, mode, url, stream, profile string) ([]byte, error) {
-			var out, errOut bytes.Buffer
-			cmd := exec.CommandContext(ctx, exe, "bench", "rebuild-child", mode, url, stream, profile)
-			cmd.Stdout, cmd.Stderr, cmd.WaitDelay = &out, &errOut, 10*time.Second
-			if err := cmd.Run(); err != nil {
-				return nil, fmt.Errorf("%w: %s", err, bytes.TrimSpace(errOut.Bytes()))
-			}
-			return out.Bytes(), nil
-		}
+		cfg.Child = bench.ChildProcess(exe)
 	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {

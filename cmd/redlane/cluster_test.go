@@ -17,6 +17,7 @@ import (
 
 	"github.com/redlane/redlane/adapters/natsserver"
 	"github.com/redlane/redlane/adapters/natsserver/natstest"
+	"github.com/redlane/redlane/internal/app"
 )
 
 // launchOn starts serve against the NATS servers at urls, with three replicas, and waits
@@ -107,16 +108,16 @@ func streamLeader(t *testing.T, c *natstest.Cluster) string {
 func TestClusterRidesThroughAMember(t *testing.T) {
 	b := newBinary(t)
 	// The cluster admits the data directory's users as "redlane nats-auth" prints them.
-	svc, readers, err := natsUsers(b.dir)
+	svc, readers, err := app.NATSUsers(b.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	asService, err := nats.NkeyOptionFromSeed(filepath.Join(b.dir, serviceSeedFile))
+	asService, err := nats.NkeyOptionFromSeed(filepath.Join(b.dir, app.ServiceSeedFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := natstest.StartClusterWith(t, 3, func(cfg *natsserver.Config) {
-		cfg.NKeys, cfg.Readers, cfg.ReadScope = []string{svc}, readers, readScope("REDLANE")
+		cfg.NKeys, cfg.Readers, cfg.ReadScope = []string{svc}, readers, app.ReadScope("REDLANE")
 	}, asService)
 	b.launchOn(c.URLs())
 	toks := readDemoTokens(t, b.dir)
@@ -172,7 +173,7 @@ func TestClusterRidesThroughAMember(t *testing.T) {
 	if during == 0 {
 		t.Errorf("no command was acknowledged while one member of three was down")
 	}
-	checkLog(t, c.URLs(), filepath.Join(b.dir, auditorSeedFile), lc.rec.commands)
+	checkLog(t, c.URLs(), filepath.Join(b.dir, app.AuditorSeedFile), lc.rec.commands)
 
 	// No quorum: /readyz must turn 503 within seconds, and 200 once the members return.
 	others := []int{}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/internal/app"
 	"github.com/redlane/redlane/service"
 )
 
@@ -217,13 +218,13 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
-	checkLog(t, b.natsURL(), filepath.Join(b.dir, auditorSeedFile), lc.rec.commands)
+	checkLog(t, b.natsURL(), filepath.Join(b.dir, app.AuditorSeedFile), lc.rec.commands)
 
 	out, err := b.cli("projections", "verify", "--nats-url", b.natsURL(), "--data", b.dir)
 	if err != nil {
 		t.Fatalf("verify after %d kills: %v\n%s", kills, err, out)
 	}
-	for _, v := range viewNames() {
+	for _, v := range app.ViewNames() {
 		if !strings.Contains(out, "view "+v+" equals a rebuild") {
 			t.Errorf("verify did not vouch for %s:\n%s", v, out)
 		}

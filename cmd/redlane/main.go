@@ -1,17 +1,8 @@
 // Command redlane runs Redlane: an event-sourced work-order system for neighbourhood
-// services on NATS JetStream.
-//
-//	redlane serve [flags]                 run the HTTP API over an embedded or existing NATS
-//	redlane projections rebuild|verify    rebuild views from the log, or check them against it
-//	redlane report monthly [flags]        a community's monthly report
-//	redlane privacy erase --phone P       forget a resident
-//	redlane audit order|replay|verify|export|seal|introduce   an auditor's questions
-//	redlane bench                         measure Redlane beside raw JetStream
-//	redlane nats-auth                     a stock nats-server's users for this data directory
-//	redlane health                        ask a running serve whether it is ready
-//	redlane version                       print the version
-//
-// Run "redlane serve -h" for the flags.
+// services on NATS JetStream. "redlane serve" runs the HTTP API and pages over an
+// embedded (or an existing) NATS server; the other commands rebuild and verify views,
+// write reports, forget a resident, answer an auditor's questions and measure it. Run
+// "redlane help" for the list (usage, below), and "redlane <command> -h" for its flags.
 package main
 
 import (
@@ -59,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "report":
 		return reportCmd(ctx, args[1:], stdout, stderr)
 	case "audit":
-		return auditCmd(ctx, args[1:], stdout, stderr, getenv)
+		return auditCmd(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "nats-auth":
@@ -93,3 +84,6 @@ commands:
 
 Run "redlane <command> -h" for a command's flags.
 `
+
+// errUsage is a command's answer when it printed its usage: exit status 2, no message.
+var errUsage = errors.New("usage")

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redlane/redlane/internal/app"
 )
 
 // freePort returns a loopback port that was free a moment ago.
@@ -190,8 +192,8 @@ func TestServeInProcess(t *testing.T) {
 	}
 	var lanes struct{ Items []any }
 	c.must(200, "GET", "/api/v1/lanes", toks["审计"], nil, &lanes)
-	if len(lanes.Items) != len(demoLanes) {
-		t.Fatalf("%d lanes after a second --demo start, want %d", len(lanes.Items), len(demoLanes))
+	if len(lanes.Items) != len(app.DemoLanes) {
+		t.Fatalf("%d lanes after a second --demo start, want %d", len(lanes.Items), len(app.DemoLanes))
 	}
 	waitReady(t, c.base)
 	var metrics []byte
@@ -353,7 +355,7 @@ func TestBinarySurvivesKill9(t *testing.T) {
 		t.Fatalf("the Chinese description did not survive byte for byte: %s", after)
 	}
 
-	js := connectAs(t, "nats://127.0.0.1:"+strconv.Itoa(natsPort), filepath.Join(dir, auditorSeedFile))
+	js := connectAs(t, "nats://127.0.0.1:"+strconv.Itoa(natsPort), filepath.Join(dir, app.AuditorSeedFile))
 	ctx := context.Background()
 	stream, err := js.Stream(ctx, "REDLANE")
 	if err != nil {
@@ -422,7 +424,7 @@ func TestViewsConvergeAfterKill9DuringBurst(t *testing.T) {
 	if err != nil {
 		t.Fatalf("verify after kill -9: %v\n%s", err, out)
 	}
-	for _, v := range viewNames() {
+	for _, v := range app.ViewNames() {
 		if !strings.Contains(out, "view "+v+" equals a rebuild") {
 			t.Errorf("verify did not vouch for %s:\n%s", v, out)
 		}
@@ -432,7 +434,7 @@ func TestViewsConvergeAfterKill9DuringBurst(t *testing.T) {
 		t.Fatalf("rebuild: %v\n%s", err, out)
 	}
 	for _, format := range []string{"json", "csv", "html"} {
-		out, err := exec.Command(b.path, "report", "monthly", "--community", "taoyuan", "--format", format, "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, reportingSeedFile)).Output()
+		out, err := exec.Command(b.path, "report", "monthly", "--community", "taoyuan", "--format", format, "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, app.ReportingSeedFile)).Output()
 		if err != nil {
 			t.Fatalf("report %s: %v", format, err)
 		}

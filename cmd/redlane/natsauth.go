@@ -8,15 +8,12 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"time"
 
-	"github.com/redlane/redlane/adapters/natsserver"
+	"github.com/redlane/redlane/internal/app"
 )
 
 // natsAuthCmd runs "redlane nats-auth": it prints the authorization block that gives a
-// stock nats-server the same users the embedded one has, for the data directory's nkeys
-// (made on first use): the service with every right, the auditor and reporting users
-// read-only, the secrets out of their reach.
+// stock nats-server the same users the embedded one has (app.NATSAuthorization).
 func natsAuthCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("nats-auth", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -26,12 +23,10 @@ func natsAuthCmd(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	svc, readers, err := natsUsers(*dataDir)
+	text, err := app.NATSAuthorization(*dataDir, *stream)
 	if err != nil {
 		return err
 	}
-	text := fmt.Sprintf("# Redlane's NATS users, for the data directory %s (redlane nats-auth)\n", *dataDir) +
-		natsserver.AuthorizationConfig([]string{svc}, readers, readScope(*stream))
 	if *out != "" {
 		return os.WriteFile(*out, []byte(text), 0o644)
 	}
@@ -48,20 +43,12 @@ func healthCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	status, body, err := app.Health(ctx, *url)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	fmt.Fprintf(stdout, "%d %s\n", resp.StatusCode, body)
-	if resp.StatusCode != http.StatusOK {
+	fmt.Fprintf(stdout, "%d %s\n", status, body)
+	if status != http.StatusOK {
 		return errors.New("not ready")
 	}
 	return nil

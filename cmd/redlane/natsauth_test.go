@@ -16,6 +16,7 @@ import (
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/adapters/natsserver"
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/internal/app"
 )
 
 // TestNATSAuthWorksWithAStockServer feeds what "redlane nats-auth" prints to nats-server's
@@ -55,7 +56,7 @@ func TestNATSAuthWorksWithAStockServer(t *testing.T) {
 		nc.Close()
 		t.Error("an anonymous client connected")
 	}
-	svc := connectAs(t, url, filepath.Join(dir, serviceSeedFile))
+	svc := connectAs(t, url, filepath.Join(dir, app.ServiceSeedFile))
 	store, err := jsstore.Open(ctx, svc, jsstore.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -63,11 +64,11 @@ func TestNATSAuthWorksWithAStockServer(t *testing.T) {
 	if _, err := jsstore.SharedSecret(ctx, svc, "receipt-key", func() []byte { return []byte("k") }, 1); err != nil {
 		t.Fatal(err)
 	}
-	env, _ := jsstore.Introduction(jsstore.GenerateSigner().PublicKey(), "test", newEventID(), time.Now())
+	env, _ := jsstore.Introduction(jsstore.GenerateSigner().PublicKey(), "test", app.NewEventID(), time.Now())
 	if _, err := store.Append(ctx, jsstore.SignerAggregate, env.AggregateID, 0, []domain.Envelope{env}); err != nil {
 		t.Fatalf("the service cannot write: %v", err)
 	}
-	aud := connectAs(t, url, filepath.Join(dir, auditorSeedFile))
+	aud := connectAs(t, url, filepath.Join(dir, app.AuditorSeedFile))
 	st, err := aud.Stream(ctx, "REDLANE")
 	if err != nil {
 		t.Fatalf("the auditor cannot read the log: %v", err)
@@ -91,7 +92,7 @@ func TestNATSAuthWorksWithAStockServer(t *testing.T) {
 	}
 	want := out.String()
 	want = want[strings.Index(want, "# What a reader"):]
-	for f, placeholder := range map[string]string{serviceSeedFile: "<SERVICE_NKEY>", auditorSeedFile: "<AUDITOR_NKEY>", reportingSeedFile: "<REPORTING_NKEY>"} {
+	for f, placeholder := range map[string]string{app.ServiceSeedFile: "<SERVICE_NKEY>", app.AuditorSeedFile: "<AUDITOR_NKEY>", app.ReportingSeedFile: "<REPORTING_NKEY>"} {
 		pub, err := natsserver.PublicKeyFromSeedFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redlane/redlane/adapters/natsserver"
+	"github.com/redlane/redlane/internal/app"
 )
 
 // syncBuffer is a log both the server and the test touch.
@@ -39,7 +40,7 @@ func TestANATSOutageIsToldAndOutlived(t *testing.T) {
 		t.Skip("-short: stops and starts a NATS server")
 	}
 	dir := t.TempDir()
-	pub, err := natsserver.EnsureUserSeed(filepath.Join(dir, serviceSeedFile))
+	pub, err := natsserver.EnsureUserSeed(filepath.Join(dir, app.ServiceSeedFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"time"
 
-	jsstore "github.com/redlane/redlane/adapters/jetstream"
-	"github.com/redlane/redlane/domain"
-	"github.com/redlane/redlane/service"
+	"github.com/redlane/redlane/internal/app"
 )
 
 // privacyCmd runs "redlane privacy erase --phone P": it destroys the resident's key, so
@@ -21,38 +17,20 @@ func privacyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "usage: redlane privacy erase --phone 13812345678 [--nats-url URL | --data DIR]")
 		return errUsage
 	}
-	fs := flag.NewFlagSet("privacy erase", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var nf natsFlags
-	nf.register(fs)
-	dataDir := fs.String("data", "./data", "the data directory of a stopped redlane serve (when no --nats-url)")
-	phone := fs.String("phone", "", "the resident's phone number (required)")
-	if err := fs.Parse(args[1:]); err != nil {
+	c := newLogCmd("privacy erase", stderr)
+	phone := c.String("phone", "", "the resident's phone number (required)")
+	if _, err := c.parse(args[1:]); err != nil {
 		return err
 	}
 	if *phone == "" {
 		return errors.New("--phone is required")
 	}
-	lc, err := openLog(ctx, nf, *dataDir, true, stderr)
+	lc, err := c.open(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer lc.close()
-	if lc.store.Signer() == nil {
-		return fmt.Errorf("erasure writes events, which need a signing key: run it with --data, the data directory of a redlane serve (%s)", signingKeyFile)
-	}
-	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	pepper, err := jsstore.SharedSecret(octx, lc.js, "resident-pepper", func() []byte { return randomBytes(32) }, nf.replicas)
-	if err != nil {
-		return err
-	}
-	vault, err := jsstore.OpenVault(octx, lc.js, pepper, nf.replicas)
-	if err != nil {
-		return err
-	}
-	svc := service.New(service.Config{Store: lc.store, Vault: vault, Clock: domain.ClockFunc(time.Now), NewID: newEventID})
-	resident, err := svc.EraseResident(octx, service.Admin, *phone)
+	defer lc.Close()
+	resident, err := app.EraseResident(ctx, lc, c.nats.Replicas, *phone)
 	if err != nil {
 		return err
 	}

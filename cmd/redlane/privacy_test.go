@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/redlane/redlane/internal/app"
 )
 
 // TestEraseResident places orders for a resident, erases them with the CLI, and checks
@@ -57,7 +59,7 @@ func TestEraseResident(t *testing.T) {
 		t.Fatalf("after erasure the steward sees %+v", got.Requester)
 	}
 	// The erasure itself is on the record: when, by whom, no personal detail.
-	recs, err := exec.Command(b.path, "audit", "export", "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, auditorSeedFile)).Output()
+	recs, err := exec.Command(b.path, "audit", "export", "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, app.AuditorSeedFile)).Output()
 	if err != nil || !strings.Contains(string(recs), `"type":"redlane.erasure.erased.v1"`) {
 		t.Errorf("no erasure record in the log: %v", err)
 	}
@@ -70,7 +72,7 @@ func TestEraseResident(t *testing.T) {
 	c.must(200, "POST", "/api/v1/orders/"+ids[1]+"/note", toks["王芳"], map[string]any{"text": "居民已要求删除个人信息"}, nil)
 
 	secrets := [][]byte{[]byte(name), []byte(phone), []byte("12345678"), []byte("1234 5678")}
-	js := connectAs(t, b.natsURL(), filepath.Join(b.dir, serviceSeedFile))
+	js := connectAs(t, b.natsURL(), filepath.Join(b.dir, app.ServiceSeedFile))
 	ctx := context.Background()
 	streams := js.ListStreams(ctx)
 	checked := 0

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redlane/redlane/internal/app"
 )
 
 // TestManyReadersCostTheServerNothingPerRead holds 1,000 live streams open (the public
@@ -27,7 +29,7 @@ func TestManyReadersCostTheServerNothingPerRead(t *testing.T) {
 	port := strconv.Itoa(freePort(t))
 	base, _ := startServe(t, dir, nil, "--nats-listen", "127.0.0.1:"+port, "--max-streams", "3000", "--max-streams-per-address", "3000", "--intake-rate", "-1", "--feed-rate", "-1")
 	waitReady(t, base)
-	js := connectAs(t, "nats://127.0.0.1:"+port, filepath.Join(dir, serviceSeedFile))
+	js := connectAs(t, "nats://127.0.0.1:"+port, filepath.Join(dir, app.ServiceSeedFile))
 	ctx := context.Background()
 	consumers := func() int {
 		n := 0

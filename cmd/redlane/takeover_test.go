@@ -18,6 +18,7 @@ import (
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/adapters/natsserver/natstest"
+	"github.com/redlane/redlane/internal/app"
 )
 
 // TestTwoProcessesViewWriterKilled runs two redlane processes on one NATS server. One
@@ -64,18 +65,18 @@ func TestTwoProcessesViewWriterKilled(t *testing.T) {
 	first := start(true, dir1)
 	// The second process has a key of its own, which the first introduces; it trusts
 	// the root the first pinned.
-	key2, err := jsstore.LoadSigner(filepath.Join(dir2, signingKeyFile), true)
+	key2, err := jsstore.LoadSigner(filepath.Join(dir2, app.SigningKeyFile), true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if out, err := b.cli("audit", "introduce", "--nats-url", srv.ClientURL(), "--data", dir1, "--public-key", key2.PublicKeyText(), "--name", "second"); err != nil {
 		t.Fatalf("introduce: %v\n%s", err, out)
 	}
-	root, err := os.ReadFile(filepath.Join(dir1, trustedKeysFile))
+	root, err := os.ReadFile(filepath.Join(dir1, app.TrustedKeysFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir2, trustedKeysFile), root, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir2, app.TrustedKeysFile), root, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	second := start(false, dir2)

@@ -21,6 +21,7 @@ import (
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/internal/app"
 )
 
 // forgeEvent publishes an envelope as someone with the bus but without Redlane's signing
@@ -54,7 +55,7 @@ func forgeEvent(t *testing.T, js jetstream.JetStream, aggType, aggID, typ string
 // from a directory with no data directory in it.
 func verifyAsAuditor(t *testing.T, b *binary) (string, error) {
 	t.Helper()
-	cmd := exec.Command(b.path, "audit", "verify", "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, auditorSeedFile))
+	cmd := exec.Command(b.path, "audit", "verify", "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, app.AuditorSeedFile))
 	cmd.Dir = t.TempDir()
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -85,7 +86,7 @@ func TestForgedEventsAreNotObeyed(t *testing.T) {
 		c.must(200, "GET", "/api/v1/members/m-001/record", toks["审计"], nil, &recordBefore)
 	}
 
-	js := connectAs(t, b.natsURL(), filepath.Join(b.dir, serviceSeedFile))
+	js := connectAs(t, b.natsURL(), filepath.Join(b.dir, app.ServiceSeedFile))
 	// A forged admin token, unsigned.
 	secret := "forged-admin-secret-0123456789"
 	sum := sha256.Sum256([]byte(secret))
@@ -211,7 +212,7 @@ func TestForgedEventsAreNotObeyed(t *testing.T) {
 	}
 
 	// The auditor's command line tells the same story.
-	cmd := exec.Command(b.path, "audit", "order", sub.ID, "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, auditorSeedFile))
+	cmd := exec.Command(b.path, "audit", "order", sub.ID, "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, app.AuditorSeedFile))
 	cmd.Dir = t.TempDir()
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "this event is not Redlane's: ignored") {
 		t.Errorf("redlane audit order does not mark the forged rating: %v\n%s", err, out)

@@ -1,14 +1,18 @@
-package main
+package app
 
 import (
 	"context"
+	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redlane/redlane/adapters/httpapi"
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
+	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/query"
+	"github.com/redlane/redlane/service"
 )
 
 // registerIndexMetrics exposes the backlog index's size: redlane_backlog_index_orders
@@ -78,4 +82,55 @@ func registerGroupMetrics(reg prometheus.Registerer, g *jsstore.GroupStore) erro
 		}
 	}
 	return nil
+}
+
+// serveMetrics are serve's own metrics besides the API's and the store's.
+type serveMetrics struct {
+	commands *prometheus.CounterVec
+	took     *prometheus.HistogramVec
+	streams  prometheus.Gauge
+}
+
+func newServeMetrics(reg *prometheus.Registry, nc *nats.Conn) *serveMetrics {
+	m := &serveMetrics{
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "redlane_commands_total", Help: "Commands run, by aggregate, command and outcome (ok, invalid, unauthorized, forbidden, not_found, conflict, internal).",
+		}, []string{"aggregate", "command", "outcome"}),
+		took: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "redlane_command_duration_seconds", Help: "How long a command took, decided and stored, by aggregate and command.",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 15),
+		}, []string{"aggregate", "command"}),
+		streams: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "redlane_sse_clients", Help: "Server-Sent Events streams open now (feeds, boards, task lists, station screens).",
+		}),
+	}
+	reg.MustRegister(m.commands, m.took, m.streams, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "redlane_nats_connected", Help: "1 while the connection to NATS is up, else 0.",
+	}, func() float64 {
+		if nc.IsConnected() {
+			return 1
+		}
+		return 0
+	}))
+	return m
+}
+
+// watchCache exposes the size of the orders' cache.
+func (m *serveMetrics) watchCache(reg *prometheus.Registry, svc *service.Service) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "redlane_runner_cache_bytes", Help: "Bytes the orders kept in memory take, as counted (bounded by --cache-mib)."},
+			func() float64 { _, b := svc.Orders.CacheStats(); return float64(b) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "redlane_runner_cache_orders", Help: "Orders kept in memory."},
+			func() float64 { n, _ := svc.Orders.CacheStats(); return float64(n) }),
+	)
+}
+
+// command is service.Config.Observe.
+func (m *serveMetrics) command(aggregate, command string, took time.Duration, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = strings.ReplaceAll(domain.KindOf(err).String(), " ", "_")
+	}
+	m.commands.WithLabelValues(aggregate, command, outcome).Inc()
+	m.took.WithLabelValues(aggregate, command).Observe(took.Seconds())
 }

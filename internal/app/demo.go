@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -20,9 +20,9 @@ import (
 	"github.com/redlane/redlane/service"
 )
 
-// The demo district, from the programme Redlane is modelled on: 东城街道 with 塔苑社区,
+// DemoLanes and the demo members and tokens are the demo district, from the programme Redlane is modelled on: 东城街道 with 塔苑社区,
 // 西城街道 with 迎春社区, and lanes among the "36 streets and 72 lanes".
-var demoLanes = []struct {
+var DemoLanes = []struct {
 	id string
 	lane.Register
 }{
@@ -55,12 +55,12 @@ var demoTokens = []access.Issue{
 // loadDemo registers the demo district once. On the first load it also issues demo tokens
 // and writes them to DATA/demo-tokens.json (mode 0600), never to the log.
 func loadDemo(ctx context.Context, svc *service.Service, dataDir string, log *slog.Logger) error {
-	if _, loaded := svc.Dir.Lane(demoLanes[0].id); loaded {
+	if _, loaded := svc.Dir.Lane(DemoLanes[0].id); loaded {
 		log.Info("demo data already loaded")
 		return nil
 	}
 	m := svc.Meta(service.Admin, "")
-	for _, l := range demoLanes {
+	for _, l := range DemoLanes {
 		if _, err := svc.RegisterLane(ctx, m, l.id, l.Register); err != nil && domain.KindOf(err) != domain.KindConflict {
 			return fmt.Errorf("lane %s: %w", l.id, err)
 		}
@@ -111,6 +111,6 @@ func loadDemo(ctx context.Context, svc *service.Service, dataDir string, log *sl
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return err
 	}
-	log.Info("demo data loaded", "lanes", len(demoLanes), "members", len(demoMembers), "tokens", path)
+	log.Info("demo data loaded", "lanes", len(DemoLanes), "members", len(demoMembers), "tokens", path)
 	return nil
 }

@@ -1,8 +1,7 @@
-package main
+package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/redlane/redlane/adapters/eventstoredb"
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
@@ -21,20 +18,20 @@ import (
 
 // The files of a data directory that say who may use the log.
 const (
-	serviceSeedFile   = "service.nk"   // Redlane's own processes: every right on NATS
-	auditorSeedFile   = "auditor.nk"   // read-only
-	reportingSeedFile = "reporting.nk" // read-only
-	signingKeyFile    = "signing.key"  // this directory's Ed25519 signing key: never on NATS
-	trustedKeysFile   = "trusted.keys" // the writers' public keys it trusts (the root)
+	ServiceSeedFile   = "service.nk"   // Redlane's own processes: every right on NATS
+	AuditorSeedFile   = "auditor.nk"   // read-only
+	ReportingSeedFile = "reporting.nk" // read-only
+	SigningKeyFile    = "signing.key"  // this directory's Ed25519 signing key: never on NATS
+	TrustedKeysFile   = "trusted.keys" // the writers' public keys it trusts (the root)
 )
 
 // natsUsers returns the public keys of the data directory's NATS users, writing their
 // seed files (mode 0600) on first start.
-func natsUsers(dataDir string) (service string, readers []string, err error) {
-	if service, err = natsserver.EnsureUserSeed(filepath.Join(dataDir, serviceSeedFile)); err != nil {
+func NATSUsers(dataDir string) (service string, readers []string, err error) {
+	if service, err = natsserver.EnsureUserSeed(filepath.Join(dataDir, ServiceSeedFile)); err != nil {
 		return "", nil, err
 	}
-	for _, f := range []string{auditorSeedFile, reportingSeedFile} {
+	for _, f := range []string{AuditorSeedFile, ReportingSeedFile} {
 		pub, err := natsserver.EnsureUserSeed(filepath.Join(dataDir, f))
 		if err != nil {
 			return "", nil, err
@@ -45,9 +42,9 @@ func natsUsers(dataDir string) (service string, readers []string, err error) {
 }
 
 // readScope keeps readers away from the secrets and the service's durable consumers.
-func readScope(stream string) natsserver.ReadScope {
+func ReadScope(stream string) natsserver.ReadScope {
 	scope := natsserver.ReadScope{SecretBuckets: []string{jsstore.SecretsBucket, jsstore.VaultBucket, jsstore.SessionsBucket}}
-	for _, n := range viewNames() {
+	for _, n := range ViewNames() {
 		scope.Durables = append(scope.Durables, stream+"/view-"+n)
 	}
 	scope.Durables = append(scope.Durables, stream+"/"+eventstoredb.ConsumerName)
@@ -57,15 +54,15 @@ func readScope(stream string) natsserver.ReadScope {
 // startEmbedded starts the NATS server of a data directory: its service user (and any
 // extra service keys, and a user and password when given) with every right, and the
 // read-only users.
-func startEmbedded(dataDir, stream, host string, port int, sync bool, extra []string, user, password string, log *slog.Logger) (*natsserver.Server, error) {
-	svc, readers, err := natsUsers(dataDir)
+func StartEmbedded(dataDir, stream, host string, port int, sync bool, extra []string, user, password string, log *slog.Logger) (*natsserver.Server, error) {
+	svc, readers, err := NATSUsers(dataDir)
 	if err != nil {
 		return nil, err
 	}
 	return natsserver.Start(natsserver.Config{
 		DataDir: filepath.Join(dataDir, "nats"), Host: host, Port: port, SyncAlways: sync,
 		User: user, Password: password, NKeys: append([]string{svc}, extra...),
-		Readers: readers, ReadScope: readScope(stream), Logger: log,
+		Readers: readers, ReadScope: ReadScope(stream), Logger: log,
 	})
 }
 
@@ -73,7 +70,7 @@ func startEmbedded(dataDir, stream, host string, port int, sync bool, extra []st
 // data directory's trusted.keys, or else the root the log begins with, which it says.
 func pinTrusted(ctx context.Context, store *jsstore.Store, file, dataDir string, stderr io.Writer) error {
 	if file == "" {
-		if p := filepath.Join(dataDir, trustedKeysFile); dataDir != "" && fileExists(p) {
+		if p := filepath.Join(dataDir, TrustedKeysFile); dataDir != "" && FileExists(p) {
 			file = p
 		}
 	}
@@ -107,16 +104,16 @@ func pinTrusted(ctx context.Context, store *jsstore.Store, file, dataDir string,
 func establishTrust(ctx context.Context, store *jsstore.Store, dataDir, pinnedFile string, log *slog.Logger) error {
 	signer := store.Signer()
 	if pinnedFile == "" {
-		pinnedFile = filepath.Join(dataDir, trustedKeysFile)
+		pinnedFile = filepath.Join(dataDir, TrustedKeysFile)
 	}
 	rootEv, root, err := store.RootKey(ctx)
 	if err != nil {
 		return err
 	}
-	if !fileExists(pinnedFile) {
+	if !FileExists(pinnedFile) {
 		if root != nil && jsstore.KeyID(root) != signer.KeyID() {
 			return fmt.Errorf("this log's root key is %s (its key event is at %d), not this data directory's %s: copy %s from the first process's data directory here, or pass --trusted-keys",
-				jsstore.KeyID(root), rootEv.Seq, signer.KeyID(), trustedKeysFile)
+				jsstore.KeyID(root), rootEv.Seq, signer.KeyID(), TrustedKeysFile)
 		}
 		if err := jsstore.WritePublicKeys(pinnedFile, signer); err != nil {
 			return fmt.Errorf("trusted keys: %w", err)
@@ -133,7 +130,7 @@ func establishTrust(ctx context.Context, store *jsstore.Store, dataDir, pinnedFi
 	if root == nil && store.Keys().Trusts(signer.PublicKey()) {
 		// A new log: its first key event introduces the root, for readers who pin none.
 		host, _ := os.Hostname()
-		env, err := jsstore.Introduction(signer.PublicKey(), host+":"+dataDir, newEventID(), time.Now())
+		env, err := jsstore.Introduction(signer.PublicKey(), host+":"+dataDir, NewEventID(), time.Now())
 		if err != nil {
 			return err
 		}
@@ -148,40 +145,10 @@ func establishTrust(ctx context.Context, store *jsstore.Store, dataDir, pinnedFi
 	return nil
 }
 
-func fileExists(p string) bool {
+func FileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
-
-// connectOptions are the options of a connection to the log: the credentials the flags
-// give (or seed, when none are given), and for Redlane's own processes an inbox no
-// reader may subscribe to.
-func (f *natsFlags) connectOptions(name, seed string, service bool) ([]nats.Option, error) {
-	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
-	if service {
-		opts = append(opts, nats.CustomInboxPrefix(natsserver.ServiceInboxPrefix))
-	}
-	if f.creds != "" {
-		opts = append(opts, nats.UserCredentials(f.creds))
-	}
-	if f.user != "" {
-		opts = append(opts, nats.UserInfo(f.user, f.password))
-	}
-	nkey := f.nkey
-	if nkey == "" && f.creds == "" && f.user == "" {
-		nkey = seed
-	}
-	if nkey != "" {
-		opt, err := nats.NkeyOptionFromSeed(nkey)
-		if err != nil {
-			return nil, fmt.Errorf("--nats-nkey: %w", err)
-		}
-		opts = append(opts, opt)
-	}
-	return opts, nil
-}
-
-var errNoCredentials = errors.New("NATS refused the connection: pass --nats-nkey (DATA/service.nk for Redlane's own work, DATA/auditor.nk or DATA/reporting.nk to read)")
 
 // acceptLegacy lets the store obey the events of a log written before Ed25519 signing,
 // signed with the shared audit key then in use, when that key is at hand (file, else
@@ -198,7 +165,7 @@ func acceptLegacy(ctx context.Context, store *jsstore.Store, file, dataDir strin
 		key = []byte(strings.TrimSpace(string(b)))
 	case strings.TrimSpace(getenv("REDLANE_AUDIT_KEY")) != "":
 		key = []byte(strings.TrimSpace(getenv("REDLANE_AUDIT_KEY")))
-	case dataDir != "" && fileExists(filepath.Join(dataDir, "audit.key")):
+	case dataDir != "" && FileExists(filepath.Join(dataDir, "audit.key")):
 		b, err := os.ReadFile(filepath.Join(dataDir, "audit.key"))
 		if err != nil {
 			return fmt.Errorf("legacy audit key: %w", err)
@@ -243,3 +210,15 @@ func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
 	return minLevel{h.Handler.WithAttrs(a), h.min}
 }
 func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }
+
+// NATSAuthorization is the authorization block that gives a stock nats-server the users
+// the embedded one has, for the data directory's nkeys (made on first use): the service
+// with every right, the auditor and reporting users read-only, the secrets out of reach.
+func NATSAuthorization(dataDir, stream string) (string, error) {
+	svc, readers, err := NATSUsers(dataDir)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("# Redlane's NATS users, for the data directory %s (redlane nats-auth)\n", dataDir) +
+		natsserver.AuthorizationConfig([]string{svc}, readers, ReadScope(stream)), nil
+}

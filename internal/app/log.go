@@ -1,8 +1,7 @@
-package main
+package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,17 +19,17 @@ import (
 // server at --nats-url, or else to an embedded server started on --data (which only works
 // while no redlane serve holds that directory). Its store obeys only events signed by a
 // trusted key (pinTrusted).
-type logConn struct {
-	js    jetstream.JetStream
-	store *jsstore.Store
-	close func()
+type Log struct {
+	JS    jetstream.JetStream
+	Store *jsstore.Store
+	Close func()
 }
 
 // openLog connects a command to the log. A writer connects as Redlane's service, may
 // create what is missing, and signs with the data directory's key; a reader only reads,
 // which is all the auditor's and reporting's NATS users may do.
-func openLog(ctx context.Context, nf natsFlags, dataDir string, writer bool, stderr io.Writer) (*logConn, error) {
-	url := nf.url
+func OpenLog(ctx context.Context, nf NATS, dataDir string, writer bool, stderr io.Writer) (*Log, error) {
+	url := nf.URL
 	var srv *natsserver.Server
 	var seed string
 	if url == "" {
@@ -38,18 +37,18 @@ func openLog(ctx context.Context, nf natsFlags, dataDir string, writer bool, std
 			return nil, fmt.Errorf("no --nats-url given and no event store in %s: %w", dataDir, err)
 		}
 		var err error
-		srv, err = startEmbedded(dataDir, nf.stream, "127.0.0.1", -1, true, nil, "", "", nil)
+		srv, err = StartEmbedded(dataDir, nf.Stream, "127.0.0.1", -1, true, nil, "", "", nil)
 		if err != nil {
-			return nil, fmt.Errorf("open %s (is redlane serve running on it? then pass --nats-url nats://127.0.0.1:4222 --nats-nkey %s): %w", dataDir, filepath.Join(dataDir, serviceSeedFile), err)
+			return nil, fmt.Errorf("open %s (is redlane serve running on it? then pass --nats-url nats://127.0.0.1:4222 --nats-nkey %s): %w", dataDir, filepath.Join(dataDir, ServiceSeedFile), err)
 		}
 		url = srv.ClientURL()
-		seed = filepath.Join(dataDir, serviceSeedFile)
-	} else if p := filepath.Join(dataDir, map[bool]string{true: serviceSeedFile, false: auditorSeedFile}[writer]); dataDir != "" && fileExists(p) {
+		seed = filepath.Join(dataDir, ServiceSeedFile)
+	} else if p := filepath.Join(dataDir, map[bool]string{true: ServiceSeedFile, false: AuditorSeedFile}[writer]); dataDir != "" && FileExists(p) {
 		// Without credentials, the data directory's user with the least rights that
 		// does the job: the service's to write, the auditor's to read.
 		seed = p
 	}
-	nc, err := nf.connect(url, "redlane cli", seed, writer)
+	nc, err := nf.Connect(url, "redlane cli", seed, writer)
 	if err != nil {
 		if srv != nil {
 			srv.Shutdown()
@@ -62,7 +61,7 @@ func openLog(ctx context.Context, nf natsFlags, dataDir string, writer bool, std
 			srv.Shutdown()
 		}
 	}
-	fail := func(err error) (*logConn, error) {
+	fail := func(err error) (*Log, error) {
 		closeAll()
 		return nil, err
 	}
@@ -76,9 +75,9 @@ func openLog(ctx context.Context, nf natsFlags, dataDir string, writer bool, std
 	if err != nil {
 		return fail(err)
 	}
-	cfg := jsstore.Config{Stream: nf.stream, Replicas: nf.replicas, Keys: jsstore.NewKeyring(), Rejected: rejected, ReadOnly: !writer}
+	cfg := jsstore.Config{Stream: nf.Stream, Replicas: nf.Replicas, Keys: jsstore.NewKeyring(), Rejected: rejected, ReadOnly: !writer}
 	if writer {
-		if p := filepath.Join(dataDir, signingKeyFile); fileExists(p) {
+		if p := filepath.Join(dataDir, SigningKeyFile); FileExists(p) {
 			if cfg.Signer, err = jsstore.LoadSigner(p, false); err != nil {
 				return fail(err)
 			}
@@ -88,18 +87,18 @@ func openLog(ctx context.Context, nf natsFlags, dataDir string, writer bool, std
 	if err != nil {
 		return fail(err)
 	}
-	if err := pinTrusted(octx, store, nf.trusted, dataDir, stderr); err != nil {
+	if err := pinTrusted(octx, store, nf.Trusted, dataDir, stderr); err != nil {
 		return fail(err)
 	}
-	if err := acceptLegacy(octx, store, nf.legacy, dataDir, os.Getenv); err != nil {
+	if err := acceptLegacy(octx, store, nf.Legacy, dataDir, os.Getenv); err != nil {
 		return fail(err)
 	}
-	return &logConn{js: js, store: store, close: closeAll}, nil
+	return &Log{JS: js, Store: store, Close: closeAll}, nil
 }
 
-// progressBar draws progress on a terminal, or writes a plain line every few seconds
+// Progress draws progress on a terminal, or writes a plain line every few seconds
 // when the output is not one.
-type progressBar struct {
+type Progress struct {
 	w        io.Writer
 	tty      bool
 	label    string
@@ -107,17 +106,17 @@ type progressBar struct {
 	lastLine time.Time
 }
 
-func newProgress(w io.Writer, label string) *progressBar {
+func NewProgress(w io.Writer, label string) *Progress {
 	tty := false
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			tty = true
 		}
 	}
-	return &progressBar{w: w, tty: tty, label: label, start: time.Now()}
+	return &Progress{w: w, tty: tty, label: label, start: time.Now()}
 }
 
-func (p *progressBar) update(done, total uint64) {
+func (p *Progress) Update(done, total uint64) {
 	elapsed := time.Since(p.start).Seconds()
 	rate := 0.0
 	if elapsed > 0 {
@@ -148,5 +147,3 @@ func (p *progressBar) update(done, total uint64) {
 		p.lastLine = time.Now()
 	}
 }
-
-var errUsage = errors.New("usage")
