@@ -208,7 +208,7 @@ func (s *Service) IssueToken(ctx context.Context, m domain.Meta, req access.Issu
 	req.Hash = HashSecret(secret)
 	id := s.cfg.NewID()
 	_, recs, err := s.tokens.Execute(ctx, id, m, func(snap domain.Snapshot[access.State]) ([]domain.Event, error) {
-		return access.Decide(snap.State, snap.Exists(), req, m.Actor)
+		return access.Decide(snap.State, req, access.Env{Actor: m.Actor, Exists: snap.Exists()})
 	})
 	if err != nil {
 		return "", "", err
@@ -223,7 +223,7 @@ func (s *Service) RevokeToken(ctx context.Context, m domain.Meta, id string) (er
 		return domain.Refuse(domain.KindNotFound, domain.CodeTokenNotFound, "no such token")
 	}
 	_, recs, err := s.tokens.Execute(ctx, id, m, func(snap domain.Snapshot[access.State]) ([]domain.Event, error) {
-		return access.Decide(snap.State, snap.Exists(), access.Revoke{}, m.Actor)
+		return access.Decide(snap.State, access.Revoke{}, access.Env{Actor: m.Actor, Exists: snap.Exists()})
 	})
 	if err != nil {
 		return err
