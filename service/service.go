@@ -238,7 +238,7 @@ func (s *Service) RegisterLane(ctx context.Context, m domain.Meta, id string, cm
 		return lane.State{}, domain.Invalid("id", domain.IDRule)
 	}
 	snap, recs, err := s.lanes.Execute(ctx, id, m, func(snap domain.Snapshot[lane.State]) ([]domain.Event, error) {
-		return lane.Decide(snap.State, snap.Exists(), cmd, m.Actor)
+		return lane.Decide(snap.State, cmd, lane.Env{Actor: m.Actor, Exists: snap.Exists()})
 	})
 	if err != nil {
 		return lane.State{}, err
