@@ -253,7 +253,7 @@ func (s *Service) RegisterMember(ctx context.Context, m domain.Meta, id string, 
 		return member.State{}, domain.Invalid("id", domain.IDRule)
 	}
 	snap, recs, err := s.members.Execute(ctx, id, m, func(snap domain.Snapshot[member.State]) ([]domain.Event, error) {
-		return member.Decide(snap.State, snap.Exists(), cmd, m.Actor)
+		return member.Decide(snap.State, cmd, member.Env{Actor: m.Actor, Exists: snap.Exists()})
 	})
 	if err != nil {
 		return member.State{}, err
