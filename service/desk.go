@@ -60,7 +60,7 @@ func (s *Service) LaunchCampaign(ctx context.Context, m domain.Meta, id string, 
 		return campaign.State{}, domain.Invalid("id", domain.IDRule)
 	}
 	snap, recs, err := s.campaigns.Execute(ctx, id, m, func(snap domain.Snapshot[campaign.State]) ([]domain.Event, error) {
-		return campaign.Decide(snap.State, snap.Exists(), cmd, m.Actor, s.cfg.Catalog)
+		return campaign.Decide(snap.State, cmd, campaign.Env{Actor: m.Actor, Exists: snap.Exists(), Catalog: s.cfg.Catalog})
 	})
 	if err != nil {
 		return campaign.State{}, err
@@ -75,7 +75,7 @@ func (s *Service) EndCampaign(ctx context.Context, m domain.Meta, id, reason str
 		return domain.Refuse(domain.KindNotFound, domain.CodeCampaignNotFound, "no such campaign")
 	}
 	_, recs, err := s.campaigns.Execute(ctx, id, m, func(snap domain.Snapshot[campaign.State]) ([]domain.Event, error) {
-		return campaign.Decide(snap.State, snap.Exists(), campaign.End{Reason: reason}, m.Actor, s.cfg.Catalog)
+		return campaign.Decide(snap.State, campaign.End{Reason: reason}, campaign.Env{Actor: m.Actor, Exists: snap.Exists()})
 	})
 	if err != nil {
 		return err
