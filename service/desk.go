@@ -26,7 +26,7 @@ func (s *Service) DefineSchedule(ctx context.Context, m domain.Meta, id string, 
 		return schedule.State{}, domain.Invalid("lane", "no such lane: "+cmd.Lane)
 	}
 	snap, recs, err := s.schedules.Execute(ctx, id, m, func(snap domain.Snapshot[schedule.State]) ([]domain.Event, error) {
-		events, err := schedule.Decide(snap.State, snap.Exists(), cmd, m.Actor, s.cfg.Catalog, m.Time)
+		events, err := schedule.Decide(snap.State, cmd, schedule.Env{Actor: m.Actor, Exists: snap.Exists(), Catalog: s.cfg.Catalog, Now: m.Time})
 		if err != nil {
 			return nil, err
 		}
@@ -45,7 +45,7 @@ func (s *Service) CancelSchedule(ctx context.Context, m domain.Meta, id, reason 
 		return domain.Refuse(domain.KindNotFound, domain.CodeScheduleNotFound, "no such schedule")
 	}
 	_, recs, err := s.schedules.Execute(ctx, id, m, func(snap domain.Snapshot[schedule.State]) ([]domain.Event, error) {
-		return schedule.Decide(snap.State, snap.Exists(), schedule.Cancel{Reason: reason}, m.Actor, s.cfg.Catalog, m.Time)
+		return schedule.Decide(snap.State, schedule.Cancel{Reason: reason}, schedule.Env{Actor: m.Actor, Exists: snap.Exists()})
 	})
 	if err != nil {
 		return err
@@ -60,7 +60,7 @@ func (s *Service) LaunchCampaign(ctx context.Context, m domain.Meta, id string, 
 		return campaign.State{}, domain.Invalid("id", domain.IDRule)
 	}
 	snap, recs, err := s.campaigns.Execute(ctx, id, m, func(snap domain.Snapshot[campaign.State]) ([]domain.Event, error) {
-		return campaign.Decide(snap.State, snap.Exists(), cmd, m.Actor, s.cfg.Catalog)
+		return campaign.Decide(snap.State, cmd, campaign.Env{Actor: m.Actor, Exists: snap.Exists(), Catalog: s.cfg.Catalog})
 	})
 	if err != nil {
 		return campaign.State{}, err
@@ -75,7 +75,7 @@ func (s *Service) EndCampaign(ctx context.Context, m domain.Meta, id, reason str
 		return domain.Refuse(domain.KindNotFound, domain.CodeCampaignNotFound, "no such campaign")
 	}
 	_, recs, err := s.campaigns.Execute(ctx, id, m, func(snap domain.Snapshot[campaign.State]) ([]domain.Event, error) {
-		return campaign.Decide(snap.State, snap.Exists(), campaign.End{Reason: reason}, m.Actor, s.cfg.Catalog)
+		return campaign.Decide(snap.State, campaign.End{Reason: reason}, campaign.Env{Actor: m.Actor, Exists: snap.Exists()})
 	})
 	if err != nil {
 		return err

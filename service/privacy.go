@@ -75,7 +75,7 @@ func (s *Service) EraseResident(ctx context.Context, a domain.Actor, phone strin
 	// The record that it was done: when and by whom, and the resident's digest only.
 	m := s.Meta(a, "")
 	_, _, err = s.erasures.ExecuteNew(ctx, s.cfg.NewID(), m, func(snap domain.Snapshot[erasure.State]) ([]domain.Event, error) {
-		return erasure.Decide(snap.Exists(), erasure.Erase{Resident: resident}, a)
+		return erasure.Decide(snap.State, erasure.Erase{Resident: resident}, erasure.Env{Actor: a, Exists: snap.Exists()})
 	})
 	if err != nil {
 		return resident, fmt.Errorf("the resident is erased, but the record of it was not written: %w", err)

@@ -208,7 +208,7 @@ func (s *Service) IssueToken(ctx context.Context, m domain.Meta, req access.Issu
 	req.Hash = HashSecret(secret)
 	id := s.cfg.NewID()
 	_, recs, err := s.tokens.Execute(ctx, id, m, func(snap domain.Snapshot[access.State]) ([]domain.Event, error) {
-		return access.Decide(snap.State, snap.Exists(), req, m.Actor)
+		return access.Decide(snap.State, req, access.Env{Actor: m.Actor, Exists: snap.Exists()})
 	})
 	if err != nil {
 		return "", "", err
@@ -223,7 +223,7 @@ func (s *Service) RevokeToken(ctx context.Context, m domain.Meta, id string) (er
 		return domain.Refuse(domain.KindNotFound, domain.CodeTokenNotFound, "no such token")
 	}
 	_, recs, err := s.tokens.Execute(ctx, id, m, func(snap domain.Snapshot[access.State]) ([]domain.Event, error) {
-		return access.Decide(snap.State, snap.Exists(), access.Revoke{}, m.Actor)
+		return access.Decide(snap.State, access.Revoke{}, access.Env{Actor: m.Actor, Exists: snap.Exists()})
 	})
 	if err != nil {
 		return err
@@ -238,7 +238,7 @@ func (s *Service) RegisterLane(ctx context.Context, m domain.Meta, id string, cm
 		return lane.State{}, domain.Invalid("id", domain.IDRule)
 	}
 	snap, recs, err := s.lanes.Execute(ctx, id, m, func(snap domain.Snapshot[lane.State]) ([]domain.Event, error) {
-		return lane.Decide(snap.State, snap.Exists(), cmd, m.Actor)
+		return lane.Decide(snap.State, cmd, lane.Env{Actor: m.Actor, Exists: snap.Exists()})
 	})
 	if err != nil {
 		return lane.State{}, err
@@ -253,7 +253,7 @@ func (s *Service) RegisterMember(ctx context.Context, m domain.Meta, id string, 
 		return member.State{}, domain.Invalid("id", domain.IDRule)
 	}
 	snap, recs, err := s.members.Execute(ctx, id, m, func(snap domain.Snapshot[member.State]) ([]domain.Event, error) {
-		return member.Decide(snap.State, snap.Exists(), cmd, m.Actor)
+		return member.Decide(snap.State, cmd, member.Env{Actor: m.Actor, Exists: snap.Exists()})
 	})
 	if err != nil {
 		return member.State{}, err

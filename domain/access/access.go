@@ -64,44 +64,69 @@ type Issue Issued
 // Revoke withdraws a token.
 type Revoke struct{}
 
-// Decide decides a token command.
-func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, error) {
-	if a.Role != domain.RoleAdmin {
+// Command is any of the token's commands.
+type Command interface{ isCommand() }
+
+func (Issue) isCommand()  {}
+func (Revoke) isCommand() {}
+
+// Env is what Decide needs besides the state and the command.
+type Env struct {
+	Actor  domain.Actor
+	Exists bool // whether the token has been issued: its stream has events
+}
+
+// Decide decides cmd against s and returns the events it yields, or why it is refused.
+// Rule 1 holds for every command; each command's own rules are in its function.
+func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
+	if env.Actor.Role != domain.RoleAdmin {
 		return nil, domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages tokens")
 	}
 	switch c := cmd.(type) {
 	case Issue:
-		var v domain.Validator
-		v.Check(c.Role.Valid(), "role", "must be admin, steward, member, operator or auditor")
-		v.Check(c.Role != domain.RoleSteward || len(c.Lanes) > 0, "lanes", "a steward token needs at least one lane")
-		v.Check(c.Role == domain.RoleSteward || len(c.Lanes) == 0, "lanes", "only steward tokens are bound to lanes")
-		v.Check(c.Role != domain.RoleMember || c.Member != "", "member", "a member token needs a member id")
-		v.Check(c.Role == domain.RoleMember || c.Member == "", "member", "only member tokens are bound to a member")
-		_, hexErr := hex.DecodeString(c.Hash)
-		v.Check(len(c.Hash) == 64 && hexErr == nil, "hash", "must be a hex SHA-256 digest")
-		for i, l := range c.Lanes {
-			v.Check(domain.ValidID(l) && !slices.Contains(c.Lanes[:i], l), fmt.Sprintf("lanes[%d]", i), "must be a lane id, given once")
-		}
-		v.Check(c.Member == "" || domain.ValidID(c.Member), "member", domain.IDRule)
-		v.Check(len([]rune(strings.TrimSpace(c.Name))) <= 50, "name", "is too long")
-		if err := v.Err(); err != nil {
-			return nil, err
-		}
-		if exists {
-			return nil, domain.Refuse(domain.KindConflict, domain.CodeTokenExists, "token %s already exists", s.ID)
-		}
-		c.Name = strings.TrimSpace(c.Name)
-		return []domain.Event{Issued(c)}, nil
+		return decideIssue(s, c, env)
 	case Revoke:
-		if !exists {
-			return nil, domain.Refuse(domain.KindNotFound, domain.CodeTokenNotFound, "no such token")
-		}
-		if s.Revoked {
-			return nil, nil
-		}
-		return []domain.Event{Revoked{}}, nil
+		return decideRevoke(s, c, env)
 	}
 	return nil, domain.Errorf(domain.KindInternal, "unknown token command %T", cmd)
+}
+
+// decideIssue enforces rules 2 and 3: a steward token is bound to lanes, a member token
+// to a member, others to nothing; only the secret's digest is recorded, once per token.
+func decideIssue(s State, c Issue, env Env) ([]domain.Event, error) {
+	var v domain.Validator
+	v.Check(c.Role.Valid(), "role", "must be admin, steward, member, operator or auditor")
+	v.Check(c.Role != domain.RoleSteward || len(c.Lanes) > 0, "lanes", "a steward token needs at least one lane")
+	v.Check(c.Role == domain.RoleSteward || len(c.Lanes) == 0, "lanes", "only steward tokens are bound to lanes")
+	v.Check(c.Role != domain.RoleMember || c.Member != "", "member", "a member token needs a member id")
+	v.Check(c.Role == domain.RoleMember || c.Member == "", "member", "only member tokens are bound to a member")
+	_, hexErr := hex.DecodeString(c.Hash)
+	v.Check(len(c.Hash) == 64 && hexErr == nil, "hash", "must be a hex SHA-256 digest")
+	for i, l := range c.Lanes {
+		v.Check(domain.ValidID(l) && !slices.Contains(c.Lanes[:i], l), fmt.Sprintf("lanes[%d]", i), "must be a lane id, given once")
+	}
+	v.Check(c.Member == "" || domain.ValidID(c.Member), "member", domain.IDRule)
+	v.Check(len([]rune(strings.TrimSpace(c.Name))) <= 50, "name", "is too long")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if env.Exists {
+		return nil, domain.Refuse(domain.KindConflict, domain.CodeTokenExists, "token %s already exists", s.ID)
+	}
+	c.Name = strings.TrimSpace(c.Name)
+	return []domain.Event{Issued(c)}, nil
+}
+
+// decideRevoke enforces rule 4: an issued token is revoked once and stays revoked;
+// revoking it again changes nothing.
+func decideRevoke(s State, _ Revoke, env Env) ([]domain.Event, error) {
+	if !env.Exists {
+		return nil, domain.Refuse(domain.KindNotFound, domain.CodeTokenNotFound, "no such token")
+	}
+	if s.Revoked {
+		return nil, nil
+	}
+	return []domain.Event{Revoked{}}, nil
 }
 
 // Evolve applies a token event.

@@ -104,7 +104,7 @@ func checkOutcome(tb testing.TB, got []domain.Event, err error, want outcome) {
 type tokenCase struct {
 	name  string
 	given []domain.Event
-	cmd   any
+	cmd   access.Command
 	by    domain.Actor
 	want  outcome
 	after *access.State // the state the yielded events make, when checked
@@ -162,7 +162,7 @@ func TestDecide(t *testing.T) {
 		},
 		{name: "revoking a revoked token yields nothing", given: []domain.Event{stewardToken, access.Revoked{}}, cmd: access.Revoke{}, by: admin, want: yields()},
 		{name: "revoking a missing token is refused not found", cmd: access.Revoke{}, by: admin, want: refused(domain.KindNotFound)},
-		{name: "unknown command is refused internal", cmd: "rotate", by: admin, want: refused(domain.KindInternal)},
+		{name: "nil command is refused internal", cmd: nil, by: admin, want: refused(domain.KindInternal)},
 	}
 	for _, role := range nonAdmins {
 		by := domain.Actor{ID: "tok-x", Role: role, Lanes: []string{"rouqiao"}}
@@ -174,7 +174,7 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, exists := given(t, tt.given...)
-			got, err := access.Decide(s, exists, tt.cmd, tt.by)
+			got, err := access.Decide(s, tt.cmd, access.Env{Actor: tt.by, Exists: exists})
 			checkOutcome(t, got, err, tt.want)
 			if tt.after != nil {
 				after, _ := given(t, append(slices.Clone(tt.given), got...)...)

@@ -66,44 +66,70 @@ type (
 	End    struct{ Reason string }
 )
 
-// Decide decides a campaign command.
-func Decide(s State, exists bool, cmd any, a domain.Actor, catalog order.Catalog) ([]domain.Event, error) {
-	if a.Role != domain.RoleAdmin {
+// Command is any of the campaign's commands.
+type Command interface{ isCommand() }
+
+func (Launch) isCommand() {}
+func (End) isCommand()    {}
+
+// Env is what Decide needs besides the state and the command.
+type Env struct {
+	Actor   domain.Actor
+	Exists  bool          // whether the campaign has been launched: its stream has events
+	Catalog order.Catalog // the categories a campaign may be limited to
+}
+
+// Decide decides cmd against s and returns the events it yields, or why it is refused.
+// Rule 1 holds for every command; each command's own rules are in its function.
+func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
+	if env.Actor.Role != domain.RoleAdmin {
 		return nil, domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages campaigns")
 	}
 	switch c := cmd.(type) {
 	case Launch:
-		l := Launched(c)
-		l.Theme = strings.TrimSpace(l.Theme)
-		var v domain.Validator
-		v.Check(l.Theme != "" && len([]rune(l.Theme)) <= 50, "theme", "is required, at most 50 characters")
-		v.Check(domain.ValidID(l.Community), "community", domain.IDRule)
-		from, err := time.Parse(time.DateOnly, l.From)
-		v.Check(err == nil, "from", "must be a date such as 2026-11-01")
-		until, err := time.Parse(time.DateOnly, l.Until)
-		v.Check(err == nil && !until.Before(from), "until", "must be a date on or after from")
-		for i, cat := range l.Categories {
-			got, ok := catalog.Lookup(cat)
-			v.Check(ok, "categories", "not in the catalogue: "+cat)
-			l.Categories[i] = got.Code
-		}
-		if err := v.Err(); err != nil {
-			return nil, err
-		}
-		if exists {
-			return nil, domain.Refuse(domain.KindConflict, domain.CodeCampaignExists, "campaign %s already exists", s.ID)
-		}
-		return []domain.Event{l}, nil
+		return decideLaunch(s, c, env)
 	case End:
-		if !exists {
-			return nil, domain.Refuse(domain.KindNotFound, domain.CodeCampaignNotFound, "no such campaign")
-		}
-		if !s.Active {
-			return nil, nil
-		}
-		return []domain.Event{Ended{Reason: strings.TrimSpace(c.Reason)}}, nil
+		return decideEnd(s, c, env)
 	}
 	return nil, domain.Errorf(domain.KindInternal, "unknown campaign command %T", cmd)
+}
+
+// decideLaunch enforces rule 2: a campaign is launched once, for a community, between
+// two dates in order, optionally for some categories of the catalogue.
+func decideLaunch(s State, c Launch, env Env) ([]domain.Event, error) {
+	l := Launched(c)
+	l.Theme = strings.TrimSpace(l.Theme)
+	var v domain.Validator
+	v.Check(l.Theme != "" && len([]rune(l.Theme)) <= 50, "theme", "is required, at most 50 characters")
+	v.Check(domain.ValidID(l.Community), "community", domain.IDRule)
+	from, err := time.Parse(time.DateOnly, l.From)
+	v.Check(err == nil, "from", "must be a date such as 2026-11-01")
+	until, err := time.Parse(time.DateOnly, l.Until)
+	v.Check(err == nil && !until.Before(from), "until", "must be a date on or after from")
+	for i, cat := range l.Categories {
+		got, ok := env.Catalog.Lookup(cat)
+		v.Check(ok, "categories", "not in the catalogue: "+cat)
+		l.Categories[i] = got.Code
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if env.Exists {
+		return nil, domain.Refuse(domain.KindConflict, domain.CodeCampaignExists, "campaign %s already exists", s.ID)
+	}
+	return []domain.Event{l}, nil
+}
+
+// decideEnd enforces rule 3: a launched campaign ends once and tags nothing more; ending
+// it again changes nothing.
+func decideEnd(s State, c End, env Env) ([]domain.Event, error) {
+	if !env.Exists {
+		return nil, domain.Refuse(domain.KindNotFound, domain.CodeCampaignNotFound, "no such campaign")
+	}
+	if !s.Active {
+		return nil, nil
+	}
+	return []domain.Event{Ended{Reason: strings.TrimSpace(c.Reason)}}, nil
 }
 
 // Evolve applies a campaign event.

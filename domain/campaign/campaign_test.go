@@ -14,21 +14,21 @@ var shanghai = time.FixedZone("CST", 8*3600)
 func TestDecideAndCovers(t *testing.T) {
 	admin := domain.Actor{Role: domain.RoleAdmin}
 	launch := campaign.Launch{Theme: "安全用电月", Community: "taoyuan", From: "2026-11-01", Until: "2026-11-30", Categories: []string{"日常维修"}}
-	if _, err := campaign.Decide(campaign.State{}, false, launch, domain.Actor{Role: domain.RoleSteward, Lanes: []string{"x"}}, order.DefaultCatalog()); domain.KindOf(err) != domain.KindForbidden {
+	if _, err := campaign.Decide(campaign.State{}, launch, campaign.Env{Actor: domain.Actor{Role: domain.RoleSteward, Lanes: []string{"x"}}, Catalog: order.DefaultCatalog()}); domain.KindOf(err) != domain.KindForbidden {
 		t.Fatalf("a steward launched a campaign: %v", err)
 	}
 	bad := launch
 	bad.Until = "2026-10-01"
 	bad.Categories = nil
-	if _, err := campaign.Decide(campaign.State{}, false, bad, admin, order.DefaultCatalog()); domain.KindOf(err) != domain.KindInvalid {
+	if _, err := campaign.Decide(campaign.State{}, bad, campaign.Env{Actor: admin, Catalog: order.DefaultCatalog()}); domain.KindOf(err) != domain.KindInvalid {
 		t.Fatalf("until before from: %v", err)
 	}
-	evs, err := campaign.Decide(campaign.State{}, false, launch, admin, order.DefaultCatalog())
+	evs, err := campaign.Decide(campaign.State{}, launch, campaign.Env{Actor: admin, Catalog: order.DefaultCatalog()})
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("launch: %v %v", evs, err)
 	}
 	s := campaign.Evolve(campaign.State{}, evs[0], domain.Envelope{AggregateID: "c-1"})
-	if _, err := campaign.Decide(s, true, launch, admin, order.DefaultCatalog()); domain.KindOf(err) != domain.KindConflict {
+	if _, err := campaign.Decide(s, launch, campaign.Env{Actor: admin, Exists: true, Catalog: order.DefaultCatalog()}); domain.KindOf(err) != domain.KindConflict {
 		t.Fatalf("launched twice: %v", err)
 	}
 	for _, c := range []struct {
@@ -47,7 +47,7 @@ func TestDecideAndCovers(t *testing.T) {
 			t.Errorf("%s: covers = %v, want %v", c.name, got, c.want)
 		}
 	}
-	evs, err = campaign.Decide(s, true, campaign.End{Reason: "提前结束"}, admin, order.DefaultCatalog())
+	evs, err = campaign.Decide(s, campaign.End{Reason: "提前结束"}, campaign.Env{Actor: admin, Exists: true, Catalog: order.DefaultCatalog()})
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("end: %v %v", evs, err)
 	}

@@ -52,17 +52,39 @@ var Aggregate = domain.Aggregate[State]{
 	},
 }
 
-// Decide decides an erasure's record.
-func Decide(exists bool, c Erase, a domain.Actor) ([]domain.Event, error) {
-	if a.Role != domain.RoleAdmin {
+// Command is any of the erasure's commands: there is one, Erase.
+type Command interface{ isCommand() }
+
+func (Erase) isCommand() {}
+
+// Env is what Decide needs besides the state and the command.
+type Env struct {
+	Actor  domain.Actor
+	Exists bool // whether this erasure is recorded: its stream has events
+}
+
+// Decide decides cmd against s and returns the events it yields, or why it is refused.
+// Rule 1 holds for every command; each command's own rules are in its function.
+func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
+	if env.Actor.Role != domain.RoleAdmin {
 		return nil, domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin erases a resident")
 	}
+	switch c := cmd.(type) {
+	case Erase:
+		return decideErase(s, c, env)
+	}
+	return nil, domain.Errorf(domain.KindInternal, "unknown erasure command %T", cmd)
+}
+
+// decideErase enforces rule 2: each erasure is recorded once, naming the resident by
+// the vault's digest and nothing more.
+func decideErase(_ State, c Erase, env Env) ([]domain.Event, error) {
 	var v domain.Validator
 	v.Check(c.Resident != "", "resident", "is required")
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if exists {
+	if env.Exists {
 		return nil, domain.Refuse(domain.KindConflict, domain.CodeConflict, "this erasure is recorded already")
 	}
 	return []domain.Event{Erased(c)}, nil

@@ -22,7 +22,7 @@ func TestDecide(t *testing.T) {
 		{"recorded twice", true, erasure.Erase{Resident: "5f1c"}, admin, domain.KindConflict},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			evs, err := erasure.Decide(c.exists, c.cmd, c.by)
+			evs, err := erasure.Decide(erasure.State{}, c.cmd, erasure.Env{Actor: c.by, Exists: c.exists})
 			if c.kind != 0 {
 				if domain.KindOf(err) != c.kind || len(evs) != 0 {
 					t.Fatalf("got %v, %v; want refused %v", evs, err, c.kind)

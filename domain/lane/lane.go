@@ -60,20 +60,64 @@ type (
 	Update   Registered
 )
 
-// Decide decides a lane command.
-func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, error) {
-	if a.Role != domain.RoleAdmin {
+// Command is any of the lane's commands.
+type Command interface{ isCommand() }
+
+func (Register) isCommand() {}
+func (Update) isCommand()   {}
+
+// Env is what Decide needs besides the state and the command.
+type Env struct {
+	Actor  domain.Actor
+	Exists bool // whether the lane has been registered: its stream has events
+}
+
+// Decide decides cmd against s and returns the events it yields, or why it is refused.
+// Rule 1 holds for every command; each command's own rules are in its function.
+func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
+	if env.Actor.Role != domain.RoleAdmin {
 		return nil, domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages lanes")
 	}
-	var fields Registered
 	switch c := cmd.(type) {
 	case Register:
-		fields = Registered(c)
+		return decideRegister(s, c, env)
 	case Update:
-		fields = Registered(c)
-	default:
-		return nil, domain.Errorf(domain.KindInternal, "unknown lane command %T", cmd)
+		return decideUpdate(s, c, env)
 	}
+	return nil, domain.Errorf(domain.KindInternal, "unknown lane command %T", cmd)
+}
+
+// decideRegister enforces rule 2: a lane is registered once, with a name, a community
+// and a street office.
+func decideRegister(s State, c Register, env Env) ([]domain.Event, error) {
+	fields, err := clean(Registered(c))
+	if err != nil {
+		return nil, err
+	}
+	if env.Exists {
+		return nil, domain.Refuse(domain.KindConflict, domain.CodeLaneExists, "lane %s already exists", s.ID)
+	}
+	return []domain.Event{fields}, nil
+}
+
+// decideUpdate enforces rule 2: a registered lane's names and community may change, its
+// id never; a change to what it already is changes nothing.
+func decideUpdate(s State, c Update, env Env) ([]domain.Event, error) {
+	fields, err := clean(Registered(c))
+	if err != nil {
+		return nil, err
+	}
+	if !env.Exists {
+		return nil, domain.Refuse(domain.KindNotFound, domain.CodeLaneNotFound, "no such lane")
+	}
+	if fields == (Registered{Name: s.Name, Community: s.Community, Street: s.Street, Station: s.Station}) {
+		return nil, nil
+	}
+	return []domain.Event{Updated(fields)}, nil
+}
+
+// clean trims a lane's names and checks that it has a name, a community and a street.
+func clean(fields Registered) (Registered, error) {
 	fields.Name = strings.TrimSpace(fields.Name)
 	fields.Station = strings.TrimSpace(fields.Station)
 	var v domain.Validator
@@ -81,24 +125,7 @@ func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, erro
 	fields.Name = domain.CleanText(&v, "name", fields.Name, false)
 	v.Check(domain.ValidID(fields.Community), "community", domain.IDRule)
 	v.Check(domain.ValidID(fields.Street), "street", domain.IDRule)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	switch cmd.(type) {
-	case Register:
-		if exists {
-			return nil, domain.Refuse(domain.KindConflict, domain.CodeLaneExists, "lane %s already exists", s.ID)
-		}
-		return []domain.Event{fields}, nil
-	default:
-		if !exists {
-			return nil, domain.Refuse(domain.KindNotFound, domain.CodeLaneNotFound, "no such lane")
-		}
-		if fields == (Registered{Name: s.Name, Community: s.Community, Street: s.Street, Station: s.Station}) {
-			return nil, nil
-		}
-		return []domain.Event{Updated(fields)}, nil
-	}
+	return fields, v.Err()
 }
 
 // Evolve applies a lane event.

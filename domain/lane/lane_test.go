@@ -103,7 +103,7 @@ func checkOutcome(tb testing.TB, got []domain.Event, err error, want outcome) {
 type laneCase struct {
 	name  string
 	given []domain.Event
-	cmd   any
+	cmd   lane.Command
 	by    domain.Actor
 	want  outcome
 	after *lane.State // the state the yielded events make, when checked
@@ -158,7 +158,7 @@ func TestDecide(t *testing.T) {
 		},
 		{name: "update of a missing lane is refused not found", cmd: lane.Update(rouqiao), by: admin, want: refused(domain.KindNotFound)},
 		{name: "update with no name is invalid name", given: []domain.Event{rouqiao}, cmd: lane.Update{Community: "tayuan", Street: "dongcheng"}, by: admin, want: invalid("name")},
-		{name: "unknown command is refused internal", cmd: "rename", by: admin, want: refused(domain.KindInternal)},
+		{name: "nil command is refused internal", cmd: nil, by: admin, want: refused(domain.KindInternal)},
 	}
 	for _, role := range nonAdmins {
 		by := domain.Actor{ID: "tok-x", Role: role, Lanes: []string{"rouqiao"}}
@@ -171,7 +171,7 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, exists := given(t, tt.given...)
-			got, err := lane.Decide(s, exists, tt.cmd, tt.by)
+			got, err := lane.Decide(s, tt.cmd, lane.Env{Actor: tt.by, Exists: exists})
 			checkOutcome(t, got, err, tt.want)
 			if tt.after != nil {
 				after, _ := given(t, append(slices.Clone(tt.given), got...)...)

@@ -72,45 +72,79 @@ type (
 	Retire   struct{ Reason string }
 )
 
-// Decide decides a member command.
-func Decide(s State, exists bool, cmd any, a domain.Actor) ([]domain.Event, error) {
-	if a.Role != domain.RoleAdmin {
+// Command is any of the member's commands.
+type Command interface{ isCommand() }
+
+func (Register) isCommand() {}
+func (Update) isCommand()   {}
+func (Retire) isCommand()   {}
+
+// Env is what Decide needs besides the state and the command.
+type Env struct {
+	Actor  domain.Actor
+	Exists bool // whether the member has been registered: their stream has events
+}
+
+// Decide decides cmd against s and returns the events it yields, or why it is refused.
+// Rule 1 holds for every command; each command's own rules are in its function.
+func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
+	if env.Actor.Role != domain.RoleAdmin {
 		return nil, domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages members")
 	}
 	switch c := cmd.(type) {
 	case Register:
-		p, err := clean(Profile(c))
-		if err != nil {
-			return nil, err
-		}
-		if exists {
-			return nil, domain.Refuse(domain.KindConflict, domain.CodeMemberExists, "member %s already exists", s.ID)
-		}
-		return []domain.Event{Registered(p)}, nil
+		return decideRegister(s, c, env)
 	case Update:
-		p, err := clean(Profile(c))
-		if err != nil {
-			return nil, err
-		}
-		if !exists {
-			return nil, domain.Refuse(domain.KindNotFound, domain.CodeMemberNotFound, "no such member")
-		}
-		if p.Name == s.Name && p.Community == s.Community && slices.Equal(p.Skills, s.Skills) && slices.Equal(p.Teams, s.Teams) {
-			return nil, nil
-		}
-		return []domain.Event{Updated(p)}, nil
+		return decideUpdate(s, c, env)
 	case Retire:
-		if !exists {
-			return nil, domain.Refuse(domain.KindNotFound, domain.CodeMemberNotFound, "no such member")
-		}
-		if !s.Active {
-			return nil, nil
-		}
-		return []domain.Event{Retired{Reason: strings.TrimSpace(c.Reason)}}, nil
+		return decideRetire(s, c, env)
 	}
 	return nil, domain.Errorf(domain.KindInternal, "unknown member command %T", cmd)
 }
 
+// decideRegister enforces rule 2: a member is registered once, in exactly one
+// community, with their skills and teams.
+func decideRegister(s State, c Register, env Env) ([]domain.Event, error) {
+	p, err := clean(Profile(c))
+	if err != nil {
+		return nil, err
+	}
+	if env.Exists {
+		return nil, domain.Refuse(domain.KindConflict, domain.CodeMemberExists, "member %s already exists", s.ID)
+	}
+	return []domain.Event{Registered(p)}, nil
+}
+
+// decideUpdate enforces rules 2 and 3: a registered member's profile may change, retired
+// or not; a change to what it already is changes nothing.
+func decideUpdate(s State, c Update, env Env) ([]domain.Event, error) {
+	p, err := clean(Profile(c))
+	if err != nil {
+		return nil, err
+	}
+	if !env.Exists {
+		return nil, domain.Refuse(domain.KindNotFound, domain.CodeMemberNotFound, "no such member")
+	}
+	if p.Name == s.Name && p.Community == s.Community && slices.Equal(p.Skills, s.Skills) && slices.Equal(p.Teams, s.Teams) {
+		return nil, nil
+	}
+	return []domain.Event{Updated(p)}, nil
+}
+
+// decideRetire enforces rule 3: a registered member retires once and takes no new work;
+// retiring them again changes nothing.
+func decideRetire(s State, c Retire, env Env) ([]domain.Event, error) {
+	if !env.Exists {
+		return nil, domain.Refuse(domain.KindNotFound, domain.CodeMemberNotFound, "no such member")
+	}
+	if !s.Active {
+		return nil, nil
+	}
+	return []domain.Event{Retired{Reason: strings.TrimSpace(c.Reason)}}, nil
+}
+
+// clean tidies a profile and checks it: a name, one community, at most 20 skills and
+// 20 teams.
 func clean(p Profile) (Profile, error) {
 	p.Name = strings.TrimSpace(p.Name)
 	var v domain.Validator

@@ -109,7 +109,7 @@ func words(prefix string, n int) []string {
 type memberCase struct {
 	name  string
 	given []domain.Event
-	cmd   any
+	cmd   member.Command
 	by    domain.Actor
 	want  outcome
 	after *member.State // the state the yielded events make, when checked
@@ -200,7 +200,7 @@ func TestDecide(t *testing.T) {
 		},
 		{name: "retiring a retired member yields nothing", given: retired, cmd: member.Retire{Reason: "again"}, by: admin, want: yields()},
 		{name: "retiring a missing member is refused not found", cmd: member.Retire{}, by: admin, want: refused(domain.KindNotFound)},
-		{name: "unknown command is refused internal", cmd: member.Profile(liu), by: admin, want: refused(domain.KindInternal)},
+		{name: "nil command is refused internal", cmd: nil, by: admin, want: refused(domain.KindInternal)},
 	}
 	for _, role := range nonAdmins {
 		by := domain.Actor{ID: "tok-x", Role: role, Member: "m-1"}
@@ -215,7 +215,7 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, exists := given(t, tt.given...)
-			got, err := member.Decide(s, exists, tt.cmd, tt.by)
+			got, err := member.Decide(s, tt.cmd, member.Env{Actor: tt.by, Exists: exists})
 			checkOutcome(t, got, err, tt.want)
 			if tt.after != nil {
 				after, _ := given(t, append(slices.Clone(tt.given), got...)...)

@@ -92,67 +92,95 @@ type Cancel struct{ Reason string }
 // worth of orders at once, however long the desk was stopped.
 const MaxCatchUp = 31 * 24 * time.Hour
 
-// Decide decides a schedule command at now.
-func Decide(s State, exists bool, cmd any, a domain.Actor, catalog order.Catalog, now time.Time) ([]domain.Event, error) {
+// Command is any of the schedule's commands.
+type Command interface{ isCommand() }
+
+func (Define) isCommand() {}
+func (Cancel) isCommand() {}
+
+// Env is what Decide needs besides the state and the command.
+type Env struct {
+	Actor   domain.Actor
+	Exists  bool          // whether the schedule has been defined: its stream has events
+	Catalog order.Catalog // the categories a schedule's orders may be in
+	Now     time.Time     // the moment of deciding, which bounds how far back a schedule may start
+}
+
+// Decide decides cmd against s and returns the events it yields, or why it is refused.
+func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 	switch c := cmd.(type) {
 	case Define:
-		if a.Role != domain.RoleAdmin && !a.StewardOf(c.Lane) {
-			return nil, domain.Refuse(domain.KindForbidden, domain.CodeScheduleLaneOnly, "only an admin or a steward of the lane defines its schedules")
-		}
-		d := Defined(c)
-		d.Title = strings.TrimSpace(d.Title)
-		if d.Priority == "" {
-			d.Priority = order.PriorityNormal
-		}
-		var v domain.Validator
-		v.Check(d.Lane != "", "lane", "is required")
-		cat, ok := catalog.Lookup(d.Category)
-		v.Check(ok, "category", "is not in the catalogue")
-		d.Category = cat.Code
-		v.Check(d.Title != "", "title", "is required")
-		v.Check(len([]rune(d.Title)) <= order.MaxTitle, "title", "is too long")
-		v.Check(strings.TrimSpace(d.Requester.Name) != "", "requester.name", "is required")
-		v.Check(strings.TrimSpace(d.Requester.Phone) != "", "requester.phone", "is required")
-		v.Check(d.Priority == order.PriorityNormal || d.Priority == order.PriorityUrgent, "priority", "must be normal or urgent")
-		switch d.Every {
-		case Daily:
-		case Weekly:
-			v.Check(d.Weekday >= 0 && d.Weekday <= 6, "weekday", "must be 0 (Sunday) to 6 (Saturday)")
-		case Monthly:
-			v.Check(d.Day >= 1 && d.Day <= 28, "day", "must be 1 to 28")
-		default:
-			v.Check(false, "every", "must be daily, weekly or monthly")
-		}
-		_, err := time.Parse("15:04", d.At)
-		v.Check(err == nil, "at", "must be a time of day such as 09:30")
-		from, err := time.Parse(time.DateOnly, d.From)
-		v.Check(err == nil, "from", "must be a date such as 2026-11-03")
-		v.Check(err != nil || !from.Before(now.Add(-MaxCatchUp).Truncate(24*time.Hour)), "from",
-			fmt.Sprintf("may be at most %d days in the past", int(MaxCatchUp/(24*time.Hour))))
-		if d.Until != "" {
-			until, err := time.Parse(time.DateOnly, d.Until)
-			v.Check(err == nil && !until.Before(from), "until", "must be a date on or after from")
-		}
-		if err := v.Err(); err != nil {
-			return nil, err
-		}
-		if exists {
-			return nil, domain.Refuse(domain.KindConflict, domain.CodeScheduleExists, "schedule %s already exists", s.ID)
-		}
-		return []domain.Event{d}, nil
+		return decideDefine(s, c, env)
 	case Cancel:
-		if !exists {
-			return nil, domain.Refuse(domain.KindNotFound, domain.CodeScheduleNotFound, "no such schedule")
-		}
-		if a.Role != domain.RoleAdmin && !a.StewardOf(s.Lane) {
-			return nil, domain.Refuse(domain.KindForbidden, domain.CodeScheduleLaneOnly, "only an admin or a steward of the lane cancels its schedules")
-		}
-		if !s.Active {
-			return nil, nil
-		}
-		return []domain.Event{Cancelled{Reason: strings.TrimSpace(c.Reason)}}, nil
+		return decideCancel(s, c, env)
 	}
 	return nil, domain.Errorf(domain.KindInternal, "unknown schedule command %T", cmd)
+}
+
+// decideDefine enforces rules 1 and 2: an admin or a steward of the lane defines a
+// schedule once, recurring daily, weekly or monthly at a time of day, from a first date
+// no more than MaxCatchUp ago until an optional last one.
+func decideDefine(s State, c Define, env Env) ([]domain.Event, error) {
+	if env.Actor.Role != domain.RoleAdmin && !env.Actor.StewardOf(c.Lane) {
+		return nil, domain.Refuse(domain.KindForbidden, domain.CodeScheduleLaneOnly, "only an admin or a steward of the lane defines its schedules")
+	}
+	d := Defined(c)
+	d.Title = strings.TrimSpace(d.Title)
+	if d.Priority == "" {
+		d.Priority = order.PriorityNormal
+	}
+	var v domain.Validator
+	v.Check(d.Lane != "", "lane", "is required")
+	cat, ok := env.Catalog.Lookup(d.Category)
+	v.Check(ok, "category", "is not in the catalogue")
+	d.Category = cat.Code
+	v.Check(d.Title != "", "title", "is required")
+	v.Check(len([]rune(d.Title)) <= order.MaxTitle, "title", "is too long")
+	v.Check(strings.TrimSpace(d.Requester.Name) != "", "requester.name", "is required")
+	v.Check(strings.TrimSpace(d.Requester.Phone) != "", "requester.phone", "is required")
+	v.Check(d.Priority == order.PriorityNormal || d.Priority == order.PriorityUrgent, "priority", "must be normal or urgent")
+	switch d.Every {
+	case Daily:
+	case Weekly:
+		v.Check(d.Weekday >= 0 && d.Weekday <= 6, "weekday", "must be 0 (Sunday) to 6 (Saturday)")
+	case Monthly:
+		v.Check(d.Day >= 1 && d.Day <= 28, "day", "must be 1 to 28")
+	default:
+		v.Check(false, "every", "must be daily, weekly or monthly")
+	}
+	_, err := time.Parse("15:04", d.At)
+	v.Check(err == nil, "at", "must be a time of day such as 09:30")
+	from, err := time.Parse(time.DateOnly, d.From)
+	v.Check(err == nil, "from", "must be a date such as 2026-11-03")
+	v.Check(err != nil || !from.Before(env.Now.Add(-MaxCatchUp).Truncate(24*time.Hour)), "from",
+		fmt.Sprintf("may be at most %d days in the past", int(MaxCatchUp/(24*time.Hour))))
+	if d.Until != "" {
+		until, err := time.Parse(time.DateOnly, d.Until)
+		v.Check(err == nil && !until.Before(from), "until", "must be a date on or after from")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if env.Exists {
+		return nil, domain.Refuse(domain.KindConflict, domain.CodeScheduleExists, "schedule %s already exists", s.ID)
+	}
+	return []domain.Event{d}, nil
+}
+
+// decideCancel enforces rules 1 and 4: an admin or a steward of the lane cancels a
+// defined schedule, which then produces nothing more; cancelling it again changes
+// nothing.
+func decideCancel(s State, c Cancel, env Env) ([]domain.Event, error) {
+	if !env.Exists {
+		return nil, domain.Refuse(domain.KindNotFound, domain.CodeScheduleNotFound, "no such schedule")
+	}
+	if env.Actor.Role != domain.RoleAdmin && !env.Actor.StewardOf(s.Lane) {
+		return nil, domain.Refuse(domain.KindForbidden, domain.CodeScheduleLaneOnly, "only an admin or a steward of the lane cancels its schedules")
+	}
+	if !s.Active {
+		return nil, nil
+	}
+	return []domain.Event{Cancelled{Reason: strings.TrimSpace(c.Reason)}}, nil
 }
 
 // Evolve applies a schedule event.

@@ -22,7 +22,7 @@ var defineAt = time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC)
 
 func state(tb testing.TB, d schedule.Define) schedule.State {
 	tb.Helper()
-	evs, err := schedule.Decide(schedule.State{}, false, d, domain.Actor{Role: domain.RoleAdmin}, order.DefaultCatalog(), defineAt)
+	evs, err := schedule.Decide(schedule.State{}, d, schedule.Env{Actor: domain.Actor{Role: domain.RoleAdmin}, Catalog: order.DefaultCatalog(), Now: defineAt})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestDecide(t *testing.T) {
 		name   string
 		s      schedule.State
 		exists bool
-		cmd    any
+		cmd    schedule.Command
 		by     domain.Actor
 		kind   domain.Kind // 0 with events > 0 means allowed
 		events int
@@ -61,7 +61,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			evs, err := schedule.Decide(c.s, c.exists, c.cmd, c.by, order.DefaultCatalog(), defineAt)
+			evs, err := schedule.Decide(c.s, c.cmd, schedule.Env{Actor: c.by, Exists: c.exists, Catalog: order.DefaultCatalog(), Now: defineAt})
 			if c.kind != 0 {
 				if domain.KindOf(err) != c.kind || len(evs) != 0 {
 					t.Fatalf("got %v, %v; want refused %v", evs, err, c.kind)
