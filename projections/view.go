@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -75,3 +76,40 @@ var Shanghai = func() *time.Location {
 
 // Period is the month ("2026-11") in Asia/Shanghai in which t falls.
 func Period(t time.Time) string { return t.In(Shanghai).Format("2006-01") }
+
+// Applied is a view's high-water mark: the stream position of the last event it folded
+// in. A view keeps one so that an event delivered again (at or below the mark) changes
+// nothing, whatever its runner does: Apply asks Fresh first, and Restore tells Saw the
+// position each document records.
+type Applied struct{ seq uint64 }
+
+// Fresh reports whether rec comes after every event folded in so far, and moves the mark
+// to it. Records with no position (built outside the log) are always fresh.
+func (a *Applied) Fresh(rec domain.Recorded) bool {
+	if rec.Seq == 0 {
+		return true
+	}
+	if rec.Seq <= a.seq {
+		return false
+	}
+	a.seq = rec.Seq
+	return true
+}
+
+// Saw moves the mark to seq, if it is further: a restored document was written after
+// the events up to seq.
+func (a *Applied) Saw(seq uint64) {
+	if seq > a.seq {
+		a.seq = seq
+	}
+}
+
+// SawDoc is Saw of the position a restored document records in its "seq", if any.
+func (a *Applied) SawDoc(doc []byte) {
+	var d struct {
+		Seq uint64 `json:"seq"`
+	}
+	if json.Unmarshal(doc, &d) == nil {
+		a.Saw(d.Seq)
+	}
+}

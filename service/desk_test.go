@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redlane/redlane/internal/testworld"
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/adapters/natsserver"
@@ -50,29 +49,8 @@ func newDesk(tb testing.TB, clock *fakeClock) *desk {
 // open starts a fresh service, as a new process would, over the server's store.
 func (d *desk) open() {
 	d.tb.Helper()
-	js, err := jetstream.New(natstest.Connect(d.tb, d.srv))
-	if err != nil {
-		d.tb.Fatal(err)
-	}
-	ctx := context.Background()
-	if d.store, err = jsstore.Open(ctx, js, jsstore.Config{}); err != nil {
-		d.tb.Fatal(err)
-	}
-	d.svc = service.New(service.Config{
-		Store: d.store, Clock: d.clock, Catalog: order.DefaultCatalog(), ReceiptKey: []byte("k"),
-		NewID: func() string { return uuid.Must(uuid.NewV7()).String() }, Loc: projections.Shanghai,
-	})
-	err = d.store.ReadAll(ctx, 1, func(rec domain.Recorded) error {
-		for _, t := range service.DirectoryTypes {
-			if rec.AggregateType == t {
-				return d.svc.Dir.Apply(rec)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		d.tb.Fatal(err)
-	}
+	w := testworld.Open(d.tb, d.srv, testworld.Options{Clock: d.clock, Directory: true})
+	d.store, d.svc = w.Store, w.Svc
 }
 
 // restart stops the server and the process and starts both again on the same data.

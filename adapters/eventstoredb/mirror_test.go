@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redlane/redlane/internal/testworld"
+
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -19,7 +21,6 @@ import (
 
 	"github.com/redlane/redlane/adapters/eventstoredb"
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
-	"github.com/redlane/redlane/adapters/natsserver/natstest"
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/internal/randhist"
@@ -127,22 +128,11 @@ func newBareHistory(tb testing.TB) *history {
 // newBareHistoryOn is newBareHistory on a store configured so.
 func newBareHistoryOn(tb testing.TB, cfg jsstore.Config) *history {
 	tb.Helper()
-	_, nc := natstest.Start(tb)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx := context.Background()
-	store, err := jsstore.Open(ctx, js, cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	var tick atomic.Int64
 	start := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
-	svc := service.New(service.Config{Store: store, Catalog: order.DefaultCatalog(), ReceiptKey: []byte("k"),
-		Clock: domain.ClockFunc(func() time.Time { return start.Add(time.Duration(tick.Add(1)) * time.Minute) }),
-		NewID: func() string { return uuid.Must(uuid.NewV7()).String() }})
-	return &history{js: js, store: store, svc: svc, rng: rand.New(rand.NewPCG(3, 5))}
+	w := testworld.Start(tb, testworld.Options{Store: cfg,
+		Clock: domain.ClockFunc(func() time.Time { return start.Add(time.Duration(tick.Add(1)) * time.Minute) })})
+	return &history{js: w.JS, store: w.Store, svc: w.Svc, rng: rand.New(rand.NewPCG(3, 5))}
 }
 
 func (h *history) steps(tb testing.TB, n int) {

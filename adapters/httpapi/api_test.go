@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,98 +9,41 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/redlane/redlane/internal/testworld"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/redlane/redlane/adapters/httpapi"
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
-	"github.com/redlane/redlane/adapters/natsserver/natstest"
-	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
-	"github.com/redlane/redlane/projections/all"
-	"github.com/redlane/redlane/projections/backlog"
 	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
 )
 
-const adminToken = "test-admin-token"
+const adminToken = testworld.AdminToken
 
-// harness is a running API over a real embedded NATS server, reached over the wire.
+// harness is a running API over a real embedded NATS server (testworld), reached over
+// the wire.
 type harness struct {
 	t     testing.TB
 	url   string
+	world *testworld.World
 	store *jsstore.Store
 	svc   *service.Service
 	views *jsstore.Views
 	index *query.Index
 }
 
-var views = all.Views()
-
 // settle waits until every view has applied every stored event.
-func (h *harness) settle() {
-	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for _, nv := range views {
-		for {
-			ok, err := h.views.CaughtUp(context.Background(), nv())
-			if err != nil {
-				h.t.Fatal(err)
-			}
-			if ok {
-				break
-			}
-			if time.Now().After(deadline) {
-				h.t.Fatalf("view %s did not catch up", nv().Name())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	for {
-		cp, err := h.views.Checkpoint(context.Background(), backlog.Name)
-		if err == nil && h.index.Seq() >= cp {
-			break
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("the backlog index did not catch up: at %d, the view at %d (%v)", h.index.Seq(), cp, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+func (h *harness) settle() { h.t.Helper(); h.world.Settle() }
 
 func newHarness(tb testing.TB) *harness {
 	tb.Helper()
-	_, nc := natstest.Start(tb)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx := context.Background()
-	store, err := jsstore.Open(ctx, js, jsstore.Config{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	svc := service.New(service.Config{
-		Store: store, Clock: domain.ClockFunc(time.Now),
-		NewID:   func() string { return uuid.Must(uuid.NewV7()).String() },
-		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: []byte("test receipt key"),
-	})
-	vs, err := jsstore.NewViews(ctx, js, store, jsstore.ViewsConfig{Owner: "test", LeaseTTL: 2 * time.Second})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	index := query.NewIndex(query.IndexConfig{})
-	watched := make(chan struct{})
-	go func() { defer close(done); _ = vs.Run(runCtx, views...) }()
-	go func() { defer close(watched); _ = vs.Watch(runCtx, backlog.Name, query.BacklogKeys, index) }()
-	tb.Cleanup(func() { stop(); <-done; <-watched })
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Service: svc, Views: vs, Index: index}))
+	w := testworld.Start(tb, testworld.Options{Views: true})
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Service: w.Svc, Views: w.Views, Index: w.Index}))
 	tb.Cleanup(srv.Close)
-	return &harness{t: tb, url: srv.URL, store: store, svc: svc, views: vs, index: index}
+	return &harness{t: tb, url: srv.URL, world: w, store: w.Store, svc: w.Svc, views: w.Views, index: w.Index}
 }
 
 type reply struct {
@@ -174,14 +116,7 @@ func (h *harness) must(want int, r reply) reply {
 	return r
 }
 
-func (h *harness) count() uint64 {
-	h.t.Helper()
-	n, err := h.store.MessageCount(context.Background())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return n
-}
+func (h *harness) count() uint64 { h.t.Helper(); return h.world.Count() }
 
 // world is a small district: two lanes, members in one community and another, tokens.
 type world struct {

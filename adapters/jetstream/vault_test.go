@@ -9,6 +9,7 @@ import (
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/adapters/natsserver/natstest"
+	"github.com/redlane/redlane/adapters/vaulttest"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/service"
 )
@@ -41,4 +42,19 @@ func TestErasureFindsThePersonHoweverThePhoneWasWritten(t *testing.T) {
 			t.Errorf("given %q, erased %q: open says %v, want erased", c.given, c.erased, err)
 		}
 	}
+}
+
+func TestVaultContract(t *testing.T) {
+	vaulttest.Run(t, func(t *testing.T) service.Vault {
+		_, nc := natstest.Start(t)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := jsstore.OpenVault(context.Background(), js, []byte("pepper"), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	})
 }

@@ -10,138 +10,68 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redlane/redlane/internal/testworld"
 
 	"github.com/redlane/redlane/adapters/httpapi"
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
-	"github.com/redlane/redlane/adapters/natsserver/natstest"
 	"github.com/redlane/redlane/adapters/web"
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
-	"github.com/redlane/redlane/projections/all"
-	"github.com/redlane/redlane/projections/backlog"
 	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
 )
 
-const adminToken = "test-admin-token"
+const adminToken = testworld.AdminToken
 
-var views = all.Views()
-
-// harness is the pages and the API over a real embedded NATS server, as redlane serve
-// mounts them, reached over the wire.
+// harness is the pages and the API over a real embedded NATS server (testworld), as
+// redlane serve mounts them, reached over the wire.
 type harness struct {
 	t     testing.TB
 	url   string
 	srv   *httptest.Server
+	world *testworld.World
 	store *jsstore.Store
 	svc   *service.Service
 	views *jsstore.Views
 	index *query.Index
-	// offset moves the service's clock ahead of the real one, so deadlines can pass.
-	offset atomic.Int64
 }
 
-// advance moves the service's clock ahead by d.
-func (h *harness) advance(d time.Duration) { h.offset.Add(int64(d)) }
+// advance moves the service's clock ahead by d, so deadlines can pass.
+func (h *harness) advance(d time.Duration) { h.world.Advance(d) }
 
 func newHarness(tb testing.TB) *harness {
 	tb.Helper()
-	_, nc := natstest.Start(tb)
-	js, err := jetstream.New(nc)
+	w := testworld.Start(tb, testworld.Options{Views: true})
+	api := httpapi.New(httpapi.Config{Service: w.Svc, Views: w.Views, Index: w.Index})
+	sessions, err := jsstore.OpenSessions(context.Background(), w.JS, time.Hour, 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx := context.Background()
-	store, err := jsstore.Open(ctx, js, jsstore.Config{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h := &harness{t: tb, store: store}
-	svc := service.New(service.Config{
-		Store: store, Clock: domain.ClockFunc(func() time.Time { return time.Now().Add(time.Duration(h.offset.Load())) }),
-		NewID:   func() string { return uuid.Must(uuid.NewV7()).String() },
-		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: []byte("test receipt key"),
-	})
-	vs, err := jsstore.NewViews(ctx, js, store, jsstore.ViewsConfig{Owner: "test", LeaseTTL: 2 * time.Second})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	index := query.NewIndex(query.IndexConfig{})
-	watched := make(chan struct{})
-	go func() { defer close(done); _ = vs.Run(runCtx, views...) }()
-	go func() { defer close(watched); _ = vs.Watch(runCtx, backlog.Name, query.BacklogKeys, index) }()
-	tb.Cleanup(func() { stop(); <-done; <-watched })
-	api := httpapi.New(httpapi.Config{Service: svc, Views: vs, Index: index})
-	sessions, err := jsstore.OpenSessions(ctx, js, time.Hour, 1)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pages := web.New(web.Config{Service: svc, Views: vs, Index: index, Sessions: sessions})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	pages := web.New(web.Config{Service: w.Svc, Views: w.Views, Index: w.Index, Sessions: sessions})
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
-			api.ServeHTTP(w, r)
+			api.ServeHTTP(rw, r)
 			return
 		}
-		pages.ServeHTTP(w, r)
+		pages.ServeHTTP(rw, r)
 	}))
 	tb.Cleanup(func() {
 		srv.CloseClientConnections() // live streams end with their connections
 		srv.Close()
 	})
-	h.url, h.srv, h.svc, h.views, h.index = srv.URL, srv, svc, vs, index
-	return h
+	return &harness{t: tb, url: srv.URL, srv: srv, world: w, store: w.Store, svc: w.Svc, views: w.Views, index: w.Index}
 }
 
 // settle waits until every view has applied every stored event.
-func (h *harness) settle() {
-	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for _, nv := range views {
-		for {
-			ok, err := h.views.CaughtUp(context.Background(), nv())
-			if err != nil {
-				h.t.Fatal(err)
-			}
-			if ok {
-				break
-			}
-			if time.Now().After(deadline) {
-				h.t.Fatalf("view %s did not catch up", nv().Name())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	for {
-		cp, err := h.views.Checkpoint(context.Background(), backlog.Name)
-		if err == nil && h.index.Seq() >= cp {
-			break
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("the backlog index did not catch up: at %d, the view at %d (%v)", h.index.Seq(), cp, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+func (h *harness) settle() { h.t.Helper(); h.world.Settle() }
 
-func (h *harness) count() uint64 {
-	h.t.Helper()
-	n, err := h.store.MessageCount(context.Background())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return n
-}
+func (h *harness) count() uint64 { h.t.Helper(); return h.world.Count() }
 
 // world is a small district: two lanes in two communities, members, tokens.
 type world struct {

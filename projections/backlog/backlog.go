@@ -53,6 +53,7 @@ import (
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections"
 )
 
 // Name is the view's permanent name: it names its storage and its durable consumer.
@@ -150,8 +151,9 @@ type orderState struct {
 // View is the lane backlog. It implements projections.View; it is not safe for
 // concurrent use.
 type View struct {
-	lanes  map[string]*laneState
-	orders map[string]*orderState
+	applied projections.Applied // redeliveries change nothing
+	lanes   map[string]*laneState
+	orders  map[string]*orderState
 }
 
 // New returns an empty backlog.
@@ -169,6 +171,9 @@ func (v *View) Types() []string { return []string{order.AggregateType, lane.Aggr
 // for a lane event; the order's, and its lane's when the order is or was live, for an
 // order event that changed the order.
 func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
+	if !v.applied.Fresh(rec) {
+		return nil
+	}
 	id := rec.AggregateID
 	if id == "" {
 		return nil
@@ -378,6 +383,14 @@ func (v *View) Lanes() []string {
 // about them (a lane document stored before lanes kept only counts also listed its
 // orders; their own documents were always stored beside it, and are what counts).
 func (v *View) Restore(key string, doc []byte) error {
+	if err := v.restore(key, doc); err != nil {
+		return err
+	}
+	v.applied.SawDoc(doc)
+	return nil
+}
+
+func (v *View) restore(key string, doc []byte) error {
 	if id, ok := strings.CutPrefix(key, lanePrefix); ok {
 		var d Lane
 		if err := json.Unmarshal(doc, &d); err != nil {

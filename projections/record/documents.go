@@ -134,6 +134,14 @@ func (rk *rankState) doc() Ranking {
 
 // Restore loads one document as Doc produced it, in any order of keys.
 func (v *View) Restore(key string, doc []byte) error {
+	if err := v.restore(key, doc); err != nil {
+		return err
+	}
+	v.applied.SawDoc(doc)
+	return nil
+}
+
+func (v *View) restore(key string, doc []byte) error {
 	switch {
 	case strings.HasPrefix(key, memberPrefix):
 		var p Profile

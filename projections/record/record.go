@@ -218,6 +218,7 @@ type rankState struct {
 // View is the service records and rankings. It implements projections.View; it is not
 // safe for concurrent use.
 type View struct {
+	applied  projections.Applied // redeliveries change nothing
 	members  map[string]*memberState
 	rankings map[string]*rankState
 	// pages restored before their record, by record key and page
@@ -237,6 +238,9 @@ func (v *View) Types() []string { return []string{order.AggregateType, member.Ag
 
 // Apply folds one event in and returns the keys of the documents it changed.
 func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
+	if !v.applied.Fresh(rec) {
+		return nil
+	}
 	switch e := ev.(type) {
 	case member.Registered:
 		return v.applyProfile(rec, member.Profile(e), true)

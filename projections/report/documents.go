@@ -60,6 +60,7 @@ func (v *View) Restore(key string, doc []byte) error {
 	if err := v.restore(key, doc); err != nil {
 		return fmt.Errorf("reports: restore %q: %w", key, err)
 	}
+	v.applied.SawDoc(doc)
 	return nil
 }
 

@@ -172,6 +172,7 @@ type month struct {
 // View builds the monthly reports. It implements projections.View; it is not safe for
 // concurrent use.
 type View struct {
+	applied projections.Applied // redeliveries change nothing
 	months  map[monthKey]*month
 	orders  map[string]*orderDoc
 	members map[string]*memberDoc
@@ -241,6 +242,9 @@ func (c *changes) report(m *month, seq uint64) {
 
 // Apply folds one event in and returns the keys of the documents it changed.
 func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
+	if !v.applied.Fresh(rec) {
+		return nil
+	}
 	id := rec.AggregateID
 	if id == "" {
 		return nil

@@ -1,0 +1,13 @@
+package backlog_test
+
+import (
+	"testing"
+
+	"github.com/redlane/redlane/projections"
+	"github.com/redlane/redlane/projections/backlog"
+	"github.com/redlane/redlane/projections/viewtest"
+)
+
+func TestTheViewContract(t *testing.T) {
+	viewtest.Contract(t, func() projections.View { return backlog.New() })
+}
