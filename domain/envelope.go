@@ -9,8 +9,9 @@ import (
 // SpecVersion is the CloudEvents version the envelope follows.
 const SpecVersion = "1.0"
 
-// Source is the CloudEvents source of every event Redlane writes.
-const Source = "redlane"
+// Source is the CloudEvents source of every event Redlane writes: a URI, as CloudEvents
+// asks. Events written before it was one say "redlane"; nothing reads it to decide.
+const Source = "urn:redlane"
 
 // Envelope is one stored event: CloudEvents 1.0 attributes plus Redlane's extension
 // attributes (lower-case, as CloudEvents requires). Its JSON form is the public contract
@@ -19,7 +20,7 @@ type Envelope struct {
 	SpecVersion     string          `json:"specversion"`
 	ID              string          `json:"id"`      // UUIDv7, also the Nats-Msg-Id
 	Type            string          `json:"type"`    // e.g. redlane.order.dispatched.v1
-	Source          string          `json:"source"`  // "redlane"
+	Source          string          `json:"source"`  // "urn:redlane"
 	Subject         string          `json:"subject"` // aggregate kind and id, e.g. order/0193…
 	Time            time.Time       `json:"time"`    // UTC
 	DataContentType string          `json:"datacontenttype"`
