@@ -111,6 +111,12 @@ func (b tab) shot(page, size string) {
 	b.t.Logf("screenshot: %s", path)
 }
 
+// tapTargetsUnder44 lists the visible buttons, button-like links and chips shorter than
+// 44 CSS pixels, by their text.
+const tapTargetsUnder44 = `Array.from(document.querySelectorAll('button, .button, .chip, input[type=submit]'))
+	.filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 43.5)
+	.map(e => (e.innerText || e.value || e.className).trim() + ' ' + Math.round(e.getBoundingClientRect().height) + 'px')`
+
 // The sizes pages are checked at: a desktop, and a 375-pixel-wide phone.
 var sizes = []struct {
 	name          string
@@ -277,6 +283,10 @@ func TestBrowser(t *testing.T) {
 				if wide := evalIn[bool](p.b, `document.documentElement.scrollWidth > window.innerWidth + 1`); wide {
 					sw := evalIn[int](p.b, `document.documentElement.scrollWidth`)
 					t.Errorf("%s is %d px wide at a %d px phone: it scrolls sideways", p.name, sw, size.width)
+				}
+				// Everything a thumb presses is at least 44 px tall (WCAG 2.5.5).
+				if small := evalIn[[]string](p.b, tapTargetsUnder44); len(small) > 0 {
+					t.Errorf("%s at a phone: tap targets under 44 px: %q", p.name, small)
 				}
 			}
 			p.b.shot(p.name, size.name)

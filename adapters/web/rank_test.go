@@ -23,6 +23,7 @@ func TestRank(t *testing.T) {
 	retired := mem("m-retired", "taoyuan", "repair")
 	retired.Active = false
 
+	city, _ := order.DefaultCatalog().Lookup("city") // street management: skill city
 	cases := []struct {
 		name    string
 		cat     order.Category
@@ -31,6 +32,16 @@ func TestRank(t *testing.T) {
 		want    []string // ids, best first
 		reasons map[string]string
 	}{
+		{
+			name:    "street management goes to whoever does it, not to the idle doctor next door",
+			cat:     city,
+			members: []member.State{mem("m-doctor", "taoyuan", "medical"), mem("m-city", "yingchun", "city", "fire-safety")},
+			want:    []string{"m-city", "m-doctor"},
+			reasons: map[string]string{
+				"m-doctor": "技能不符 · 当前无在办 · 本社区 · 本月暂无评价",
+				"m-city":   "技能匹配：城市管理 · 当前无在办 · 外社区 · 本月暂无评价",
+			},
+		},
 		{
 			name:    "a skill match in the community comes first",
 			cat:     repair,

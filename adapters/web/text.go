@@ -101,6 +101,7 @@ var skillNames = map[string]string{
 	"policy":      "政策",
 	"errand":      "代办",
 	"mediation":   "调解",
+	"city":        "城市管理",
 }
 
 func skillName(s string) string { return nameOr(skillNames[s], s) }

@@ -59,7 +59,7 @@ func DefaultCatalog() Catalog {
 		Category{Code: "policy", Name: "政策解读", Skills: []string{"policy", "legal"}},
 		Category{Code: "errand", Name: "红色代办"},
 		Category{Code: "dispute", Name: "邻里纠纷", Skills: []string{"counselling", "legal"}},
-		Category{Code: "city", Name: "城市管理"},
+		Category{Code: "city", Name: "城市管理", Skills: []string{"city"}},
 	)
 }
 

@@ -112,7 +112,8 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	c.Description = domain.CleanText(&v, "description", c.Description, true)
 	v.Check(utf8.RuneCountInString(c.Description) <= MaxDescription, "description", "is too long")
 	c.Requester.Name = checkText(&v, "requester.name", c.Requester.Name, 50)
-	v.Check(validPhone(c.Requester.Phone), "requester.phone", "must be 5 to 20 digits, optionally with + - or spaces")
+	phone, phoneOK := NormalPhone(c.Requester.Phone)
+	v.Check(phoneOK, "requester.phone", "must be a mainland mobile (13812345678) or landline (0576-88881234) number")
 	v.Check(slices.Contains([]Mode{ModeInstant, ModeThematic, ModePeriodic}, c.Mode), "mode", "must be instant, thematic or periodic")
 	v.Check(slices.Contains([]Channel{ChannelStation, ChannelHotline, ChannelTerminal, ChannelWeb}, c.Channel), "channel", "must be station, hotline, terminal or web")
 	v.Check(c.Priority == PriorityNormal || c.Priority == PriorityUrgent, "priority", "must be normal or urgent")
@@ -126,7 +127,7 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	return one(Submitted{
 		Number: c.Number, Lane: c.Lane.ID, Community: c.Lane.Community, Street: c.Lane.Street,
 		Category: cat.Code, Title: strings.TrimSpace(c.Title), Description: strings.TrimSpace(c.Description),
-		Requester: Requester{Name: strings.TrimSpace(c.Requester.Name), Phone: strings.TrimSpace(c.Requester.Phone)},
+		Requester: Requester{Name: strings.TrimSpace(c.Requester.Name), Phone: phone},
 		Mode:      c.Mode, Channel: c.Channel, Priority: c.Priority,
 		AcceptBy: env.Now.Add(d.Accept).UTC(), CompleteBy: env.Now.Add(d.Complete).UTC(),
 		Idempotency: c.Idempotency, Theme: strings.TrimSpace(c.Theme), Schedule: c.Schedule,

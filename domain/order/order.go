@@ -344,19 +344,48 @@ func PhoneKey(p string) string {
 	return s
 }
 
-func validPhone(p string) bool {
-	p = strings.TrimSpace(p)
-	digits := 0
-	for _, r := range p {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case r == '+' || r == '-' || r == ' ':
+// NormalPhone reads a mainland phone number in the forms people write it and returns
+// it in one form, or false when it is none: a mobile (13812345678, +86 138 1234 5678,
+// 0086-138-1234-5678) as its 11 digits; a landline (0576-8888 1234, (010) 8888 1234,
+// +86 576 8888 1234) as its area code, a hyphen and its 7 or 8 digits (0576-88881234).
+// Service numbers (12345, 96345, 400…) are not a resident's phone.
+func NormalPhone(p string) (string, bool) {
+	d := make([]byte, 0, len(p))
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c >= '0' && c <= '9':
+			d = append(d, c)
+		case c == ' ' || c == '-' || c == '(' || c == ')' || c == '.':
+		case c == '+' && len(d) == 0:
 		default:
-			return false
+			return "", false
 		}
 	}
-	return digits >= 5 && digits <= 20
+	s := string(d)
+	international := false
+	if rest, ok := strings.CutPrefix(s, "0086"); ok {
+		s, international = rest, true
+	} else if rest, ok := strings.CutPrefix(s, "86"); ok && (len(rest) == 11 || strings.HasPrefix(p, "+") || strings.Contains(p, "+86")) {
+		s, international = rest, true
+	}
+	if len(s) == 11 && s[0] == '1' && s[1] >= '3' && s[1] <= '9' {
+		return s, true
+	}
+	if international {
+		s = "0" + s // a landline abroad drops its trunk 0
+	}
+	if len(s) < 10 || s[0] != '0' || s[1] == '0' {
+		return "", false
+	}
+	area := 4 // 0576: most cities
+	if s[1] == '1' || s[1] == '2' {
+		area = 3 // 010 Beijing, 02x the largest cities
+	}
+	local := s[area:]
+	if (len(local) != 7 && len(local) != 8) || local[0] == '0' || local[0] == '1' {
+		return "", false
+	}
+	return s[:area] + "-" + local, true
 }
 
 // MaskPhone hides the middle of a phone number: 13812345678 → 138****5678. Shorter

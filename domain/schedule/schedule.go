@@ -137,7 +137,9 @@ func decideDefine(s State, c Define, env Env) ([]domain.Event, error) {
 	v.Check(d.Title != "", "title", "is required")
 	v.Check(len([]rune(d.Title)) <= order.MaxTitle, "title", "is too long")
 	v.Check(strings.TrimSpace(d.Requester.Name) != "", "requester.name", "is required")
-	v.Check(strings.TrimSpace(d.Requester.Phone) != "", "requester.phone", "is required")
+	phone, phoneOK := order.NormalPhone(d.Requester.Phone)
+	v.Check(phoneOK, "requester.phone", "must be a mainland mobile (13812345678) or landline (0576-88881234) number")
+	d.Requester.Phone = phone
 	v.Check(d.Priority == order.PriorityNormal || d.Priority == order.PriorityUrgent, "priority", "must be normal or urgent")
 	switch d.Every {
 	case Daily:

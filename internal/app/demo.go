@@ -39,7 +39,7 @@ var demoMembers = []struct {
 	{"m-002", member.Register{Name: "陈静", Community: "taoyuan", Skills: []string{"counselling", "policy"}, Teams: []string{"姐妹帮帮团"}}},
 	{"m-003", member.Register{Name: "张医生", Community: "taoyuan", Skills: []string{"medical"}, Teams: []string{"护航者"}}},
 	{"m-004", member.Register{Name: "王律师", Community: "yingchun", Skills: []string{"legal", "policy"}, Teams: []string{"红心特快"}}},
-	{"m-005", member.Register{Name: "赵消防", Community: "yingchun", Skills: []string{"fire-safety", "repair"}, Teams: []string{"护航者"}}},
+	{"m-005", member.Register{Name: "赵消防", Community: "yingchun", Skills: []string{"fire-safety", "repair", "city"}, Teams: []string{"护航者"}}},
 	{"m-006", member.Register{Name: "周老师", Community: "yingchun", Skills: []string{"education"}, Teams: []string{"红色方舟"}}},
 }
 
