@@ -21,6 +21,7 @@ const (
 	CodeTokenInvalid    Code = "auth.token-invalid"
 	CodeReceiptRequired Code = "auth.receipt-required"
 	CodeReceiptInvalid  Code = "auth.receipt-invalid"
+	CodeSignInFailed    Code = "auth.sign-in-failed"
 
 	CodeAdminOnly        Code = "access.admin-only"
 	CodeLaneStewardOnly  Code = "access.lane-steward-only"
@@ -49,6 +50,7 @@ const (
 	CodeLaneExists     Code = "lane.exists"
 	CodeMemberExists   Code = "member.exists"
 	CodeTokenExists    Code = "token.exists"
+	CodeAccountExists  Code = "account.exists"
 	CodeScheduleExists Code = "schedule.exists"
 	CodeCampaignExists Code = "campaign.exists"
 
@@ -79,6 +81,7 @@ var Codes = []CodeInfo{
 
 	{CodeTokenRequired, KindUnauthorized, "a bearer token is required"},
 	{CodeTokenInvalid, KindUnauthorized, "the token is unknown, revoked or malformed"},
+	{CodeSignInFailed, KindUnauthorized, "the username or the password is wrong, or the account is revoked"},
 	{CodeReceiptRequired, KindUnauthorized, "a bearer token or the order's receipt is required"},
 	{CodeReceiptInvalid, KindUnauthorized, "the receipt does not match the order"},
 
@@ -109,6 +112,7 @@ var Codes = []CodeInfo{
 	{CodeLaneExists, KindConflict, "a lane with this id exists"},
 	{CodeMemberExists, KindConflict, "a member with this id exists"},
 	{CodeTokenExists, KindConflict, "a token with this id exists"},
+	{CodeAccountExists, KindConflict, "an account with this username exists"},
 	{CodeScheduleExists, KindConflict, "a schedule with this id exists"},
 	{CodeCampaignExists, KindConflict, "a campaign with this id exists"},
 

@@ -3,6 +3,7 @@ package service
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/redlane/redlane/domain"
@@ -23,6 +24,7 @@ type Directory struct {
 	members   map[string]entry[member.State]
 	tokens    map[string]entry[access.State]
 	byHash    map[string]string // token digest → token id
+	accounts  map[string]string // username → account (token) id
 	schedules map[string]entry[schedule.State]
 	campaigns map[string]entry[campaign.State]
 }
@@ -35,10 +37,11 @@ type entry[S any] struct {
 // NewDirectory returns an empty directory.
 func NewDirectory() *Directory {
 	return &Directory{
-		lanes:   map[string]entry[lane.State]{},
-		members: map[string]entry[member.State]{},
-		tokens:  map[string]entry[access.State]{},
-		byHash:  map[string]string{},
+		lanes:    map[string]entry[lane.State]{},
+		members:  map[string]entry[member.State]{},
+		tokens:   map[string]entry[access.State]{},
+		byHash:   map[string]string{},
+		accounts: map[string]string{},
 
 		schedules: map[string]entry[schedule.State]{},
 		campaigns: map[string]entry[campaign.State]{},
@@ -69,6 +72,9 @@ func (d *Directory) Apply(rec domain.Recorded) error {
 		}
 		t := d.tokens[id].state
 		d.byHash[t.Issued.Hash] = id
+		if t.Issued.Username != "" {
+			d.accounts[t.Issued.Username] = id
+		}
 	}
 	return nil
 }
@@ -84,6 +90,29 @@ func applyTo[S any](m map[string]entry[S], id string, rec domain.Recorded, agg d
 	}
 	m[id] = entry[S]{state: agg.Evolve(e.state, ev, rec.Envelope), seq: rec.Seq}
 	return nil
+}
+
+// Account returns the account named username.
+func (d *Directory) Account(username string) (access.State, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	id, ok := d.accounts[username]
+	if !ok {
+		return access.State{}, false
+	}
+	return d.tokens[id].state, true
+}
+
+// Accounts lists the accounts, by username.
+func (d *Directory) Accounts() []access.State {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]access.State, 0, len(d.accounts))
+	for _, id := range d.accounts {
+		out = append(out, d.tokens[id].state)
+	}
+	slices.SortFunc(out, func(a, b access.State) int { return strings.Compare(a.Issued.Username, b.Issued.Username) })
+	return out
 }
 
 // Lane returns a lane by id.

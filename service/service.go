@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -44,6 +45,10 @@ type Config struct {
 	Rules *order.Rules
 	// Vault seals residents' personal details; nil writes them in the clear (tests).
 	Vault Vault
+	// Credentials keeps accounts' password hashes; nil: no accounts.
+	Credentials Credentials
+	// PasswordCost is bcrypt's cost for new passwords (0: bcrypt.DefaultCost).
+	PasswordCost int
 	// CacheBytes bounds the memory the orders kept in memory take (default 64 MiB; a
 	// negative value: no bound but the count).
 	CacheBytes int64
@@ -64,6 +69,9 @@ type Service struct {
 	schedules *domain.Runner[schedule.State]
 	campaigns *domain.Runner[campaign.State]
 	erasures  *domain.Runner[erasure.State]
+
+	dummyOnce sync.Once // dummyHash
+	dummy     []byte
 }
 
 // DefaultCacheBytes is Config.CacheBytes's default.
@@ -192,6 +200,13 @@ func (s *Service) IssueToken(ctx context.Context, m domain.Meta, req access.Issu
 	if m.Actor.Role != domain.RoleAdmin {
 		return "", "", domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages tokens")
 	}
+	secret := "rl_" + strings.ReplaceAll(uuid.NewString()+uuid.NewString(), "-", "")
+	return s.issue(ctx, m, s.cfg.NewID(), req, secret)
+}
+
+// issue records a token with id whose secret is secret, after the checks of the lanes
+// and member it is bound to.
+func (s *Service) issue(ctx context.Context, m domain.Meta, id string, req access.Issue, secret string) (string, string, error) {
 	var v domain.Validator
 	for i, l := range req.Lanes {
 		_, ok := s.Dir.Lane(l)
@@ -204,9 +219,7 @@ func (s *Service) IssueToken(ctx context.Context, m domain.Meta, req access.Issu
 	if err := v.Err(); err != nil {
 		return "", "", err
 	}
-	secret := "rl_" + strings.ReplaceAll(uuid.NewString()+uuid.NewString(), "-", "")
 	req.Hash = HashSecret(secret)
-	id := s.cfg.NewID()
 	_, recs, err := s.tokens.Execute(ctx, id, m, func(snap domain.Snapshot[access.State]) ([]domain.Event, error) {
 		return access.Decide(snap.State, req, access.Env{Actor: m.Actor, Exists: snap.Exists()})
 	})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/redlane/redlane/adapters/httpapi"
 	"github.com/redlane/redlane/adapters/memstore"
@@ -99,9 +100,16 @@ func newMemAPI(tb testing.TB, cfg httpapi.Config) *memAPI {
 		Store: store, Clock: domain.ClockFunc(time.Now),
 		NewID:   func() string { return fmt.Sprintf("id-%d", memIDs.Add(1)) },
 		Catalog: order.DefaultCatalog(), AdminToken: memAdmin, ReceiptKey: []byte("mem receipt key"),
-		Vault: &memVault{boxes: map[string]order.Requester{}},
+		Vault:       &memVault{boxes: map[string]order.Requester{}},
+		Credentials: memstore.NewCredentials(), PasswordCost: bcrypt.MinCost,
 	})
 	cfg.Service = svc
+	if cfg.Sessions == nil {
+		cfg.Sessions = memstore.NewSessions(time.Hour)
+	}
+	if cfg.SignInLimiter == nil {
+		cfg.SignInLimiter = httpapi.NewLimiter(1000, 1000)
+	}
 	if cfg.Views == nil {
 		cfg.Views = noViews{}
 	}
@@ -200,6 +208,18 @@ func (m *memAPI) order(state order.Status) string {
 	return snap.ID
 }
 
+// account opens an auditor's account whose password is 正确的密码 1234 and returns its username.
+func (m *memAPI) account() string {
+	m.tb.Helper()
+	username := "u" + uuid.NewString()[:8]
+	_, err := m.svc.CreateAccount(context.Background(), m.svc.Meta(service.Admin, ""), service.NewAccount{
+		Username: username, Password: "正确的密码 1234", Issue: access.Issue{Role: domain.RoleAuditor, Name: "审计"}})
+	if err != nil {
+		m.tb.Fatal(err)
+	}
+	return username
+}
+
 // schedule defines a weekly schedule on laneID and returns its id.
 func (m *memAPI) schedule(laneID string) string {
 	m.tb.Helper()
@@ -271,6 +291,24 @@ var accessTable = []accessRow{
 		}
 		return accessReq{method: "DELETE", path: "/api/v1/tokens/" + id}
 	}, [13]int{401, 401, 401, 204, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	{"POST /api/v1/accounts", "", func(m *memAPI) accessReq {
+		return accessReq{method: "POST", path: "/api/v1/accounts", body: `{"username":"u` + uuid.NewString()[:8] + `","password":"正确的密码 1234","name":"审计","role":"auditor"}`}
+	}, [13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	{"GET /api/v1/accounts", "", fixed("GET", "/api/v1/accounts", ""),
+		[13]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	{"PUT /api/v1/accounts/{username}/password", "", func(m *memAPI) accessReq {
+		return accessReq{method: "PUT", path: "/api/v1/accounts/" + m.account() + "/password", body: `{"password":"另一个密码 2222"}`}
+	}, [13]int{401, 401, 401, 204, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	{"DELETE /api/v1/accounts/{username}", "", func(m *memAPI) accessReq {
+		return accessReq{method: "DELETE", path: "/api/v1/accounts/" + m.account()}
+	}, [13]int{401, 401, 401, 204, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	// Anyone may sign in with a right pair; the bearer sent along is not looked at.
+	{"POST /api/v1/sessions", "", func(m *memAPI) accessReq {
+		return accessReq{method: "POST", path: "/api/v1/sessions", body: `{"username":"` + m.account() + `","password":"正确的密码 1234"}`}
+	}, [13]int{201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201}},
+	// Only a session ends a session: API tokens and receipts are none.
+	{"DELETE /api/v1/sessions/current", "", fixed("DELETE", "/api/v1/sessions/current", ""),
+		[13]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"POST /api/v1/lanes", "", func(m *memAPI) accessReq {
 		return accessReq{method: "POST", path: "/api/v1/lanes", body: `{"id":"kongyuan-` + uuid.NewString()[:8] + `","name":"孔园","community":"taoyuan","street":"dongcheng"}`}
 	}, [13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},

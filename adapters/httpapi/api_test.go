@@ -41,7 +41,7 @@ func (h *harness) settle() { h.t.Helper(); h.world.Settle() }
 func newHarness(tb testing.TB) *harness {
 	tb.Helper()
 	w := testworld.Start(tb, testworld.Options{Views: true})
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Service: w.Svc, Views: w.Views, Index: w.Index}))
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Service: w.Svc, Views: w.Views, Index: w.Index, Sessions: w.Sessions}))
 	tb.Cleanup(srv.Close)
 	return &harness{t: tb, url: srv.URL, world: w, store: w.Store, svc: w.Svc, views: w.Views, index: w.Index}
 }

@@ -187,6 +187,25 @@ func (l *Limiter) allowAt(key string, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
+// Peek reports whether key's bucket has a token, without taking it, and if not how long
+// until it will.
+func (l *Limiter) Peek(key string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		return true, 0
+	}
+	now := time.Now()
+	if b.lim.TokensAt(now) >= 1 {
+		return true, 0
+	}
+	res := b.lim.ReserveN(now, 1)
+	d := res.DelayFrom(now)
+	res.CancelAt(now)
+	return false, max(d, time.Second)
+}
+
 // sweep forgets the buckets that have refilled: a new bucket would be the same.
 func (l *Limiter) sweep(now time.Time) {
 	for k, b := range l.buckets {

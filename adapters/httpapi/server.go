@@ -53,6 +53,14 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client, for
 	// the rate limits; without them every request is from its TCP peer.
 	TrustedProxies []netip.Prefix
+	// Sessions keeps sign-ins with a username and password (POST /api/v1/sessions);
+	// a session's id is then a bearer token. Nil: no sign-in by password.
+	Sessions Sessions
+	// SessionTTL is how long a session lasts (what expires_at says); 0: 12 hours.
+	SessionTTL time.Duration
+	// SignInLimiter limits sign-in attempts per client address; nil means ten at once,
+	// then one every six seconds.
+	SignInLimiter *Limiter
 }
 
 // API is the HTTP API's handler.
@@ -62,6 +70,8 @@ type API struct {
 	views    ViewReader
 	index    *query.Index
 	lookups  *Limiter // receipt lookups, per client address
+	signIns  *Limiter // sign-in attempts, per client address
+	failures *Limiter // failed sign-ins, per username
 	log      *slog.Logger
 	ready    func(context.Context) error
 	degraded func() map[string]any
@@ -82,6 +92,10 @@ func New(cfg Config) *API {
 	a := &API{cfg: cfg, svc: cfg.Service, views: cfg.Views, index: cfg.Index, log: cfg.Log, ready: cfg.Ready, degraded: cfg.Degraded, mux: http.NewServeMux(), lookups: cfg.LookupLimiter}
 	if a.lookups == nil {
 		a.lookups = NewLimiter(lookupRate, lookupBurst)
+	}
+	a.signIns, a.failures = cfg.SignInLimiter, NewLimiter(signInRate, signInBurst)
+	if a.signIns == nil {
+		a.signIns = NewLimiter(signInRate, signInBurst)
 	}
 	a.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "redlane_http_requests_total", Help: "HTTP requests by route and status code.",
@@ -142,6 +156,12 @@ func (a *API) Routes() []Route {
 		{"GET /api/v1/openapi.json", a.openAPI},
 		{"POST /api/v1/tokens", a.issueToken},
 		{"DELETE /api/v1/tokens/{id}", a.revokeToken},
+		{"POST /api/v1/accounts", a.createAccount},
+		{"GET /api/v1/accounts", a.listAccounts},
+		{"PUT /api/v1/accounts/{username}/password", a.setPassword},
+		{"DELETE /api/v1/accounts/{username}", a.revokeAccount},
+		{"POST /api/v1/sessions", a.startSession},
+		{"DELETE /api/v1/sessions/current", a.endSession},
 		{"POST /api/v1/lanes", a.registerLane},
 		{"GET /api/v1/lanes", a.listLanes},
 		{"POST /api/v1/members", a.registerMember},
@@ -262,10 +282,23 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(secret), true
 }
 
-// actor authenticates the request's bearer token; no token is an error.
+// actor authenticates the request's bearer token, an API token or a session's; no token
+// is an error.
 func (a *API) actor(r *http.Request) (domain.Actor, error) {
 	secret, _ := bearer(r)
-	return a.svc.Authenticate(secret)
+	actor, err := a.svc.Authenticate(secret)
+	if err == nil || a.cfg.Sessions == nil || domain.CodeOf(err) != domain.CodeTokenInvalid {
+		return actor, err
+	}
+	tokenID, ok, lerr := a.cfg.Sessions.Lookup(r.Context(), secret)
+	if lerr != nil {
+		return domain.Actor{}, lerr
+	}
+	tokenID, api := strings.CutPrefix(tokenID, service.APISession)
+	if !ok || !api {
+		return domain.Actor{}, err // a page's cookie is no bearer token
+	}
+	return a.svc.ActorOfToken(tokenID)
 }
 
 // meta is the metadata of a command issued by this request.

@@ -3,19 +3,17 @@ package web
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/service"
 )
 
 // SessionCookie names the cookie that holds a signed-in user's session id: a random id
@@ -32,50 +30,6 @@ type SessionStore interface {
 	Lookup(ctx context.Context, id string) (tokenID string, ok bool, err error)
 	// End ends a session.
 	End(ctx context.Context, id string) error
-}
-
-// memorySessions is a SessionStore for one process, when none is configured.
-type memorySessions struct {
-	mu  sync.Mutex
-	m   map[string]memorySession
-	ttl time.Duration
-}
-
-type memorySession struct {
-	token string
-	until time.Time
-}
-
-func (m *memorySessions) Start(_ context.Context, tokenID string) (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	id := base64.RawURLEncoding.EncodeToString(b)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.m) > 100_000 {
-		m.m = map[string]memorySession{}
-	}
-	m.m[id] = memorySession{token: tokenID, until: time.Now().Add(m.ttl)}
-	return id, nil
-}
-
-func (m *memorySessions) Lookup(_ context.Context, id string) (string, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, ok := m.m[id]
-	if !ok || time.Now().After(s.until) {
-		return "", false, nil
-	}
-	return s.token, true, nil
-}
-
-func (m *memorySessions) End(_ context.Context, id string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.m, id)
-	return nil
 }
 
 // CSRFField and CSRFHeader carry the session's CSRF token on a POST.
@@ -121,6 +75,12 @@ func (h *handler) who(r *http.Request) (s session, signed bool, err error) {
 		}
 		secret = strings.TrimSpace(secret)
 		a, err := h.svc.Authenticate(secret)
+		if err != nil && domain.CodeOf(err) == domain.CodeTokenInvalid {
+			// A session token from POST /api/v1/sessions serves as well.
+			if tokenID, ok, lerr := h.sessions.Lookup(r.Context(), secret); lerr == nil && ok && strings.HasPrefix(tokenID, service.APISession) {
+				a, err = h.svc.ActorOfToken(strings.TrimPrefix(tokenID, service.APISession))
+			}
+		}
 		if err != nil {
 			return s, false, err
 		}
@@ -134,8 +94,8 @@ func (h *handler) who(r *http.Request) (s session, signed bool, err error) {
 	if err != nil {
 		return s, false, fmt.Errorf("look the session up: %w", err)
 	}
-	if !ok {
-		return s, false, nil
+	if !ok || strings.HasPrefix(tokenID, service.APISession) {
+		return s, false, nil // an API session is no cookie
 	}
 	a, err := h.svc.ActorOfToken(tokenID)
 	if err != nil {
@@ -233,8 +193,9 @@ func safeNext(next string) string {
 
 type signInPage struct {
 	base
-	Next  string
-	Token string
+	Next     string
+	Token    string
+	Username string
 }
 
 func (h *handler) home(w http.ResponseWriter, r *http.Request) {
@@ -263,16 +224,29 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r, nil) {
 		return
 	}
-	token := strings.TrimSpace(r.PostForm.Get("token"))
 	next := safeNext(r.PostForm.Get("next"))
-	a, err := h.svc.Authenticate(token)
+	username := strings.ToLower(strings.TrimSpace(r.PostForm.Get("username")))
+	var tokenID string
+	var a domain.Actor
+	var err error
+	if token := strings.TrimSpace(r.PostForm.Get("token")); token != "" && username == "" {
+		a, err = h.svc.Authenticate(token)
+		tokenID = a.ID
+	} else {
+		tokenID, a, err = h.svc.SignIn(r.Context(), username, r.PostForm.Get("password"))
+	}
 	if err != nil {
+		if k := domain.KindOf(err); k != domain.KindUnauthorized {
+			h.fail(w, r, nil, describe(err))
+			return
+		}
+		h.log.Warn("sign-in refused", "username", username)
 		b := h.base(r, nil, "登录")
-		b.Problem = &problem{Status: http.StatusUnauthorized, Title: "登录失败", Lines: []string{"令牌无效或已停用，请核对后重试。"}}
-		h.render(w, http.StatusUnauthorized, "signin", signInPage{base: b, Next: next})
+		b.Problem = &problem{Status: http.StatusUnauthorized, Title: "登录失败", Lines: []string{"用户名或密码不对（或令牌无效、已停用），请核对后重试。"}}
+		h.render(w, http.StatusUnauthorized, "signin", signInPage{base: b, Next: next, Username: username})
 		return
 	}
-	sid, err := h.sessions.Start(r.Context(), a.ID)
+	sid, err := h.sessions.Start(r.Context(), tokenID)
 	if err != nil {
 		h.fail(w, r, nil, describe(err))
 		return

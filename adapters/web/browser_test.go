@@ -11,7 +11,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/access"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/service"
 )
 
 // chromiumPath is Debian's Chromium, which .ci/run installs.
@@ -185,11 +188,12 @@ func TestBrowser(t *testing.T) {
 	}
 	signIn := func(b tab, token, landing string) {
 		t.Helper()
-		b.do("sign in",
+		b.do("sign in with a token",
 			chromedp.Navigate(h.url+"/"),
+			chromedp.Click(chromedp.CSS(".token-signin summary")),
 			chromedp.WaitVisible(chromedp.CSS("#token")),
 			chromedp.SendKeys(chromedp.CSS("#token"), token),
-			chromedp.Click(chromedp.CSS("#signin")),
+			chromedp.Click(chromedp.CSS("#signin-token")),
 			chromedp.WaitVisible(chromedp.CSS(landing)),
 		)
 	}
@@ -197,8 +201,18 @@ func TestBrowser(t *testing.T) {
 
 	// The steward signs in and sees the backlog: the urgent order marked overdue.
 	steward := newTab("steward")
-	steward.do("sign-in page", chromedp.Navigate(h.url+"/"), chromedp.WaitVisible(chromedp.CSS("#token")))
-	signIn(steward, w.steward, item)
+	// She signs in as people do: with the username and password the admin gave her.
+	if _, err := h.svc.CreateAccount(context.Background(), h.svc.Meta(service.Admin, ""), service.NewAccount{
+		Username: "wangfang", Password: "柔桥后巷 2026",
+		Issue: access.Issue{Role: domain.RoleSteward, Lanes: []string{"rouqiao-houxiang"}, Name: "王芳"}}); err != nil {
+		t.Fatal(err)
+	}
+	steward.do("sign in with a password",
+		chromedp.Navigate(h.url+"/"), chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "wangfang"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "柔桥后巷 2026"),
+		chromedp.Click(chromedp.CSS("#signin")),
+		chromedp.WaitVisible(chromedp.CSS(item)))
 	if got := steward.text(fmt.Sprintf(`li[data-order=%q]`, urgent)); !strings.Contains(got, "超时") || !strings.Contains(got, "紧急") {
 		t.Errorf("the urgent order is not marked overdue: %q", got)
 	}
@@ -265,7 +279,7 @@ func TestBrowser(t *testing.T) {
 		b          tab
 		ready      string
 	}{
-		{"signin", "/", visitor, "#token"},
+		{"signin", "/", visitor, "#username"},
 		{"board", "/board", steward, item},
 		{"order", "/board/orders/" + urgent, steward, "#assign-form"},
 		{"tasks", "/tasks", member, item},

@@ -48,12 +48,8 @@ func (h *harness) advance(d time.Duration) { h.world.Advance(d) }
 func newHarness(tb testing.TB) *harness {
 	tb.Helper()
 	w := testworld.Start(tb, testworld.Options{Views: true})
-	api := httpapi.New(httpapi.Config{Service: w.Svc, Views: w.Views, Index: w.Index})
-	sessions, err := jsstore.OpenSessions(context.Background(), w.JS, time.Hour, 1)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pages := web.New(web.Config{Service: w.Svc, Views: w.Views, Index: w.Index, Sessions: sessions})
+	api := httpapi.New(httpapi.Config{Service: w.Svc, Views: w.Views, Index: w.Index, Sessions: w.Sessions})
+	pages := web.New(web.Config{Service: w.Svc, Views: w.Views, Index: w.Index, Sessions: w.Sessions})
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			api.ServeHTTP(rw, r)

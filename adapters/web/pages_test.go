@@ -21,7 +21,7 @@ func TestSignIn(t *testing.T) {
 	w := h.seed()
 	b := h.browser()
 
-	p := must(t, b.get("/"), http.StatusOK, "登录", `name="token"`, "我要点单")
+	p := must(t, b.get("/"), http.StatusOK, "登录", `name="username"`, `name="password"`, `name="token"`, "我要点单")
 	for k, want := range map[string]string{
 		"Content-Security-Policy": "default-src 'self'",
 		"X-Frame-Options":         "DENY",
@@ -31,6 +31,24 @@ func TestSignIn(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
+
+	t.Run("a person signs in with a username and password", func(t *testing.T) {
+		if _, err := h.svc.CreateAccount(context.Background(), h.svc.Meta(service.Admin, ""), service.NewAccount{
+			Username: "liming", Password: "李明的密码 2026", Issue: access.Issue{Role: domain.RoleMember, Member: "m-001", Name: "李明"}}); err != nil {
+			t.Fatal(err)
+		}
+		wrong := must(t, h.browser().post("/signin", url.Values{"username": {"liming"}, "password": {"李明的密码 2025"}}), http.StatusUnauthorized, "登录失败", `value="liming"`)
+		if strings.Contains(wrong.body, "李明的密码") {
+			t.Error("the page echoes the password")
+		}
+		must(t, h.browser().post("/signin", url.Values{"username": {"nobody"}, "password": {"李明的密码 2026"}}), http.StatusUnauthorized, "登录失败")
+		mb := h.browser()
+		p := mb.post("/signin", url.Values{"username": {" LiMing "}, "password": {"李明的密码 2026"}})
+		if p.status != http.StatusSeeOther || p.location() != "/tasks" {
+			t.Fatalf("status %d to %q, want 303 to /tasks", p.status, p.location())
+		}
+		must(t, mb.get("/tasks"), http.StatusOK, "李明")
+	})
 
 	t.Run("a bad token is refused", func(t *testing.T) {
 		must(t, b.post("/signin", url.Values{"token": {"rl_nope"}}), http.StatusUnauthorized, "登录失败")
@@ -217,7 +235,7 @@ func TestIntakeReceiptRate(t *testing.T) {
 	t.Run("bad input is shown in Chinese and writes nothing", func(t *testing.T) {
 		before := h.count()
 		bad := url.Values{"lane": {"rouqiao-houxiang"}, "category": {"repair"}, "title": {" "}, "name": {"张阿姨"}, "phone": {"abc"}}
-		must(t, b.post("/intake", bad), http.StatusBadRequest, "填写有误", "标题：必填，不能为空", "联系电话：请填写 5 到 20 位数字的电话号码")
+		must(t, b.post("/intake", bad), http.StatusBadRequest, "填写有误", "标题：必填，不能为空", "联系电话：请填写手机号（如 13812345678）或带区号的固定电话（如 0576-88881234）")
 		if h.count() != before {
 			t.Fatal("a refused submission wrote events")
 		}

@@ -69,7 +69,7 @@ type Config struct {
 	Log   *slog.Logger
 	// Secure marks the session cookie Secure: set it when the pages are served over HTTPS.
 	Secure bool
-	// Sessions keeps the sign-ins; nil keeps them in this process's memory only.
+	// Sessions keeps the sign-ins (required; memstore.Sessions keeps them in memory).
 	Sessions SessionStore
 	// SessionTTL is how long a sign-in lasts (default 12 hours); the store's own
 	// lifetime should be the same.
@@ -116,7 +116,7 @@ func New(cfg Config) *Pages {
 		cfg.SessionTTL = 12 * time.Hour
 	}
 	if cfg.Sessions == nil {
-		cfg.Sessions = &memorySessions{m: map[string]memorySession{}, ttl: cfg.SessionTTL}
+		panic("web: Config.Sessions is required")
 	}
 	h := &handler{svc: cfg.Service, views: cfg.Views, index: cfg.Index, sessions: cfg.Sessions, ttl: cfg.SessionTTL, log: cfg.Log, secure: cfg.Secure,
 		pages: parsePages(), mux: http.NewServeMux(), cop: http.NewCrossOriginProtection()}

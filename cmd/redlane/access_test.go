@@ -93,7 +93,7 @@ func TestNATSAccess(t *testing.T) {
 			if _, err := views.Put(short(), "backlog", []byte(`{}`)); err == nil {
 				t.Error("a reader wrote a view")
 			}
-			for _, bucket := range []string{jsstore.SecretsBucket, jsstore.VaultBucket, jsstore.SessionsBucket} {
+			for _, bucket := range []string{jsstore.SecretsBucket, jsstore.VaultBucket, jsstore.SessionsBucket, jsstore.CredentialsBucket} {
 				if _, err := js.KeyValue(short(), bucket); err == nil {
 					t.Errorf("a reader opened the %s bucket", bucket)
 				}
@@ -165,6 +165,7 @@ func TestNATSAccessWithTheCLI(t *testing.T) {
 		{"kv", "get", jsstore.SecretsBucket, "receipt-key"},
 		{"kv", "get", jsstore.VaultBucket, "x"},
 		{"kv", "ls", jsstore.SessionsBucket},
+		{"kv", "get", jsstore.CredentialsBucket, "account.acct-wangfang"},
 		{"stream", "rmm", "REDLANE", "1", "-f"},
 		{"stream", "purge", "REDLANE", "-f"},
 	} {

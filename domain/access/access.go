@@ -1,11 +1,15 @@
-// Package access is an access token: who may do what through the API.
+// Package access is an access token: who may do what through the API. A person's
+// account is a token with a username, whose sessions begin with a password check; its
+// password's hash is kept outside the log (service.Credentials).
 //
 // Business rules:
-//  1. Only an admin issues or revokes tokens.
+//  1. Only an admin issues or revokes tokens and accounts.
 //  2. A steward token is bound to one or more lanes, a member token to one member; other
 //     roles are bound to nothing.
 //  3. The secret is never stored: only its SHA-256 digest is in the event.
-//  4. A revoked token stays revoked.
+//  4. A revoked token stays revoked; a revoked account signs nobody in.
+//  5. A username is lower-case letters, digits, '.', '_' or '-', 3 to 32 of them,
+//     starting with a letter or digit, and names one account for good.
 package access
 
 import (
@@ -33,7 +37,30 @@ type Issued struct {
 	Member string      `json:"member,omitempty"`
 	Name   string      `json:"name"`
 	Hash   string      `json:"hash"` // hex SHA-256 of the secret
+	// Username makes the token a person's account, signed in with a password.
+	Username string `json:"username,omitempty"`
 }
+
+// ValidUsername reports whether u may name an account (rule 5).
+func ValidUsername(u string) bool {
+	if len(u) < 3 || len(u) > 32 {
+		return false
+	}
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '.' || c == '_' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// AccountID is the id of the account named username: one account per username, for
+// good, because a second issue under the same id is refused (rule 5).
+func AccountID(username string) string { return "acct-" + username }
 
 // Revoked: an admin revoked a token.
 type Revoked struct{}
@@ -91,8 +118,9 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 	return nil, domain.Errorf(domain.KindInternal, "unknown token command %T", cmd)
 }
 
-// decideIssue enforces rules 2 and 3: a steward token is bound to lanes, a member token
-// to a member, others to nothing; only the secret's digest is recorded, once per token.
+// decideIssue enforces rules 2, 3 and 5: a steward token is bound to lanes, a member
+// token to a member, others to nothing; only the secret's digest is recorded, once per
+// token; a username is well formed and taken once.
 func decideIssue(s State, c Issue, env Env) ([]domain.Event, error) {
 	var v domain.Validator
 	v.Check(c.Role.Valid(), "role", "must be admin, steward, member, operator or auditor")
@@ -107,8 +135,12 @@ func decideIssue(s State, c Issue, env Env) ([]domain.Event, error) {
 	}
 	v.Check(c.Member == "" || domain.ValidID(c.Member), "member", domain.IDRule)
 	v.Check(len([]rune(strings.TrimSpace(c.Name))) <= 50, "name", "is too long")
+	v.Check(c.Username == "" || ValidUsername(c.Username), "username", "must be 3 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit")
 	if err := v.Err(); err != nil {
 		return nil, err
+	}
+	if env.Exists && c.Username != "" {
+		return nil, domain.Refuse(domain.KindConflict, domain.CodeAccountExists, "the username %s is taken", c.Username)
 	}
 	if env.Exists {
 		return nil, domain.Refuse(domain.KindConflict, domain.CodeTokenExists, "token %s already exists", s.ID)

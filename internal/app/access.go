@@ -43,7 +43,7 @@ func NATSUsers(dataDir string) (service string, readers []string, err error) {
 
 // readScope keeps readers away from the secrets and the service's durable consumers.
 func ReadScope(stream string) natsserver.ReadScope {
-	scope := natsserver.ReadScope{SecretBuckets: []string{jsstore.SecretsBucket, jsstore.VaultBucket, jsstore.SessionsBucket}}
+	scope := natsserver.ReadScope{SecretBuckets: []string{jsstore.SecretsBucket, jsstore.VaultBucket, jsstore.SessionsBucket, jsstore.CredentialsBucket}}
 	for _, n := range ViewNames() {
 		scope.Durables = append(scope.Durables, stream+"/view-"+n)
 	}

@@ -52,12 +52,46 @@ var demoTokens = []access.Issue{
 	{Role: domain.RoleAuditor, Name: "审计"},
 }
 
+// DemoPassword is the password of every demo account (README): a demo, not a district.
+const DemoPassword = "redlane-demo"
+
+// demoAccounts are the people of the demo who sign in with a username and DemoPassword.
+var demoAccounts = []service.NewAccount{
+	{Username: "admin", Issue: access.Issue{Role: domain.RoleAdmin, Name: "管理员"}},
+	{Username: "wangfang", Issue: access.Issue{Role: domain.RoleSteward, Lanes: []string{"rouqiao-houxiang", "kongyuan"}, Name: "王芳"}},
+	{Username: "liuyang", Issue: access.Issue{Role: domain.RoleSteward, Lanes: []string{"wudongqiao"}, Name: "刘洋"}},
+	{Username: "liming", Issue: access.Issue{Role: domain.RoleMember, Member: "m-001", Name: "李明"}},
+	{Username: "wanglvshi", Issue: access.Issue{Role: domain.RoleMember, Member: "m-004", Name: "王律师"}},
+	{Username: "rexian", Issue: access.Issue{Role: domain.RoleOperator, Name: "96345 热线"}},
+	{Username: "shenji", Issue: access.Issue{Role: domain.RoleAuditor, Name: "审计"}},
+}
+
+// loadDemoAccounts opens the demo accounts that are not open yet.
+func loadDemoAccounts(ctx context.Context, svc *service.Service, log *slog.Logger) error {
+	m := svc.Meta(service.Admin, "")
+	opened := 0
+	for _, a := range demoAccounts {
+		if _, ok := svc.Dir.Account(a.Username); ok {
+			continue
+		}
+		a.Password = DemoPassword
+		if _, err := svc.CreateAccount(ctx, m, a); err != nil && domain.KindOf(err) != domain.KindConflict {
+			return fmt.Errorf("account %s: %w", a.Username, err)
+		}
+		opened++
+	}
+	if opened > 0 {
+		log.Info("demo accounts opened", "accounts", opened, "password", "see README")
+	}
+	return nil
+}
+
 // loadDemo registers the demo district once. On the first load it also issues demo tokens
 // and writes them to DATA/demo-tokens.json (mode 0600), never to the log.
 func loadDemo(ctx context.Context, svc *service.Service, dataDir string, log *slog.Logger) error {
 	if _, loaded := svc.Dir.Lane(DemoLanes[0].id); loaded {
 		log.Info("demo data already loaded")
-		return nil
+		return loadDemoAccounts(ctx, svc, log)
 	}
 	m := svc.Meta(service.Admin, "")
 	for _, l := range DemoLanes {
@@ -112,5 +146,5 @@ func loadDemo(ctx context.Context, svc *service.Service, dataDir string, log *sl
 		return err
 	}
 	log.Info("demo data loaded", "lanes", len(DemoLanes), "members", len(demoMembers), "tokens", path)
-	return nil
+	return loadDemoAccounts(ctx, svc, log)
 }

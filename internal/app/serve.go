@@ -262,6 +262,16 @@ func (s *Server) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Sign-ins, the pages' and the API's, in NATS KV for every process; accounts'
+	// password hashes beside them, where readers cannot read.
+	sessions, err := jsstore.OpenSessions(openCtx, js, s.cfg.SessionTTL, s.cfg.NATS.Replicas)
+	if err != nil {
+		return err
+	}
+	credentials, err := jsstore.OpenCredentials(openCtx, js, s.cfg.NATS.Replicas)
+	if err != nil {
+		return err
+	}
 	vault, err := jsstore.OpenVault(openCtx, js, pepper, s.cfg.NATS.Replicas)
 	if err != nil {
 		return err
@@ -278,7 +288,7 @@ func (s *Server) open(ctx context.Context) error {
 	svc := service.New(service.Config{
 		Store: events, Clock: domain.ClockFunc(time.Now), NewID: NewEventID,
 		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: receiptKey, Loc: loc,
-		Vault: vault, Observe: m.command, CacheBytes: int64(s.cfg.CacheMiB) << 20,
+		Vault: vault, Credentials: credentials, Observe: m.command, CacheBytes: int64(s.cfg.CacheMiB) << 20,
 	})
 	m.watchCache(reg, svc)
 
@@ -382,6 +392,7 @@ func (s *Server) open(ctx context.Context) error {
 	// One allowance per address for public intake, by the API and by the intake form.
 	intake := httpapi.IntakeLimiter(s.cfg.IntakeRate, s.cfg.IntakeBurst)
 	api := httpapi.New(httpapi.Config{
+		Sessions: sessions, SessionTTL: s.cfg.SessionTTL,
 		Service: svc, Log: log, Registry: reg, Views: vs, Index: index,
 		IntakeRate: s.cfg.IntakeRate, IntakeBurst: s.cfg.IntakeBurst, IntakeLimiter: intake, TrustedProxies: proxies,
 		Ready: func(ctx context.Context) error {
@@ -434,10 +445,6 @@ func (s *Server) open(ctx context.Context) error {
 	// Pages and JSON of a kilobyte or more go out gzipped to clients that take it; live
 	// streams never (a proxy would hold them back).
 	gzip, err := gzhttp.NewWrapper(gzhttp.MinSize(1024), gzhttp.ExceptContentTypes([]string{"text/event-stream"}))
-	if err != nil {
-		return err
-	}
-	sessions, err := jsstore.OpenSessions(ctx, js, s.cfg.SessionTTL, s.cfg.NATS.Replicas)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/crypto/bcrypt"
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/adapters/natsserver"
@@ -56,7 +57,9 @@ type World struct {
 	Svc    *service.Service
 	Views  *jsstore.Views // nil without Options.Views
 	Index  *query.Index   // nil without Options.Views
-	offset atomic.Int64
+	// Sessions keeps sign-ins, as serve keeps them (the pages' and the API's).
+	Sessions *jsstore.Sessions
+	offset   atomic.Int64
 }
 
 // NewID is a fresh event id, as serve makes them.
@@ -83,6 +86,13 @@ func Open(tb testing.TB, srv *natsserver.Server, opts Options) *World {
 	if w.Store, err = jsstore.Open(ctx, w.JS, opts.Store); err != nil {
 		tb.Fatal(err)
 	}
+	creds, err := jsstore.OpenCredentials(ctx, w.JS, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if w.Sessions, err = jsstore.OpenSessions(ctx, w.JS, time.Hour, 1); err != nil {
+		tb.Fatal(err)
+	}
 	clock := opts.Clock
 	if clock == nil {
 		clock = domain.ClockFunc(func() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) })
@@ -90,6 +100,7 @@ func Open(tb testing.TB, srv *natsserver.Server, opts Options) *World {
 	w.Svc = service.New(service.Config{
 		Store: w.Store, Clock: clock, NewID: NewID, Catalog: order.DefaultCatalog(),
 		AdminToken: AdminToken, ReceiptKey: ReceiptKey, Loc: projections.Shanghai,
+		Credentials: creds, PasswordCost: bcrypt.MinCost,
 	})
 	if opts.Directory {
 		w.loadDirectory()
