@@ -112,6 +112,7 @@ type Worker struct {
 	cfg     Config
 	job     Job
 	failing bool
+	since   time.Time // when the failures in a row began
 }
 
 // New returns a worker for job.
@@ -156,9 +157,8 @@ func (w *Worker) Run(ctx context.Context) error {
 			if w.failing {
 				pause = min(pause*2, max(w.cfg.MaxPause, w.cfg.Pause))
 			} else {
-				pause = w.cfg.Pause
+				pause, w.failing, w.since = w.cfg.Pause, true, time.Now()
 			}
-			w.failing = true
 			w.cfg.Log.Warn(w.cfg.Name+" stopped; will retry", "err", err, "in", pause.String())
 			if w.cfg.Failed != nil {
 				w.cfg.Failed(err)
@@ -179,7 +179,7 @@ func (w *Worker) recover(logIt bool) {
 	}
 	w.failing = false
 	if logIt {
-		w.cfg.Log.Info(w.cfg.Name + " works again")
+		w.cfg.Log.Info(w.cfg.Name+" works again", "after", time.Since(w.since).Round(time.Second).String())
 	}
 	if w.cfg.Recovered != nil {
 		w.cfg.Recovered()
