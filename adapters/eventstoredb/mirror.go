@@ -14,7 +14,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/redlane/redlane/internal/lease"
+
+	"github.com/redlane/redlane/internal/worker"
 )
 
 // The mirror's names on NATS. Permanent.
@@ -203,109 +204,63 @@ func (m *Mirror) Checkpoint(ctx context.Context) (uint64, uint64, error) {
 // Run mirrors until ctx ends. Several processes may Run; one mirrors at a time. Trouble
 // with the target (a server that is down) is logged and retried with a growing pause.
 func (m *Mirror) Run(ctx context.Context) error {
-	pause := m.cfg.LeaseTTL / 5
-	for ctx.Err() == nil {
-		progressed, err := m.tenure(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			m.cfg.Log.Warn("eventstoredb mirror stopped; will retry", "err", err, "in", pause)
-		}
-		if progressed || err == nil {
-			pause = m.cfg.LeaseTTL / 5
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(pause):
-		}
-		if err != nil {
-			pause = min(pause*2, 30*time.Second)
-		}
-	}
-	return nil
+	return worker.New(worker.Config{
+		Name: "eventstoredb mirror", JS: m.js, LeaseBucket: LeaseBucket, LeaseKey: LeaseKey,
+		Owner: m.cfg.Owner, LeaseTTL: m.cfg.LeaseTTL, Stream: m.stream,
+		Consumer: jetstream.ConsumerConfig{
+			Durable: ConsumerName, Description: "Redlane's mirror into EventStoreDB",
+			MaxAckPending: 4 * m.cfg.Batch, AckWait: time.Minute, InactiveThreshold: time.Hour,
+		},
+		Batch: m.cfg.Batch, MaxPause: 30 * time.Second, Log: m.cfg.Log,
+	}, &mirrorJob{m: m}).Run(ctx)
 }
 
-// tenure is one term as the mirror. It reports whether it mirrored anything.
-func (m *Mirror) tenure(ctx context.Context) (bool, error) {
-	leases, err := m.js.KeyValue(ctx, LeaseBucket)
+// mirrorJob is one term as the mirror, run by a worker.Worker: the events go to the
+// target, then the checkpoint to its bucket by compare-and-set.
+type mirrorJob struct {
+	m     *Mirror
+	kv    jetstream.KeyValue
+	cpRev uint64
+}
+
+// Resume reads the checkpoint.
+func (j *mirrorJob) Resume(ctx context.Context) (uint64, error) {
+	kv, err := j.m.js.KeyValue(ctx, CheckpointBucket)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	held, err := lease.Acquire(ctx, leases, LeaseKey, m.cfg.Owner, m.cfg.LeaseTTL)
-	if err != nil || held == nil {
-		return false, err
-	}
-	defer held.Release()
-	kv, err := m.js.KeyValue(ctx, CheckpointBucket)
+	cp, cpRev, err := j.m.Checkpoint(ctx)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	cp, cpRev, err := m.Checkpoint(ctx)
+	j.kv, j.cpRev = kv, cpRev
+	j.m.cfg.Log.Info("eventstoredb mirror started", "from", cp+1, "owner", j.m.cfg.Owner)
+	return cp, nil
+}
+
+// Idle has nothing to do: the mirror only follows the stream.
+func (j *mirrorJob) Idle(context.Context) error { return nil }
+
+// Handle mirrors a batch, then moves the checkpoint past it.
+func (j *mirrorJob) Handle(ctx context.Context, b worker.Batch) error {
+	events := make([]stored, len(b.Msgs))
+	for i, msg := range b.Msgs {
+		events[i] = stored{seq: worker.Seq(msg), subject: msg.Subject(), header: msg.Headers(), body: msg.Data()}
+	}
+	if err := j.m.write(ctx, events); err != nil {
+		return err
+	}
+	body, _ := json.Marshal(checkpoint{Seq: events[len(events)-1].seq, Writer: j.m.cfg.Owner, At: time.Now().UTC()})
+	var err error
+	if j.cpRev == 0 {
+		j.cpRev, err = j.kv.Create(ctx, CheckpointKey, body)
+	} else {
+		j.cpRev, err = j.kv.Update(ctx, CheckpointKey, body, j.cpRev)
+	}
 	if err != nil {
-		return false, err
+		return fmt.Errorf("mirror checkpoint (another writer?): %w", err)
 	}
-	// The consumer starts where the checkpoint says, whatever it acknowledged before.
-	_ = m.stream.DeleteConsumer(ctx, ConsumerName)
-	cons, err := m.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable: ConsumerName, Description: "Redlane's mirror into EventStoreDB",
-		AckPolicy: jetstream.AckAllPolicy, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: cp + 1,
-		MaxAckPending: 4 * m.cfg.Batch, AckWait: time.Minute, InactiveThreshold: time.Hour,
-	})
-	if err != nil {
-		return false, fmt.Errorf("consumer %s: %w", ConsumerName, err)
-	}
-	m.cfg.Log.Info("eventstoredb mirror started", "from", cp+1, "owner", m.cfg.Owner)
-	progressed := false
-	for ctx.Err() == nil {
-		if err := held.Renew(ctx); err != nil {
-			return progressed, fmt.Errorf("mirror: %w", err)
-		}
-		batch, err := cons.Fetch(m.cfg.Batch, jetstream.FetchMaxWait(m.cfg.LeaseTTL/5))
-		if err != nil {
-			return progressed, err
-		}
-		var msgs []jetstream.Msg
-		for msg := range batch.Messages() {
-			msgs = append(msgs, msg)
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return progressed, err
-		}
-		var events []stored
-		for _, msg := range msgs {
-			md, err := msg.Metadata()
-			if err != nil {
-				return progressed, err
-			}
-			if md.Sequence.Stream <= cp {
-				continue
-			}
-			events = append(events, stored{seq: md.Sequence.Stream, subject: msg.Subject(), header: msg.Headers(), body: msg.Data()})
-		}
-		if len(events) > 0 {
-			if err := m.write(ctx, events); err != nil {
-				return progressed, err
-			}
-			cp = events[len(events)-1].seq
-			body, _ := json.Marshal(checkpoint{Seq: cp, Writer: m.cfg.Owner, At: time.Now().UTC()})
-			if cpRev == 0 {
-				cpRev, err = kv.Create(ctx, CheckpointKey, body)
-			} else {
-				cpRev, err = kv.Update(ctx, CheckpointKey, body, cpRev)
-			}
-			if err != nil {
-				return progressed, fmt.Errorf("mirror checkpoint (another writer?): %w", err)
-			}
-			progressed = true
-		}
-		if len(msgs) > 0 {
-			if err := msgs[len(msgs)-1].Ack(); err != nil {
-				return progressed, err
-			}
-		}
-	}
-	return progressed, nil
+	return nil
 }
 
 // stored is one message of the event stream.

@@ -51,7 +51,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/redlane/redlane/internal/lease"
+
+	"github.com/redlane/redlane/internal/worker"
 )
 
 // The seal stream. Permanent.
@@ -317,78 +318,59 @@ func (s *Sealer) SealNow(ctx context.Context, progress Progress) (*Seal, error) 
 
 // Run seals the stream until ctx ends. Several processes may Run; one seals at a time.
 func (s *Sealer) Run(ctx context.Context) error {
-	for ctx.Err() == nil {
-		err := s.tenure(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
+	return worker.New(worker.Config{
+		Name: "sealer", JS: s.js, LeaseBucket: LeaseBucket, LeaseKey: sealLeaseKey,
+		Owner: s.cfg.Owner, LeaseTTL: s.cfg.LeaseTTL, Stream: s.store.stream,
+		Batch: 1024, Wait: min(s.cfg.Interval, s.cfg.LeaseTTL/5),
+		MaxPause: s.cfg.LeaseTTL, // the chain waits on it: retry soon
+		Log:      s.cfg.Log,
+	}, &sealJob{s: s}).Run(ctx)
+}
+
+// sealJob is one process's sealing, run by a worker.Worker on an ordered consumer: its
+// checkpoint is the last seal's, and the chain beyond it lives in memory until sealed.
+type sealJob struct {
+	s           *Sealer
+	c           *chain
+	prev        *storedSeal
+	sealedCount uint64
+	waiting     time.Time // when the oldest unsealed event was taken in
+}
+
+// Resume picks the chain up from the last seal.
+func (j *sealJob) Resume(ctx context.Context) (uint64, error) {
+	c, prev, err := j.s.resume(ctx)
+	if err != nil {
+		return 0, err
+	}
+	j.c, j.prev, j.sealedCount = c, prev, c.count
+	return c.last, nil
+}
+
+// due seals the chain when Every events wait for a seal, or one has waited Interval.
+func (j *sealJob) due(ctx context.Context) error {
+	c := j.c
+	if c.count > j.sealedCount && (c.count-j.sealedCount >= uint64(j.s.cfg.Every) || time.Since(j.waiting) >= j.s.cfg.Interval) {
+		next, err := j.s.publish(ctx, c, j.prev)
 		if err != nil {
-			s.cfg.Log.Warn("sealer stopped; will retry", "err", err)
+			return err
 		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(s.cfg.LeaseTTL / 5):
-		}
+		j.prev, j.sealedCount = next, c.count
 	}
 	return nil
 }
 
-// tenure is one term as the sealer: it returns when the lease is lost, another sealer
-// got in, or something fails.
-func (s *Sealer) tenure(ctx context.Context) error {
-	leases, err := s.js.KeyValue(ctx, LeaseBucket)
-	if err != nil {
-		return err
-	}
-	held, err := lease.Acquire(ctx, leases, sealLeaseKey, s.cfg.Owner, s.cfg.LeaseTTL)
-	if err != nil || held == nil {
-		return err
-	}
-	defer held.Release()
-	c, prev, err := s.resume(ctx)
-	if err != nil {
-		return err
-	}
-	cons, err := s.store.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: c.last + 1,
-	})
-	if err != nil {
-		return fmt.Errorf("sealer: %w", err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
-	if err != nil {
-		return fmt.Errorf("sealer: %w", err)
-	}
-	defer it.Stop()
-	sealedCount := c.count
-	var waiting time.Time // when the oldest unsealed event was taken in
-	wait := min(s.cfg.Interval, s.cfg.LeaseTTL/5)
-	for ctx.Err() == nil {
-		if err := held.Renew(ctx); err != nil {
-			return fmt.Errorf("sealer: %w", err)
+// Idle seals on time while no event comes.
+func (j *sealJob) Idle(ctx context.Context) error { return j.due(ctx) }
+
+// Handle takes events into the chain, sealing whenever one is due.
+func (j *sealJob) Handle(ctx context.Context, b worker.Batch) error {
+	s, c := j.s, j.c
+	for _, msg := range b.Msgs {
+		if err := j.due(ctx); err != nil {
+			return err
 		}
-		if c.count > sealedCount && (c.count-sealedCount >= uint64(s.cfg.Every) || time.Since(waiting) >= s.cfg.Interval) {
-			next, err := s.publish(ctx, c, prev)
-			if err != nil {
-				return err
-			}
-			prev, sealedCount = next, c.count
-		}
-		msg, err := nextMsg(ctx, it, wait)
-		if errors.Is(err, nats.ErrTimeout) {
-			continue
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("sealer: %w", err)
-		}
-		md, err := msg.Metadata()
-		if err != nil {
-			return fmt.Errorf("sealer: %w", err)
-		}
-		ev := RawEvent{Seq: md.Sequence.Stream, Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data()}
+		ev := RawEvent{Seq: worker.Seq(msg), Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data()}
 		if ev.Header == nil {
 			ev.Header = nats.Header{}
 		}
@@ -403,8 +385,8 @@ func (s *Sealer) tenure(ctx context.Context) error {
 		} else if err := s.keys().CheckEvent(ev.Header, ev.Subject, ev.MsgID(), ev.Data); err != nil {
 			s.cfg.Log.Error("audit: an event's signature does not hold", "seq", ev.Seq, "subject", ev.Subject, "err", err)
 		}
-		if c.count == sealedCount {
-			waiting = time.Now()
+		if c.count == j.sealedCount {
+			j.waiting = time.Now()
 		}
 		c.addRaw(ev)
 	}

@@ -376,33 +376,27 @@ type viewFailure struct {
 	since time.Time
 }
 
-// fail records that a view's writer stopped on err: logged once when it starts failing,
-// counted every time, and told by Ready until a flush goes through again.
+// fail records that a view's writer stopped on err (the worker logs it): counted every
+// time, and told by Ready until a flush goes through again.
 func (v *Views) fail(name string, err error) {
 	v.failures.WithLabelValues(name).Inc()
 	v.failingGauge.WithLabelValues(name).Set(1)
 	v.mu.Lock()
-	_, already := v.failing[name]
-	if !already {
+	if _, already := v.failing[name]; !already {
 		v.failing[name] = viewFailure{err: err, since: time.Now()}
 	}
 	v.mu.Unlock()
-	if !already {
-		v.log.Error("view writer cannot write; retrying, and not ready until it can", "view", name, "err", err)
-	} else {
-		v.log.Debug("view writer still cannot write", "view", name, "err", err)
-	}
 }
 
-// recovered records that a view's writer wrote again.
+// recovered records that a view's writer wrote again, or that the view is no longer
+// this process's to write.
 func (v *Views) recovered(name string) {
 	v.mu.Lock()
-	f, was := v.failing[name]
+	_, was := v.failing[name]
 	delete(v.failing, name)
 	v.mu.Unlock()
 	if was {
 		v.failingGauge.WithLabelValues(name).Set(0)
-		v.log.Info("view writer writes again", "view", name, "after", time.Since(f.since).Round(time.Second).String())
 	}
 }
 

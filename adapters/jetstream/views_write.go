@@ -16,7 +16,7 @@ import (
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/redlane/redlane/domain"
-	"github.com/redlane/redlane/internal/lease"
+	"github.com/redlane/redlane/internal/worker"
 	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/projections/feed"
 )
@@ -128,157 +128,135 @@ func (v *Views) flush(ctx context.Context, kv jetstream.KeyValue, view projectio
 func (v *Views) Run(ctx context.Context, newViews ...func() projections.View) error {
 	var wg sync.WaitGroup
 	for _, nv := range newViews {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			name := nv().Name()
-			for ctx.Err() == nil {
-				err := v.write(ctx, nv)
-				if ctx.Err() != nil {
-					return
-				}
-				switch {
-				case errors.Is(err, lease.ErrLost):
-					v.log.Info("view writer lost its lease; another process writes the view", "view", name)
-					v.recovered(name) // not this process's to write any more
-				case err != nil:
-					v.fail(name, err)
-				}
-				select {
-				case <-ctx.Done():
-				case <-time.After(v.ttl / 5):
-				}
-			}
-		}()
+		view := nv()
+		name := view.Name()
+		w := worker.New(worker.Config{
+			Name: "view writer", JS: v.js, LeaseBucket: LeaseBucket, LeaseKey: "view." + name,
+			Owner: v.owner, LeaseTTL: v.ttl, Stream: v.store.stream,
+			Consumer: jetstream.ConsumerConfig{
+				Durable: "view-" + name, Description: "Redlane view writer: " + name,
+				FilterSubjects: v.filters(view),
+				MaxAckPending:  10 * flushEvents, AckWait: 30 * time.Second, InactiveThreshold: time.Hour,
+			},
+			Batch:    flushEvents,
+			MaxPause: v.ttl, // readers wait on the view: retry soon
+			Log:      v.log.With("view", name),
+			Failed:   func(err error) { v.fail(name, err) },
+			// Writing again, or not this process's to write any more.
+			Recovered: func() { v.recovered(name) },
+		}, &viewJob{v: v, nv: nv, name: name})
+		wg.Go(func() { _ = w.Run(ctx) })
 	}
 	wg.Wait()
 	return nil
 }
 
-// write is one tenure as a view's writer: it returns when the lease is lost, the
-// pointer moves (a rebuild), or something fails.
-func (v *Views) write(ctx context.Context, nv func() projections.View) error {
-	view := nv()
-	name := view.Name()
-	leases, err := v.js.KeyValue(ctx, LeaseBucket)
+// viewJob is one view's writing, run by a worker.Worker. Each term restores the view
+// from its bucket; each batch's documents and checkpoint go in one fenced atomic write.
+type viewJob struct {
+	v    *Views
+	nv   func() projections.View
+	name string
+
+	view         projections.View
+	kv           jetstream.KeyValue
+	ptr          pointer
+	cp           checkpoint
+	fence        uint64 // the checkpoint's position in the bucket's stream
+	feedSeq      uint64 // the event position of the last feed entry published
+	pointerCheck time.Time
+}
+
+// Resume restores the view, as a new value, from the bucket that holds it now.
+func (j *viewJob) Resume(ctx context.Context) (uint64, error) {
+	v := j.v
+	j.view = j.nv()
+	kv, ptr, err := v.bucket(ctx, j.name)
 	if err != nil {
+		return 0, err
+	}
+	j.kv, j.ptr = kv, ptr
+	if j.cp, j.fence, err = v.loadView(ctx, kv, j.view); err != nil {
+		return 0, fmt.Errorf("load view %s: %w", j.name, err)
+	}
+	if j.feedSeq, err = v.lastFeedSeq(ctx); err != nil {
+		return 0, err
+	}
+	j.pointerCheck = time.Now().Add(v.ttl / 3)
+	return j.cp.Seq, nil
+}
+
+// moved asks for a new term when a rebuild has switched the view to another bucket.
+func (j *viewJob) moved(ctx context.Context) error {
+	if time.Now().Before(j.pointerCheck) {
+		return nil
+	}
+	j.pointerCheck = time.Now().Add(j.v.ttl / 3)
+	if cur, err := j.v.currentPointer(ctx, j.name); err == nil && cur.Bucket != j.ptr.Bucket {
+		j.v.log.Info("view switched to a rebuilt generation", "view", j.name, "bucket", cur.Bucket)
+		return worker.ErrRestart
+	}
+	return nil
+}
+
+// Idle records that the view is caught up.
+func (j *viewJob) Idle(ctx context.Context) error {
+	if err := j.moved(ctx); err != nil {
 		return err
 	}
-	leaseKey := "view." + name
-	held, err := lease.Acquire(ctx, leases, leaseKey, v.owner, v.ttl)
-	if err != nil || held == nil {
+	j.v.lag.WithLabelValues(j.name).Set(0)
+	j.v.lagSeconds.WithLabelValues(j.name).Set(0)
+	return nil
+}
+
+// Handle applies a batch of events and stores the changed documents with the
+// checkpoint, after publishing the feed entries the batch made.
+func (j *viewJob) Handle(ctx context.Context, b worker.Batch) error {
+	if err := j.moved(ctx); err != nil {
 		return err
 	}
-	v.log.Debug("view writer acquired lease", "view", name, "owner", v.owner)
-	defer held.Release() // hand the view over at once on a graceful stop
-	kv, ptr, err := v.bucket(ctx, name)
-	if err != nil {
-		return err
-	}
-	cp, fence, err := v.loadView(ctx, kv, view)
-	if err != nil {
-		return fmt.Errorf("load view %s: %w", name, err)
-	}
-	feedSeq, err := v.lastFeedSeq(ctx)
-	if err != nil {
-		return err
-	}
-	// The durable consumer starts where the checkpoint says, whatever it acked before:
-	// the checkpoint, stored with the documents, is the truth.
-	durable := "view-" + name
-	_ = v.store.stream.DeleteConsumer(ctx, durable)
-	cons, err := v.store.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable: durable, Description: "Redlane view writer: " + name,
-		FilterSubjects: v.filters(view), AckPolicy: jetstream.AckAllPolicy,
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: cp.Seq + 1,
-		MaxAckPending: 10 * flushEvents, AckWait: 30 * time.Second, InactiveThreshold: time.Hour,
-	})
-	if err != nil {
-		return fmt.Errorf("consumer %s: %w", durable, err)
-	}
-	pointerCheck := time.Now().Add(v.ttl / 3)
-	for ctx.Err() == nil {
-		if err := held.Renew(ctx); err != nil {
-			return fmt.Errorf("view %s: %w", name, err)
-		}
-		if time.Now().After(pointerCheck) {
-			pointerCheck = time.Now().Add(v.ttl / 3)
-			if cur, err := v.currentPointer(ctx, name); err == nil && cur.Bucket != ptr.Bucket {
-				v.log.Info("view switched to a rebuilt generation", "view", name, "bucket", cur.Bucket)
-				return nil
-			}
-		}
-		batch, err := cons.Fetch(flushEvents, jetstream.FetchMaxWait(v.ttl/5))
+	v, name, view := j.v, j.name, j.view
+	var keys []string
+	for i, msg := range b.Msgs {
+		md, err := msg.Metadata()
 		if err != nil {
 			return err
 		}
-		var last jetstream.Msg
-		var keys []string
-		var pending uint64
-		applied := false
-		for msg := range batch.Messages() {
-			last = msg
-			md, err := msg.Metadata()
-			if err != nil {
-				return err
-			}
-			pending = md.NumPending
-			if md.Sequence.Stream <= cp.Seq {
-				continue // applied before a crash or a takeover: skip, ack below
-			}
-			if !applied { // the oldest event not yet applied
-				v.lagSeconds.WithLabelValues(name).Set(max(0, time.Since(md.Timestamp).Seconds()))
-			}
-			if !v.store.Obeys(md.Sequence.Stream, msg.Subject(), msg.Headers(), msg.Data()) {
-				cp.Seq = md.Sequence.Stream // not Redlane's: never shown as fact (reported by the store)
-				applied = true
-				continue
-			}
-			env, err := domain.DecodeEnvelope(msg.Data())
-			if err != nil {
-				// Not an event Redlane wrote: pass it over (audit verify names it).
-				v.log.Warn("view skips a message that is no event", "view", name, "seq", md.Sequence.Stream, "err", err)
-				cp.Seq = md.Sequence.Stream
-				applied = true
-				continue
-			}
-			rec := domain.Recorded{Envelope: env, Seq: md.Sequence.Stream}
-			changed, known := applyStored(view, rec)
-			if !known {
-				v.log.Warn("view passes over an event it cannot decode", "view", name, "seq", rec.Seq, "type", rec.Type)
-			}
-			keys = append(keys, changed...)
-			cp.Seq = rec.Seq
-			applied = true
+		if i == 0 { // the oldest event not yet applied
+			v.lagSeconds.WithLabelValues(name).Set(max(0, time.Since(md.Timestamp).Seconds()))
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return err
+		j.cp.Seq = md.Sequence.Stream
+		if !v.store.Obeys(md.Sequence.Stream, msg.Subject(), msg.Headers(), msg.Data()) {
+			continue // not Redlane's: never shown as fact (reported by the store)
 		}
-		if last == nil {
-			v.lag.WithLabelValues(name).Set(0)
-			v.lagSeconds.WithLabelValues(name).Set(0)
-			v.recovered(name) // caught up, and nothing to write
+		env, err := domain.DecodeEnvelope(msg.Data())
+		if err != nil {
+			// Not an event Redlane wrote: pass it over (audit verify names it).
+			v.log.Warn("view skips a message that is no event", "view", name, "seq", md.Sequence.Stream, "err", err)
 			continue
 		}
-		if applied {
-			if fv, ok := view.(interface{ Take() []feed.Entry }); ok {
-				if feedSeq, err = v.publishFeed(ctx, fv.Take(), feedSeq); err != nil {
-					return err
-				}
-			}
-			cp.Writer, cp.At = v.owner, time.Now().UTC()
-			if fence, err = v.flush(ctx, kv, view, keys, cp, fence); err != nil {
-				return fmt.Errorf("view %s: flush: %w", name, err)
-			}
-			v.recovered(name)
+		rec := domain.Recorded{Envelope: env, Seq: md.Sequence.Stream}
+		changed, known := applyStored(view, rec)
+		if !known {
+			v.log.Warn("view passes over an event it cannot decode", "view", name, "seq", rec.Seq, "type", rec.Type)
 		}
-		if err := last.Ack(); err != nil {
+		keys = append(keys, changed...)
+	}
+	if fv, ok := view.(interface{ Take() []feed.Entry }); ok {
+		var err error
+		if j.feedSeq, err = v.publishFeed(ctx, fv.Take(), j.feedSeq); err != nil {
 			return err
 		}
-		v.lag.WithLabelValues(name).Set(float64(pending))
-		if pending == 0 {
-			v.lagSeconds.WithLabelValues(name).Set(0)
-		}
+	}
+	j.cp.Writer, j.cp.At = v.owner, time.Now().UTC()
+	fence, err := v.flush(ctx, j.kv, view, keys, j.cp, j.fence)
+	if err != nil {
+		return fmt.Errorf("view %s: flush: %w", name, err)
+	}
+	j.fence = fence
+	v.lag.WithLabelValues(name).Set(float64(b.Pending))
+	if b.Pending == 0 {
+		v.lagSeconds.WithLabelValues(name).Set(0)
 	}
 	return nil
 }
