@@ -64,6 +64,9 @@ const (
 	ChannelHotline  Channel = "hotline"
 	ChannelTerminal Channel = "terminal"
 	ChannelWeb      Channel = "web"
+	// ChannelOpen311 is any Open311 GeoReport v2 client: a city app, a hotline vendor's
+	// tool, FixMyStreet.
+	ChannelOpen311 Channel = "open311"
 )
 
 // Priority decides which deadlines apply.
@@ -512,7 +515,7 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	c.Requester.Name = checkText(&v, "requester.name", c.Requester.Name, 50)
 	v.Check(validPhone(c.Requester.Phone), "requester.phone", "must be 5 to 20 digits, optionally with + - or spaces")
 	v.Check(slices.Contains([]Mode{ModeInstant, ModeThematic, ModePeriodic}, c.Mode), "mode", "must be instant, thematic or periodic")
-	v.Check(slices.Contains([]Channel{ChannelStation, ChannelHotline, ChannelTerminal, ChannelWeb}, c.Channel), "channel", "must be station, hotline, terminal or web")
+	v.Check(slices.Contains([]Channel{ChannelStation, ChannelHotline, ChannelTerminal, ChannelWeb, ChannelOpen311}, c.Channel), "channel", "must be station, hotline, terminal, web or open311")
 	v.Check(c.Priority == PriorityNormal || c.Priority == PriorityUrgent, "priority", "must be normal or urgent")
 	if err := v.Err(); err != nil {
 		return nil, err
