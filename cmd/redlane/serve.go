@@ -108,6 +108,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	maxStreams := fs.Int("max-streams", 2000, "live streams (feeds, boards, screens) open at once in all; 0: no bound")
 	maxStreamsPerAddr := fs.Int("max-streams-per-address", 20, "live streams open at once from one client address; 0: no bound")
 	bodyTimeout := fs.Duration("body-timeout", 30*time.Second, "how long a request's body may take to arrive (headers: 10 s; idle connections close after 2 min)")
+	open311Jurisdiction := fs.String("open311-jurisdiction", "", "the jurisdiction_id Open311 clients must send, when they send one (400 otherwise); empty: any is accepted")
 	var af auditFlags // --esdb-url, --seal-every, --seal-interval (audit.go)
 	af.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -441,7 +442,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	pages := httpapi.LimitForm(intake, "/intake", proxies, func(r *http.Request) bool { return !web.SignedIn(r) }, web)
 	// Sign-in attempts: ten at once per address, then one every six seconds.
 	pages = httpapi.LimitForm(httpapi.NewLimiter(1.0/6, 10), "/signin", proxies, func(*http.Request) bool { return true }, pages)
-	handler := httpapi.WithLifetime(closing, *bodyTimeout, httpapi.WithRequestLog(log, m.streams,
+	// Open311 GeoReport v2 answers everything under /open311/v2/ itself (open311.go).
+	o311 := startOpen311(ctx, svc, store, log, *open311Jurisdiction, *feedRate, proxies)
+	handler := httpapi.WithLifetime(closing, *bodyTimeout, httpapi.WithRequestLog(log, m.streams, o311.Mount(
 		httpapi.LimitStreams(*maxStreamsPerAddr, *maxStreams, proxies, httpapi.LimitReads(feedLimiter(*feedRate), proxies, gzip(httpapi.RefuseWritesWhile(func() error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not reachable")
@@ -450,7 +453,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 				return *why
 			}
 			return nil
-		}, rootHandler(api, pages)))))))
+		}, rootHandler(api, pages))))))))
 	hs := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	hs.RegisterOnShutdown(endStreams)
