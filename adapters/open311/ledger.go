@@ -164,6 +164,23 @@ func (l *ledger) apply(rec domain.Recorded, log *slog.Logger) {
 	}
 }
 
+// put files a request read from the log, unless the ledger already holds it as of the
+// same event or a later one.
+func (l *ledger) put(r request) {
+	if r.Status == order.StatusNone {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if old := l.requests[r.ID]; old != nil && old.Seq >= r.Seq {
+		return
+	}
+	l.requests[r.ID] = &r
+	if r.Number != "" {
+		l.numbers[r.Number] = r.ID
+	}
+}
+
 // prune drops the requests no longer live whose last change is before cut.
 func (l *ledger) prune(cut time.Time) int {
 	l.mu.Lock()

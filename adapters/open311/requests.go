@@ -351,6 +351,12 @@ func (s *Server) postRequest(w http.ResponseWriter, r *http.Request, f format, _
 		return
 	}
 	st := snap.State
+	// Lists show the new request at once, not only once the ledger's follower has it.
+	if recs, err := s.svc.History(r.Context(), st.ID); err == nil {
+		if req, ok := foldAll(recs); ok {
+			s.ledger.put(req)
+		}
+	}
 	w.Header().Set("Location", Prefix+"requests/"+st.ID+map[format]string{formatXML: ".xml", formatJSON: ".json"}[f])
 	doc := createdListDoc{Requests: []createdDoc{{ID: st.ID, Notice: notice(st.CompleteBy), Number: st.Number, Receipt: s.svc.Receipt(st.ID)}}}
 	write(w, http.StatusCreated, f, doc, doc.Requests)
