@@ -569,3 +569,19 @@ func TestUpdatesFollowTheOrder(t *testing.T) {
 		t.Errorf("by id list: %v", l)
 	}
 }
+
+func TestReadsOverTheLimitAre429InOpen311Shape(t *testing.T) {
+	allowed := 2
+	h := newHarness(t, open311.Config{AllowRead: func(*http.Request) (bool, time.Duration) {
+		allowed--
+		return allowed >= 0, 1500 * time.Millisecond
+	}})
+	h.must(200, h.get("/open311/v2/services.json"))
+	h.must(200, h.get("/open311/v2/services.xml"))
+	r := h.must(429, h.get("/open311/v2/services.xml"))
+	var x xmlErrors
+	parseXML(t, r, &x)
+	if len(x.Errors) != 1 || x.Errors[0].Code != 429 || r.header.Get("Retry-After") != "2" {
+		t.Errorf("429 answered %s with Retry-After %q", r.raw, r.header.Get("Retry-After"))
+	}
+}
