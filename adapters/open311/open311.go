@@ -87,6 +87,9 @@ type Config struct {
 	// Keep is how long the ledger keeps a request after its last change once it is no
 	// longer live (closed or cancelled); default 92 days.
 	Keep time.Duration
+	// MaxDistance is how far, in metres, a request's lat and long may be from the lane
+	// it goes to (the nearest that carries a point); default 2,000.
+	MaxDistance float64
 	// CommunityName names a community (agency_responsible); nil calls it by its id,
 	// as the linkage feed does (taoyuan社区).
 	CommunityName func(id string) string
@@ -112,6 +115,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Keep <= 0 {
 		cfg.Keep = 92 * 24 * time.Hour
+	}
+	if cfg.MaxDistance <= 0 {
+		cfg.MaxDistance = 2000
 	}
 	if cfg.CommunityName == nil {
 		cfg.CommunityName = communityName

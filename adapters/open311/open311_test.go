@@ -585,3 +585,41 @@ func TestReadsOverTheLimitAre429InOpen311Shape(t *testing.T) {
 		t.Errorf("429 answered %s with Retry-After %q", r.raw, r.header.Get("Retry-After"))
 	}
 }
+
+func TestLatLongFindTheNearestLaneWithAPoint(t *testing.T) {
+	h := newHarness(t, open311.Config{})
+	w := h.seed()
+	h.must(201, h.api("POST", "/api/v1/lanes", adminToken, map[string]any{"id": "kongyuan", "name": "孔园", "community": "taoyuan", "street": "dongcheng",
+		"address": "东城街道孔园5号", "point": map[string]any{"lat": 28.6551, "long": 121.4203}}))
+	h.must(201, h.api("POST", "/api/v1/lanes", adminToken, map[string]any{"id": "yingchun-lu", "name": "迎春路", "community": "yingchun", "street": "xicheng",
+		"point": map[string]any{"lat": 28.6700, "long": 121.4400}}))
+
+	// About 300 m from 孔园, 2.4 km from 迎春路.
+	var created []map[string]any
+	h.must(201, h.post("/open311/v2/requests.json", form(w.operator, "address_id", "", "lat", "28.6580", "long", "121.4210"))).json(t, &created)
+	id, _ := created[0]["service_request_id"].(string)
+	var x xmlRequests
+	parseXML(t, h.must(200, h.get("/open311/v2/requests/"+id+".xml")), &x)
+	var j []map[string]any
+	parseJSON(t, h.must(200, h.get("/open311/v2/requests/"+id+".json")), &j)
+	if x.Requests[0].AddressID != "kongyuan" || x.Requests[0].Address != "东城街道孔园5号" || j[0]["lat"] != 28.6551 || j[0]["long"] != 121.4203 {
+		t.Errorf("placed at %+v, %v", x.Requests[0], j[0])
+	}
+	if !strings.Contains(x.Requests[0].Description, "28.658000, 121.421000") {
+		t.Errorf("the point is not kept in the description: %q", x.Requests[0].Description)
+	}
+	// A lane without a point shows none.
+	var other []map[string]any
+	h.must(201, h.post("/open311/v2/requests.json", form(w.operator))).json(t, &other)
+	var shown []map[string]any
+	parseJSON(t, h.must(200, h.get("/open311/v2/requests/"+other[0]["service_request_id"].(string)+".json")), &shown)
+	if _, ok := shown[0]["lat"]; ok {
+		t.Errorf("a lane without a point has lat %v", shown[0]["lat"])
+	}
+	// Nothing near: 400 naming lat, nothing written.
+	before := h.count()
+	r := h.must(400, h.post("/open311/v2/requests.json", form(w.operator, "address_id", "", "lat", "30.0", "long", "120.0")))
+	if !strings.Contains(string(r.raw), "lat: no lane within 2000 m") || h.count() != before {
+		t.Errorf("far away: %s", r.raw)
+	}
+}

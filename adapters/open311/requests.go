@@ -1,9 +1,12 @@
 package open311
 
 import (
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -84,8 +87,12 @@ func (s *Server) show(r request) requestDoc {
 		name = c.Name
 	}
 	address := r.Lane
-	if l, ok := s.svc.Dir.Lane(r.Lane); ok && l.Name != "" {
-		address = l.Name
+	var lat, long *float64
+	if l, ok := s.svc.Dir.Lane(r.Lane); ok {
+		address = cmp.Or(l.Address, l.Name, r.Lane)
+		if l.Point != nil {
+			lat, long = &l.Point.Lat, &l.Point.Long
+		}
 	}
 	desc := r.Description
 	if t := strings.TrimSuffix(r.Title, "…"); !strings.HasPrefix(desc, t) {
@@ -95,7 +102,7 @@ func (s *Server) show(r request) requestDoc {
 		ID: r.ID, Status: open311Status(r.Status), StatusNotes: r.Note, ServiceName: name, ServiceCode: r.Category,
 		Description: desc, AgencyResponsible: s.cfg.CommunityName(r.Community), ServiceNotice: notice(r.CompleteBy),
 		RequestedDatetime: datetime(r.Requested), UpdatedDatetime: datetime(r.Updated), ExpectedDatetime: datetime(r.CompleteBy),
-		Address: address, AddressID: r.Lane, Number: r.Number, RedlaneStatus: string(r.Status),
+		Address: address, AddressID: r.Lane, Lat: lat, Long: long, Number: r.Number, RedlaneStatus: string(r.Status),
 	}
 }
 
@@ -413,7 +420,8 @@ func (s *Server) authenticate(key string) (domain.Actor, error) {
 
 // place finds the lane a request is for: address_id names it by id, address_string by
 // its name or its station's (or holds that name, as in 柔桥后巷3号楼, and is then kept
-// in the description); lat and long find nothing while lanes carry no coordinates.
+// in the description), and lat and long by the nearest lane that carries a point,
+// within MaxDistance.
 func (s *Server) place(sub submission) (lane.State, string, error) {
 	if sub.AddressID != "" {
 		l, ok := s.svc.Dir.Lane(sub.AddressID)
@@ -445,7 +453,39 @@ func (s *Server) place(sub submission) (lane.State, string, error) {
 		return lane.State{}, "", invalid("address_string", "names no lane of this district: give a lane's name, such as 柔桥后巷")
 	}
 	if sub.Lat != nil {
-		return lane.State{}, "", invalid("lat", "no lane here carries coordinates to match: give address_id (a lane's id) or address_string (a lane's name)")
+		return s.nearest(*sub.Lat, *sub.Long)
 	}
 	return lane.State{}, "", invalid("address_id", "a location is required: address_id (a lane's id), address_string (a lane's name) or lat and long")
+}
+
+// nearest finds the lane whose point is nearest to lat, long, within MaxDistance; the
+// point is kept in the description.
+func (s *Server) nearest(lat, long float64) (lane.State, string, error) {
+	var best lane.State
+	dist, found := math.Inf(1), false
+	for _, l := range s.svc.Dir.Lanes() {
+		if l.Point == nil {
+			continue
+		}
+		found = true
+		if d := distance(lat, long, l.Point.Lat, l.Point.Long); d < dist {
+			best, dist = l, d
+		}
+	}
+	switch {
+	case !found:
+		return lane.State{}, "", invalid("lat", "no lane here carries coordinates to match: give address_id (a lane's id) or address_string (a lane's name)")
+	case dist > s.cfg.MaxDistance:
+		return lane.State{}, "", invalid("lat", fmt.Sprintf("no lane within %.0f m of this point: give address_id (a lane's id) or address_string (a lane's name)", s.cfg.MaxDistance))
+	}
+	return best, fmt.Sprintf("%.6f, %.6f", lat, long), nil
+}
+
+// distance is how far apart two points on the globe are, in metres (haversine).
+func distance(lat1, long1, lat2, long2 float64) float64 {
+	const earth = 6371e3
+	rad := math.Pi / 180
+	dLat, dLong := (lat2-lat1)*rad, (long2-long1)*rad
+	a := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLong/2)*math.Sin(dLong/2)
+	return 2 * earth * math.Asin(math.Min(1, math.Sqrt(a)))
 }
