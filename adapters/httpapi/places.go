@@ -53,11 +53,13 @@ func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {
 }
 
 type laneRequest struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	Community string `json:"community"`
-	Street    string `json:"street"`
-	Station   string `json:"station"`
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	Community string      `json:"community"`
+	Street    string      `json:"street"`
+	Station   string      `json:"station"`
+	Address   string      `json:"address"`
+	Point     *lane.Point `json:"point"`
 }
 
 func (a *API) registerLane(w http.ResponseWriter, r *http.Request) {
@@ -73,7 +75,7 @@ func (a *API) registerLane(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	l, err := a.svc.RegisterLane(r.Context(), a.meta(r, actor), req.ID, lane.Register{Name: req.Name, Community: req.Community, Street: req.Street, Station: req.Station})
+	l, err := a.svc.RegisterLane(r.Context(), a.meta(r, actor), req.ID, lane.Register{Name: req.Name, Community: req.Community, Street: req.Street, Station: req.Station, Address: req.Address, Point: req.Point})
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -55,6 +55,7 @@ var channelNames = map[order.Channel]string{
 	order.ChannelHotline:  "96345 热线",
 	order.ChannelTerminal: "智慧党建终端",
 	order.ChannelWeb:      "网上",
+	order.ChannelOpen311:  "Open311 应用",
 }
 
 func channelName(c order.Channel) string { return nameOr(channelNames[c], string(c)) }

@@ -51,6 +51,7 @@ func (m *serveMain) ParseFlags(args []string, getenv func(string) string) error 
 	fs.IntVar(&c.MaxStreams, "max-streams", 2000, "live streams (feeds, boards, screens) open at once in all; 0: no bound")
 	fs.IntVar(&c.MaxStreamsPerAddress, "max-streams-per-address", 20, "live streams open at once from one client address; 0: no bound")
 	fs.DurationVar(&c.BodyTimeout, "body-timeout", 30*time.Second, "how long a request's body may take to arrive (headers: 10 s; idle connections close after 2 min)")
+	fs.StringVar(&c.Open311Jurisdiction, "open311-jurisdiction", "", "the jurisdiction_id Open311 clients must send, when they send one (400 otherwise); empty: any is accepted")
 	fs.StringVar(&c.Audit.ESDBURL, "esdb-url", "", "mirror every event into EventStoreDB / KurrentDB at this connection string (esdb://host:2113?tls=false); empty: off")
 	fs.IntVar(&c.Audit.SealEvery, "seal-every", 1000, "seal the event stream every this many events")
 	fs.DurationVar(&c.Audit.SealInterval, "seal-interval", 10*time.Second, "and at least this often while events come in")

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +21,13 @@ var (
 )
 
 var rouqiao = lane.Registered{Name: "柔桥后巷", Community: "tayuan", Street: "dongcheng", Station: "柔桥后巷驿站"}
+
+// withPoint is rouqiao with a point (a fresh one each time, so no test shares it).
+func withPoint(lat, long float64) lane.Registered {
+	r := rouqiao
+	r.Point = &lane.Point{Lat: lat, Long: long}
+	return r
+}
 
 // nonAdmins are every other role, each holding the lane as a steward would.
 var nonAdmins = []domain.Role{domain.RoleSteward, domain.RoleMember, domain.RoleOperator, domain.RoleAuditor,
@@ -158,6 +167,28 @@ func TestDecide(t *testing.T) {
 		},
 		{name: "update of a missing lane is refused not found", cmd: lane.Update(rouqiao), by: admin, want: refused(domain.KindNotFound)},
 		{name: "update with no name is invalid name", given: []domain.Event{rouqiao}, cmd: lane.Update{Community: "tayuan", Street: "dongcheng"}, by: admin, want: invalid("name")},
+		{
+			name: "a lane with its address and point yields Registered with them", by: admin,
+			cmd:  lane.Register{Name: "孔园", Community: "c1", Street: "s1", Address: " 东城街道孔园5号 ", Point: &lane.Point{Lat: 28.65, Long: 121.42}},
+			want: yields(lane.Registered{Name: "孔园", Community: "c1", Street: "s1", Address: "东城街道孔园5号", Point: &lane.Point{Lat: 28.65, Long: 121.42}}),
+		},
+		{name: "a latitude past the pole is invalid point.lat", cmd: lane.Register{Name: "x", Community: "c1", Street: "s1", Point: &lane.Point{Lat: 90.5}}, by: admin, want: invalid("point.lat")},
+		{name: "a longitude past the date line is invalid point.long", cmd: lane.Register{Name: "x", Community: "c1", Street: "s1", Point: &lane.Point{Long: -181}}, by: admin, want: invalid("point.long")},
+		{name: "NaN is invalid point.lat and point.long", cmd: lane.Register{Name: "x", Community: "c1", Street: "s1", Point: &lane.Point{Lat: math.NaN(), Long: math.NaN()}}, by: admin, want: invalid("point.lat", "point.long")},
+		{name: "an address over two lines is invalid address", cmd: lane.Register{Name: "x", Community: "c1", Street: "s1", Address: "一\n二"}, by: admin, want: invalid("address")},
+		{name: "an address of 201 characters is invalid address", cmd: lane.Register{Name: "x", Community: "c1", Street: "s1", Address: strings.Repeat("号", 201)}, by: admin, want: invalid("address")},
+		{
+			name: "update giving the same point again yields nothing", by: admin,
+			given: []domain.Event{withPoint(28.65, 121.42)}, cmd: lane.Update(withPoint(28.65, 121.42)), want: yields(),
+		},
+		{
+			name: "update moving the point yields Updated", by: admin,
+			given: []domain.Event{withPoint(28.65, 121.42)}, cmd: lane.Update(withPoint(28.66, 121.42)), want: yields(lane.Updated(withPoint(28.66, 121.42))),
+		},
+		{
+			name: "update dropping the point yields Updated", by: admin,
+			given: []domain.Event{withPoint(28.65, 121.42)}, cmd: lane.Update(rouqiao), want: yields(lane.Updated(rouqiao)),
+		},
 		{name: "nil command is refused internal", cmd: nil, by: admin, want: refused(domain.KindInternal)},
 	}
 	for _, role := range nonAdmins {

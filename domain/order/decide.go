@@ -115,7 +115,7 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	phone, phoneOK := NormalPhone(c.Requester.Phone)
 	v.Check(phoneOK, "requester.phone", "must be a mainland mobile (13812345678) or landline (0576-88881234) number")
 	v.Check(slices.Contains([]Mode{ModeInstant, ModeThematic, ModePeriodic}, c.Mode), "mode", "must be instant, thematic or periodic")
-	v.Check(slices.Contains([]Channel{ChannelStation, ChannelHotline, ChannelTerminal, ChannelWeb}, c.Channel), "channel", "must be station, hotline, terminal or web")
+	v.Check(slices.Contains([]Channel{ChannelStation, ChannelHotline, ChannelTerminal, ChannelWeb, ChannelOpen311}, c.Channel), "channel", "must be station, hotline, terminal, web or open311")
 	v.Check(c.Priority == PriorityNormal || c.Priority == PriorityUrgent, "priority", "must be normal or urgent")
 	if err := v.Err(); err != nil {
 		return nil, err

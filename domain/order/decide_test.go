@@ -90,6 +90,12 @@ func TestDecideSubmit(t *testing.T) {
 			want: yields(submittedAt(defaultNow, normalDeadlines, func(s *order.Submitted) { s.Channel = order.ChannelTerminal })),
 		},
 		{
+			name: "operator's Open311 request yields Submitted on channel open311",
+			cmd:  submitCmd(func(c *order.Submit) { c.Channel = order.ChannelOpen311 }),
+			by:   operator,
+			want: yields(submittedAt(defaultNow, normalDeadlines, func(s *order.Submitted) { s.Channel = order.ChannelOpen311 })),
+		},
+		{
 			name: "urgent medical request yields the category's own deadlines",
 			cmd:  submitCmd(func(c *order.Submit) { c.Category, c.Priority = "medical", order.PriorityUrgent }),
 			by:   resident,

@@ -62,6 +62,9 @@ const (
 	ChannelHotline  Channel = "hotline"
 	ChannelTerminal Channel = "terminal"
 	ChannelWeb      Channel = "web"
+	// ChannelOpen311 is any Open311 GeoReport v2 client: a city app, a hotline vendor's
+	// tool, FixMyStreet.
+	ChannelOpen311 Channel = "open311"
 )
 
 // Priority decides which deadlines apply.

@@ -60,6 +60,7 @@ type Config struct {
 	MaxStreams           int
 	MaxStreamsPerAddress int
 	BodyTimeout          time.Duration
+	Open311Jurisdiction  string // the jurisdiction_id Open311 clients must send, if any
 	Audit                AuditConfig
 	Getenv               func(string) string // the environment (REDLANE_ADMIN_TOKEN, REDLANE_AUDIT_KEY)
 }
@@ -452,7 +453,9 @@ func (s *Server) open(ctx context.Context) error {
 	pages := httpapi.LimitForm(intake, "/intake", proxies, func(r *http.Request) bool { return !web.SignedIn(r) }, web)
 	// Sign-in attempts: ten at once per address, then one every six seconds.
 	pages = httpapi.LimitForm(httpapi.NewLimiter(1.0/6, 10), "/signin", proxies, func(*http.Request) bool { return true }, pages)
-	handler := httpapi.WithLifetime(closing, s.cfg.BodyTimeout, httpapi.WithRequestLog(log, m.streams,
+	// Open311 GeoReport v2 answers everything under /open311/v2/ itself (open311.go).
+	o311 := startOpen311(ctx, svc, store, log, s.cfg.Open311Jurisdiction, s.cfg.FeedRate, proxies)
+	handler := httpapi.WithLifetime(closing, s.cfg.BodyTimeout, httpapi.WithRequestLog(log, m.streams, o311.Mount(
 		httpapi.LimitStreams(s.cfg.MaxStreamsPerAddress, s.cfg.MaxStreams, proxies, httpapi.LimitReads(feedLimiter(s.cfg.FeedRate), proxies, gzip(httpapi.RefuseWritesWhile(func() error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not reachable")
@@ -461,7 +464,7 @@ func (s *Server) open(ctx context.Context) error {
 				return *why
 			}
 			return nil
-		}, rootHandler(api, pages)))))))
+		}, rootHandler(api, pages))))))))
 	hs := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	hs.RegisterOnShutdown(endStreams)

@@ -38,6 +38,8 @@ func TestEntryTextAndDimensions(t *testing.T) {
 	atTerminal.Channel = order.ChannelTerminal
 	onWeb := submitted("city", "夜宵摊深夜噪音扰民")
 	onWeb.Channel = order.ChannelWeb
+	byOpen311 := submitted("repair", "路灯不亮")
+	byOpen311.Channel = order.ChannelOpen311
 	unknownLane := submitted("dispute", "邻居占用楼道")
 	unknownLane.Lane = "wudongqiao"
 
@@ -67,6 +69,8 @@ func TestEntryTextAndDimensions(t *testing.T) {
 			"居民通过智慧党建终端向柔桥后巷驿站提出诉求「拆迁补偿政策咨询」（政策解读）", []string{"people", "places", "matters"}, "rouqiao-houxiang", "taoyuan"},
 		{"submitted on the web", "order", "o-new", resident, onWeb,
 			"居民在网上向柔桥后巷驿站提出诉求「夜宵摊深夜噪音扰民」（城市管理）", []string{"people", "places", "matters"}, "rouqiao-houxiang", "taoyuan"},
+		{"submitted through an Open311 app", "order", "o-new", domain.Actor{ID: "tok-op", Name: "接线员小陈", Role: domain.RoleOperator}, byOpen311,
+			"居民通过Open311应用向柔桥后巷驿站提出诉求「路灯不亮」（日常维修）", []string{"people", "places", "matters"}, "rouqiao-houxiang", "taoyuan"},
 		{"submitted to a lane the feed has not seen", "order", "o-new", resident, unknownLane,
 			"居民在wudongqiao驿站提出诉求「邻居占用楼道」（邻里纠纷）", []string{"people", "places", "matters"}, "wudongqiao", "taoyuan"},
 		{"submitted again is ignored", "order", "o-repair", resident, submitted("repair", "又一次"), "", nil, "", ""},

@@ -110,6 +110,8 @@ func (v *View) text(rec domain.Recorded, ev domain.Event, o *orderDoc, id string
 			where = "通过智慧党建终端向" + station
 		case order.ChannelWeb:
 			where = "在网上向" + station
+		case order.ChannelOpen311:
+			where = "通过Open311应用向" + station
 		default:
 			where = "在" + station
 		}

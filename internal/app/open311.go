@@ -1,0 +1,27 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/redlane/redlane/adapters/httpapi"
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
+	"github.com/redlane/redlane/adapters/open311"
+	"github.com/redlane/redlane/service"
+)
+
+// startOpen311 returns Open311 GeoReport v2 (adapters/open311), its ledger following the
+// log until ctx ends. Its anonymous reads are limited per address as the feed's are
+// (--feed-rate), from an allowance of their own.
+func startOpen311(ctx context.Context, svc *service.Service, store *jsstore.Store, log *slog.Logger, jurisdiction string, feedRate float64, proxies []netip.Prefix) *open311.Server {
+	cfg := open311.Config{Service: svc, Log: store, Logger: log, Jurisdiction: jurisdiction}
+	if lim := feedLimiter(feedRate); lim != nil {
+		cfg.AllowRead = func(r *http.Request) (bool, time.Duration) { return lim.Allow(httpapi.ClientIP(r, proxies)) }
+	}
+	s := open311.New(cfg)
+	go func() { _ = s.Run(ctx) }()
+	return s
+}
