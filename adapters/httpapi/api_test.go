@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
+
 	"github.com/redlane/redlane/internal/testworld"
 
 	"github.com/google/uuid"
@@ -31,7 +33,7 @@ type harness struct {
 	world *testworld.World
 	store *jsstore.Store
 	svc   *service.Service
-	views *jsstore.Views
+	views *jsviews.Views
 	index *query.Index
 }
 

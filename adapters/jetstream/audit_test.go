@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	jsaudit "github.com/redlane/redlane/adapters/jetstream/audit"
+
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -88,7 +90,7 @@ func (w *auditWorld) grow(tb testing.TB, n uint64) {
 	}
 }
 
-func (w *auditWorld) sealer(tb testing.TB, cfg jsstore.SealerConfig) *jsstore.Sealer {
+func (w *auditWorld) sealer(tb testing.TB, cfg jsaudit.SealerConfig) *jsaudit.Sealer {
 	tb.Helper()
 	if cfg.Signer == nil {
 		cfg.Signer = w.signer
@@ -96,28 +98,28 @@ func (w *auditWorld) sealer(tb testing.TB, cfg jsstore.SealerConfig) *jsstore.Se
 	if cfg.Owner == "" {
 		cfg.Owner = tb.Name()
 	}
-	s, err := jsstore.NewSealer(context.Background(), w.js, w.store, jsstore.AllowSealDeletes(cfg))
+	s, err := jsaudit.NewSealer(context.Background(), w.js, w.store, sealDeletable(cfg))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return s
 }
 
-func (w *auditWorld) seal(tb testing.TB) *jsstore.Seal {
+func (w *auditWorld) seal(tb testing.TB) *jsaudit.Seal {
 	tb.Helper()
-	seal, err := w.sealer(tb, jsstore.SealerConfig{}).SealNow(context.Background(), nil)
+	seal, err := w.sealer(tb, jsaudit.SealerConfig{}).SealNow(context.Background(), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return seal
 }
 
-func (w *auditWorld) verify(tb testing.TB, cfg jsstore.VerifyConfig) *jsstore.VerifyReport {
+func (w *auditWorld) verify(tb testing.TB, cfg jsaudit.VerifyConfig) *jsaudit.VerifyReport {
 	tb.Helper()
 	if cfg.Keys == nil {
 		cfg.Keys = jsstore.NewKeyring(w.signer.PublicKey())
 	}
-	rep, err := jsstore.Verify(context.Background(), w.js, w.store, cfg)
+	rep, err := jsaudit.Verify(context.Background(), w.js, w.store, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -147,7 +149,7 @@ func (w *auditWorld) orderSeq(tb testing.TB) (uint64, *jetstream.RawStreamMsg) {
 	}
 }
 
-func problemKinds(rep *jsstore.VerifyReport) []string {
+func problemKinds(rep *jsaudit.VerifyReport) []string {
 	var out []string
 	for _, p := range rep.Problems {
 		out = append(out, fmt.Sprintf("%d:%s", p.Seq, p.Kind))
@@ -165,7 +167,7 @@ func TestVerifyPassesOnAnUntouchedStore(t *testing.T) {
 		t.Fatalf("sealing again with nothing new made %+v", again)
 	}
 	w.grow(t, 10)
-	rep := w.verify(t, jsstore.VerifyConfig{})
+	rep := w.verify(t, jsaudit.VerifyConfig{})
 	if !rep.OK() || rep.FirstBad != 0 {
 		t.Fatalf("untouched store: problems %v", rep.Problems)
 	}
@@ -176,12 +178,12 @@ func TestVerifyPassesOnAnUntouchedStore(t *testing.T) {
 		t.Errorf("unsealed = %d, want %d", rep.Unsealed, w.last(t)-seal.Upto)
 	}
 	// The chain it reports anchors a later verification.
-	anchor := jsstore.Anchor{Seq: rep.ChainSeq, Chain: rep.Chain}
-	if rep := w.verify(t, jsstore.VerifyConfig{Anchors: []jsstore.Anchor{anchor}}); !rep.OK() {
+	anchor := jsaudit.Anchor{Seq: rep.ChainSeq, Chain: rep.Chain}
+	if rep := w.verify(t, jsaudit.VerifyConfig{Anchors: []jsaudit.Anchor{anchor}}); !rep.OK() {
 		t.Errorf("verify with its own anchor: %v", rep.Problems)
 	}
-	bad := jsstore.Anchor{Seq: rep.ChainSeq, Chain: strings.Repeat("0", 64)}
-	if rep := w.verify(t, jsstore.VerifyConfig{Anchors: []jsstore.Anchor{bad}}); rep.OK() {
+	bad := jsaudit.Anchor{Seq: rep.ChainSeq, Chain: strings.Repeat("0", 64)}
+	if rep := w.verify(t, jsaudit.VerifyConfig{Anchors: []jsaudit.Anchor{bad}}); rep.OK() {
 		t.Error("a wrong anchor passed")
 	}
 }
@@ -197,17 +199,17 @@ func TestVerifyNamesADeletedEvent(t *testing.T) {
 			// What "nats stream rmm REDLANE <seq>" did before the stream denied it, and
 			// what a damaged block still does.
 			loseMsg(t, w.stream, seq)
-			rep := w.verify(t, jsstore.VerifyConfig{})
+			rep := w.verify(t, jsaudit.VerifyConfig{})
 			if rep.OK() || rep.FirstBad != seq {
 				t.Fatalf("first bad = %d, want %d; problems %v", rep.FirstBad, seq, problemKinds(rep))
 			}
-			if p := rep.Problems[0]; p.Kind != jsstore.ProblemMissing && !sealed {
+			if p := rep.Problems[0]; p.Kind != jsaudit.ProblemMissing && !sealed {
 				t.Errorf("first problem = %+v", p)
 			}
 			found := false
 			for _, p := range rep.Problems {
-				found = found || (p.Kind == jsstore.ProblemMissing && p.Seq == seq && p.Until == seq)
-				if sealed && p.Kind == jsstore.ProblemSealMismatch && p.Seq > seq {
+				found = found || (p.Kind == jsaudit.ProblemMissing && p.Seq == seq && p.Until == seq)
+				if sealed && p.Kind == jsaudit.ProblemSealMismatch && p.Seq > seq {
 					t.Errorf("seal mismatch placed after the hole: %+v", p)
 				}
 			}
@@ -258,25 +260,25 @@ func TestVerifyNamesAForgedEvent(t *testing.T) {
 		sign func(w *auditWorld) func(m *nats.Msg, id string)
 		kind string
 	}{
-		{"unsigned", func(*auditWorld) func(*nats.Msg, string) { return nil }, jsstore.ProblemUnsigned},
+		{"unsigned", func(*auditWorld) func(*nats.Msg, string) { return nil }, jsaudit.ProblemUnsigned},
 		{"signed with another key", func(*auditWorld) func(*nats.Msg, string) {
 			return func(m *nats.Msg, id string) {
 				m.Header.Set(jsstore.HeaderSignature, other.SignEvent(m.Subject, id, m.Data))
 				m.Header.Set(jsstore.HeaderKey, other.KeyID())
 			}
-		}, jsstore.ProblemUnknownKey},
+		}, jsaudit.ProblemUnknownKey},
 		{"signed with another key under our key's id", func(w *auditWorld) func(*nats.Msg, string) {
 			return func(m *nats.Msg, id string) {
 				m.Header.Set(jsstore.HeaderSignature, other.SignEvent(m.Subject, id, m.Data))
 				m.Header.Set(jsstore.HeaderKey, w.signer.KeyID())
 			}
-		}, jsstore.ProblemBadSignature},
+		}, jsaudit.ProblemBadSignature},
 		{"a signed event's signature on another body", func(w *auditWorld) func(*nats.Msg, string) {
 			return func(m *nats.Msg, id string) {
 				m.Header.Set(jsstore.HeaderSignature, w.signer.SignEvent(m.Subject, id, []byte(`{"something":"else"}`)))
 				m.Header.Set(jsstore.HeaderKey, w.signer.KeyID())
 			}
-		}, jsstore.ProblemBadSignature},
+		}, jsaudit.ProblemBadSignature},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -285,7 +287,7 @@ func TestVerifyNamesAForgedEvent(t *testing.T) {
 			forged := w.forge(t, c.sign(w))
 			w.grow(t, 5) // honest writes go on after it
 			w.seal(t)
-			rep := w.verify(t, jsstore.VerifyConfig{})
+			rep := w.verify(t, jsaudit.VerifyConfig{})
 			if rep.OK() || rep.FirstBad != forged {
 				t.Fatalf("first bad = %d, want the forged event at %d; problems %v", rep.FirstBad, forged, problemKinds(rep))
 			}
@@ -333,8 +335,8 @@ func TestVerifyNamesACopiedEvent(t *testing.T) {
 			t.Fatalf("the server still takes the copy for a duplicate: %+v", ack)
 		}
 	}
-	rep := w.verify(t, jsstore.VerifyConfig{})
-	if rep.FirstBad != ack.Sequence || rep.Problems[0].Kind != jsstore.ProblemVersion {
+	rep := w.verify(t, jsaudit.VerifyConfig{})
+	if rep.FirstBad != ack.Sequence || rep.Problems[0].Kind != jsaudit.ProblemVersion {
 		t.Fatalf("first bad = %d, want the copy at %d; problems %v", rep.FirstBad, ack.Sequence, problemKinds(rep))
 	}
 }
@@ -346,20 +348,20 @@ func TestVerifyChecksTheSeals(t *testing.T) {
 	second := w.seal(t)
 	w.grow(t, 10)
 	w.seal(t)
-	seals, err := w.js.Stream(context.Background(), jsstore.SealStream)
+	seals, err := w.js.Stream(context.Background(), jsaudit.SealStream)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// A seal made with another key.
 	other := jsstore.GenerateSigner() // somebody else's key, not ours
-	fake := w.sealer(t, jsstore.SealerConfig{Signer: other})
+	fake := w.sealer(t, jsaudit.SealerConfig{Signer: other})
 	w.grow(t, 3)
 	if _, err := fake.SealNow(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	rep := w.verify(t, jsstore.VerifyConfig{})
-	if rep.OK() || rep.Problems[0].Kind != jsstore.ProblemSealForged {
+	rep := w.verify(t, jsaudit.VerifyConfig{})
+	if rep.OK() || rep.Problems[0].Kind != jsaudit.ProblemSealForged {
 		t.Fatalf("forged seal: problems %v", problemKinds(rep))
 	}
 	if rep.SealsMatched != 3 {
@@ -368,9 +370,9 @@ func TestVerifyChecksTheSeals(t *testing.T) {
 
 	// A genuine seal removed from the seal stream.
 	loseMsg(t, seals, 2)
-	rep = w.verify(t, jsstore.VerifyConfig{})
+	rep = w.verify(t, jsaudit.VerifyConfig{})
 	kinds := strings.Join(problemKinds(rep), " ")
-	if !strings.Contains(kinds, jsstore.ProblemSealMissing) {
+	if !strings.Contains(kinds, jsaudit.ProblemSealMissing) {
 		t.Fatalf("deleted seal up to %d: problems %v", second.Upto, kinds)
 	}
 }
@@ -389,28 +391,28 @@ func TestVerifyAcceptsEventsFromBeforeSigningOnlyWhenTold(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.grow(t, 5)
-	if rep := w.verify(t, jsstore.VerifyConfig{}); rep.FirstBad != rec[0] || rep.Problems[0].Kind != jsstore.ProblemUnsigned {
+	if rep := w.verify(t, jsaudit.VerifyConfig{}); rep.FirstBad != rec[0] || rep.Problems[0].Kind != jsaudit.ProblemUnsigned {
 		t.Fatalf("unsigned event at %d: problems %v", rec[0], problemKinds(rep))
 	}
-	if rep := w.verify(t, jsstore.VerifyConfig{UnsignedUntil: rec[0]}); !rep.OK() {
+	if rep := w.verify(t, jsaudit.VerifyConfig{UnsignedUntil: rec[0]}); !rep.OK() {
 		t.Fatalf("with --unsigned-until %d: problems %v", rec[0], problemKinds(rep))
 	}
 }
 
 func TestSealerFollowsTheLog(t *testing.T) {
 	w := newAuditWorld(t, 20)
-	s := w.sealer(t, jsstore.SealerConfig{Every: 25, Interval: 50 * time.Millisecond, LeaseTTL: time.Second})
+	s := w.sealer(t, jsaudit.SealerConfig{Every: 25, Interval: 50 * time.Millisecond, LeaseTTL: time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	// A second sealer waits for the lease rather than interleaving.
-	s2 := w.sealer(t, jsstore.SealerConfig{Owner: "other", Every: 25, Interval: 50 * time.Millisecond, LeaseTTL: time.Second})
+	s2 := w.sealer(t, jsaudit.SealerConfig{Owner: "other", Every: 25, Interval: 50 * time.Millisecond, LeaseTTL: time.Second})
 	go func() { _ = s2.Run(ctx) }()
 	w.steps(t, 80)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		rep := w.verify(t, jsstore.VerifyConfig{})
+		rep := w.verify(t, jsaudit.VerifyConfig{})
 		if !rep.OK() {
 			t.Fatalf("problems %v", problemKinds(rep))
 		}
@@ -468,4 +470,10 @@ func loseMsg(tb testing.TB, stream jetstream.Stream, seq uint64) {
 	if err := stream.DeleteMsg(context.Background(), seq); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// sealDeletable lets a test delete seals, to stage a lost one.
+func sealDeletable(cfg jsaudit.SealerConfig) jsaudit.SealerConfig {
+	cfg.Deletable = true
+	return cfg
 }

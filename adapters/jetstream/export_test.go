@@ -6,9 +6,3 @@ func AllowDeletes(cfg Config) Config {
 	cfg.allowDelete = true
 	return cfg
 }
-
-// AllowSealDeletes does the same for the seal stream.
-func AllowSealDeletes(cfg SealerConfig) SealerConfig {
-	cfg.allowDelete = true
-	return cfg
-}

@@ -77,8 +77,8 @@ const defaultMinBatch = 16
 
 // NewGroupStore returns a store that group-commits s's single-event appends.
 func NewGroupStore(s *Store, cfg GroupConfig) *GroupStore {
-	if cfg.MaxBatch <= 0 || cfg.MaxBatch > maxBatchMessages {
-		cfg.MaxBatch = maxBatchMessages
+	if cfg.MaxBatch <= 0 || cfg.MaxBatch > MaxBatchMessages {
+		cfg.MaxBatch = MaxBatchMessages
 	}
 	if cfg.MinBatch <= 0 {
 		cfg.MinBatch = defaultMinBatch

@@ -19,7 +19,7 @@
 //	                                     aggregate's last event must be at (0: none yet)
 //	Redlane-Type                         the event type, e.g. redlane.order.dispatched.v1
 //	Redlane-Version                      the aggregate version the event brings it to
-//	Redlane-Signature, Redlane-Key       with Config.Signer: the event's signature (audit.go)
+//	Redlane-Signature, Redlane-Key       with Config.Signer: the event's signature (signing.go)
 //
 // An append of several events is one JetStream atomic batch, so an aggregate's events of
 // one command sit at consecutive positions or not at all. Its messages also keep the
@@ -43,6 +43,13 @@
 // filtered on the subject. Each such read makes the server walk the stream between the
 // aggregate's events, so Load skips it when the aggregate versions show nothing lies
 // between. ReadAll replays the whole stream with an ordered consumer.
+//
+// # The packages beside it
+//
+// The store signs every event and obeys only events signed by a trusted key (signing.go,
+// trust.go); group commit (group.go) batches concurrent appends. Beside it, by job:
+// views (the read models and the feed on NATS), audit (the sealer, Verify and the
+// watchdog), vault (the residents' keys, shared secrets, sessions and password hashes).
 package jetstream
 
 import (
@@ -81,6 +88,23 @@ const (
 
 // duplicateWindow is how long JetStream remembers message ids for deduplication.
 const duplicateWindow = 2 * time.Minute
+
+// DuplicateWindow is how long the streams Redlane makes remember message ids.
+const DuplicateWindow = duplicateWindow
+
+// ScanBatch is how many messages one batched direct get asks for.
+const ScanBatch = scanBatch
+
+// LeaseBucket holds the leases of Redlane's background writers (view writers, sealer,
+// mirror). Permanent.
+const LeaseBucket = "REDLANE_LEASES"
+
+// MaxBatchMessages is the most messages one atomic batch may hold (the server's limit
+// is 1,000).
+const MaxBatchMessages = 999
+
+// Progress is told how far a long read has come: done of total stream positions.
+type Progress func(done, total uint64)
 
 // scanBatch is how many messages one batched direct get asks for.
 const scanBatch = 512
@@ -122,7 +146,7 @@ type Config struct {
 	// Replicas is the stream's replication factor; 1 when zero.
 	Replicas int
 	// Signer, when set, signs every appended event (the Redlane-Signature and
-	// Redlane-Key headers; see audit.go). Each writer signs on its own: nothing waits.
+	// Redlane-Key headers; see signing.go). Each writer signs on its own: nothing waits.
 	Signer *Signer
 	// Keys, when set, are the keys whose signatures the store obeys: Load, ReadAll and
 	// every reader built on the store pass over an event no trusted key signed, and
@@ -250,6 +274,48 @@ func createStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jets
 		return nil, fmt.Errorf("jetstream store: create or update stream %s: %w", cfg.Stream, err)
 	}
 	return stream, nil
+}
+
+// DirectGetSubject is the batched direct get API subject of another stream on the same
+// JetStream (the feed's, say).
+func (s *Store) DirectGetSubject(stream string) string {
+	return strings.TrimSuffix(s.directGet, s.name) + stream
+}
+
+// HighWater is the highest stream position this store has seen stored.
+func (s *Store) HighWater() uint64 { return s.highWater.Load() }
+
+// Saw raises HighWater to seq when it is higher.
+func (s *Store) Saw(seq uint64) {
+	for {
+		seen := s.highWater.Load()
+		if seen >= seq || s.highWater.CompareAndSwap(seen, seq) {
+			return
+		}
+	}
+}
+
+// JetStream is the JetStream context the store works through.
+func (s *Store) JetStream() jetstream.JetStream { return s.js }
+
+// ResolveKeysFromLog has keys look up the keys introduced on this store's log as it
+// meets them, unless it looks them up elsewhere already.
+func (s *Store) ResolveKeysFromLog(keys *Keyring) {
+	keys.mu.Lock()
+	defer keys.mu.Unlock()
+	if keys.resolve == nil {
+		keys.resolve = s.keyEvent
+	}
+}
+
+// Stream is the stream holding the events.
+func (s *Store) Stream() jetstream.Stream { return s.stream }
+
+// WrongLastSequence reports whether err is the server's refusal of a publish whose
+// expected last (subject) sequence does not hold: an optimistic concurrency conflict.
+func WrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == errCodeWrongLastSeq || apiErr.ErrorCode == errCodeWrongLastSeqConst)
 }
 
 // StreamName returns the name of the stream holding the events.

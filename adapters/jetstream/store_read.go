@@ -99,6 +99,10 @@ func (s *Store) loadRange(ctx context.Context, subj string, after, until uint64,
 }
 
 // directGetRequest is a batched direct get: up to Batch messages on NextFor from Seq.
+// DirectGetRequest asks a stream's batched direct get for up to Batch messages from Seq
+// on, of subject NextFor.
+type DirectGetRequest = directGetRequest
+
 type directGetRequest struct {
 	Seq     uint64 `json:"seq"`
 	NextFor string `json:"next_by_subj"`
@@ -141,6 +145,13 @@ func (s *Store) scan(ctx context.Context, subj string, from, until uint64, want 
 // directBatch runs one batched direct get on the stream whose direct get API subject is
 // api. It returns how many messages on the subject the server has after those it sent,
 // and the position to go on from (0: stop).
+// DirectBatch sends one batched direct get request to the API subject api and calls fn
+// for each message, up to until; it returns how many the server says are pending and the
+// next position to ask for.
+func DirectBatch(ctx context.Context, nc *nats.Conn, api string, req []byte, until uint64, fn func(*nats.Msg, uint64) error) (pending, next uint64, err error) {
+	return directBatch(ctx, nc, api, req, until, fn)
+}
+
 func directBatch(ctx context.Context, nc *nats.Conn, api string, req []byte, until uint64, fn func(*nats.Msg, uint64) error) (pending, next uint64, err error) {
 	inbox := nc.NewInbox()
 	sub, err := nc.SubscribeSync(inbox)

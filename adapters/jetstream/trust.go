@@ -107,6 +107,12 @@ func (s *Store) Signer() *Signer { return s.signer }
 
 // check says whether a stored message is an event Redlane signed under a trusted key:
 // nil, or why not. A store without a keyring obeys every message.
+// Check reports why the stored message at seq is not an event Redlane obeys (unsigned,
+// signed by an untrusted key, altered), or nil when it is one.
+func (s *Store) Check(seq uint64, subject string, h nats.Header, data []byte) error {
+	return s.check(seq, subject, h, data)
+}
+
 func (s *Store) check(seq uint64, subject string, h nats.Header, data []byte) error {
 	if s.keys == nil {
 		return nil

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	jsaudit "github.com/redlane/redlane/adapters/jetstream/audit"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -119,7 +121,7 @@ func TestOnlyKeysATrustedKeyIntroducedAreObeyed(t *testing.T) {
 	if err != nil || ev.Seq != 1 || jsstore.KeyID(root) != w.root.KeyID() {
 		t.Fatalf("root key: %v %v %v", ev, root, err)
 	}
-	rep, err := jsstore.Verify(ctx, w.js, w.rootStore, jsstore.VerifyConfig{Keys: jsstore.NewKeyring(root)})
+	rep, err := jsaudit.Verify(ctx, w.js, w.rootStore, jsaudit.VerifyConfig{Keys: jsstore.NewKeyring(root)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +198,7 @@ func TestTheWatchdogNamesEventsTheLogLost(t *testing.T) {
 		for range 5 {
 			write(t, s)
 		}
-		wd, _ := jsstore.NewWatchdog(s, nil, nil)
+		wd, _ := jsaudit.NewWatchdog(s, nil, nil)
 		if g, err := wd.Check(ctx); err != nil || g.Missing != 0 {
 			t.Fatalf("a whole log: %+v %v", g, err)
 		}
@@ -227,7 +229,7 @@ func TestTheWatchdogNamesEventsTheLogLost(t *testing.T) {
 		for range 20 {
 			write(t, s)
 		}
-		sealer, err := jsstore.NewSealer(ctx, js, s, jsstore.SealerConfig{Signer: signer, Owner: "test"})
+		sealer, err := jsaudit.NewSealer(ctx, js, s, jsaudit.SealerConfig{Signer: signer, Owner: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -255,7 +257,7 @@ func TestTheWatchdogNamesEventsTheLogLost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wd, _ := jsstore.NewWatchdog(s2, nil, nil)
+		wd, _ := jsaudit.NewWatchdog(s2, nil, nil)
 		g, err := wd.Check(ctx)
 		if err != nil || g.Missing == 0 {
 			info, _ := js2.Stream(ctx, s2.StreamName())
@@ -334,11 +336,11 @@ func TestALogFromBeforeEd25519StaysReadable(t *testing.T) {
 		t.Error("an HMAC event after the first key event was obeyed")
 	}
 	// An auditor given the old key finds only that late one.
-	rep, err := jsstore.Verify(ctx, js, other, jsstore.VerifyConfig{Keys: keys})
+	rep, err := jsaudit.Verify(ctx, js, other, jsaudit.VerifyConfig{Keys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.ProblemsFound != 1 || rep.Problems[0].Kind != jsstore.ProblemUnknownKey {
+	if rep.ProblemsFound != 1 || rep.Problems[0].Kind != jsaudit.ProblemUnknownKey {
 		t.Errorf("verify with the old key: %v", problemKinds(rep))
 	}
 }

@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
+
+	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
+
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -36,7 +40,7 @@ type harness struct {
 	t     testing.TB
 	url   string
 	store *jsstore.Store
-	views *jsstore.Views
+	views *jsviews.Views
 	index *query.Index
 	o311  *open311.Server
 }
@@ -58,7 +62,7 @@ func newHarness(tb testing.TB, cfg open311.Config) *harness {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	vault, err := jsstore.OpenVault(ctx, js, []byte("test pepper"), 1)
+	vault, err := jsvault.Open(ctx, js, []byte("test pepper"), 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -67,7 +71,7 @@ func newHarness(tb testing.TB, cfg open311.Config) *harness {
 		NewID:   func() string { return uuid.Must(uuid.NewV7()).String() },
 		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: []byte("test receipt key"), Vault: vault,
 	})
-	vs, err := jsstore.NewViews(ctx, js, store, jsstore.ViewsConfig{Owner: "test", LeaseTTL: 2 * time.Second})
+	vs, err := jsviews.New(ctx, js, store, jsviews.Config{Owner: "test", LeaseTTL: 2 * time.Second})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
+
 	"github.com/redlane/redlane/internal/testworld"
 
 	"github.com/redlane/redlane/adapters/httpapi"
@@ -38,7 +40,7 @@ type harness struct {
 	world *testworld.World
 	store *jsstore.Store
 	svc   *service.Service
-	views *jsstore.Views
+	views *jsviews.Views
 	index *query.Index
 }
 

@@ -9,10 +9,13 @@ import (
 	"testing"
 	"time"
 
+	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
+
+	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/internal/app"
 )
 
@@ -66,7 +69,7 @@ func TestNATSAccess(t *testing.T) {
 			if _, err := stream.GetMsg(ctx, 1); err != nil {
 				t.Errorf("a direct read of the log: %v", err)
 			}
-			views, err := js.KeyValue(ctx, jsstore.PointerBucket)
+			views, err := js.KeyValue(ctx, jsviews.PointerBucket)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +96,7 @@ func TestNATSAccess(t *testing.T) {
 			if _, err := views.Put(short(), "backlog", []byte(`{}`)); err == nil {
 				t.Error("a reader wrote a view")
 			}
-			for _, bucket := range []string{jsstore.SecretsBucket, jsstore.VaultBucket, jsstore.SessionsBucket, jsstore.CredentialsBucket} {
+			for _, bucket := range []string{jsvault.SecretsBucket, jsvault.VaultBucket, jsvault.SessionsBucket, jsvault.CredentialsBucket} {
 				if _, err := js.KeyValue(short(), bucket); err == nil {
 					t.Errorf("a reader opened the %s bucket", bucket)
 				}
@@ -162,10 +165,10 @@ func TestNATSAccessWithTheCLI(t *testing.T) {
 	}
 	for _, refused := range [][]string{
 		{"pub", "redlane.events.order.forged", "{}"},
-		{"kv", "get", jsstore.SecretsBucket, "receipt-key"},
-		{"kv", "get", jsstore.VaultBucket, "x"},
-		{"kv", "ls", jsstore.SessionsBucket},
-		{"kv", "get", jsstore.CredentialsBucket, "account.acct-wangfang"},
+		{"kv", "get", jsvault.SecretsBucket, "receipt-key"},
+		{"kv", "get", jsvault.VaultBucket, "x"},
+		{"kv", "ls", jsvault.SessionsBucket},
+		{"kv", "get", jsvault.CredentialsBucket, "account.acct-wangfang"},
 		{"stream", "rmm", "REDLANE", "1", "-f"},
 		{"stream", "purge", "REDLANE", "-f"},
 	} {

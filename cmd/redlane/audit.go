@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	jsaudit "github.com/redlane/redlane/adapters/jetstream/audit"
+
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/internal/app"
 	"github.com/redlane/redlane/internal/cli"
@@ -129,9 +131,9 @@ func auditVerify(ctx context.Context, c *logCmd, args []string, stdout io.Writer
 	if _, err := c.parse(args); err != nil {
 		return err
 	}
-	var anchors []jsstore.Anchor
+	var anchors []jsaudit.Anchor
 	for _, a := range anchorTexts {
-		an, err := jsstore.ParseAnchor(a)
+		an, err := jsaudit.ParseAnchor(a)
 		if err != nil {
 			return fmt.Errorf("--anchor: %w", err)
 		}
@@ -142,7 +144,7 @@ func auditVerify(ctx context.Context, c *logCmd, args []string, stdout io.Writer
 		return err
 	}
 	defer lc.Close()
-	rep, err := jsstore.Verify(ctx, lc.JS, lc.Store, jsstore.VerifyConfig{Keys: lc.Store.Keys(), UnsignedUntil: *unsignedUntil,
+	rep, err := jsaudit.Verify(ctx, lc.JS, lc.Store, jsaudit.VerifyConfig{Keys: lc.Store.Keys(), UnsignedUntil: *unsignedUntil,
 		Anchors: anchors, Progress: app.NewProgress(c.stderr, "verify").Update})
 	if err != nil {
 		return err

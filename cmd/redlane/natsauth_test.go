@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
+
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
@@ -61,7 +63,7 @@ func TestNATSAuthWorksWithAStockServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := jsstore.SharedSecret(ctx, svc, "receipt-key", func() []byte { return []byte("k") }, 1); err != nil {
+	if _, err := jsvault.SharedSecret(ctx, svc, "receipt-key", func() []byte { return []byte("k") }, 1); err != nil {
 		t.Fatal(err)
 	}
 	env, _ := jsstore.Introduction(jsstore.GenerateSigner().PublicKey(), "test", app.NewEventID(), time.Now())
@@ -81,7 +83,7 @@ func TestNATSAuthWorksWithAStockServer(t *testing.T) {
 	if _, err := aud.Publish(short, "redlane.events.order.x", []byte("{}")); err == nil {
 		t.Error("the auditor published")
 	}
-	if _, err := aud.KeyValue(short, jsstore.SecretsBucket); err == nil {
+	if _, err := aud.KeyValue(short, jsvault.SecretsBucket); err == nil {
 		t.Error("the auditor opened the secrets")
 	}
 

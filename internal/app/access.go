@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
+
 	"github.com/redlane/redlane/adapters/eventstoredb"
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/adapters/natsserver"
@@ -43,7 +45,7 @@ func NATSUsers(dataDir string) (service string, readers []string, err error) {
 
 // readScope keeps readers away from the secrets and the service's durable consumers.
 func ReadScope(stream string) natsserver.ReadScope {
-	scope := natsserver.ReadScope{SecretBuckets: []string{jsstore.SecretsBucket, jsstore.VaultBucket, jsstore.SessionsBucket, jsstore.CredentialsBucket}}
+	scope := natsserver.ReadScope{SecretBuckets: []string{jsvault.SecretsBucket, jsvault.VaultBucket, jsvault.SessionsBucket, jsvault.CredentialsBucket}}
 	for _, n := range ViewNames() {
 		scope.Durables = append(scope.Durables, stream+"/view-"+n)
 	}

@@ -16,6 +16,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	jsaudit "github.com/redlane/redlane/adapters/jetstream/audit"
+
+	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
+
+	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
+
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -45,7 +51,7 @@ type AuditConfig struct {
 func runAudit(ctx context.Context, js jetstream.JetStream, store *jsstore.Store, signer *jsstore.Signer, f AuditConfig, replicas int, log *slog.Logger) (func(), error) {
 	host, _ := os.Hostname()
 	owner := fmt.Sprintf("%s:%d", host, os.Getpid())
-	sealer, err := jsstore.NewSealer(ctx, js, store, jsstore.SealerConfig{
+	sealer, err := jsaudit.NewSealer(ctx, js, store, jsaudit.SealerConfig{
 		Signer: signer, Owner: owner, Every: f.SealEvery, Interval: f.SealInterval, Replicas: replicas, Log: log,
 	})
 	if err != nil {
@@ -105,10 +111,10 @@ func OrderStory(ctx context.Context, lc *Log, replicas int, id string, asOf *tim
 	// The resident's details are sealed with their own key (the privacy vault). An
 	// auditor whose NATS account cannot reach it still gets the story, without them.
 	cfg := service.Config{Store: lc.Store}
-	pepper, err := jsstore.SharedSecret(ctx, lc.JS, "resident-pepper", func() []byte { return RandomBytes(32) }, replicas)
+	pepper, err := jsvault.SharedSecret(ctx, lc.JS, "resident-pepper", func() []byte { return RandomBytes(32) }, replicas)
 	if err == nil {
-		var vault *jsstore.Vault
-		if vault, err = jsstore.OpenVault(ctx, lc.JS, pepper, replicas); err == nil {
+		var vault *jsvault.Vault
+		if vault, err = jsvault.Open(ctx, lc.JS, pepper, replicas); err == nil {
 			cfg.Vault = vault
 		}
 	}
@@ -229,7 +235,7 @@ type ReplayItem struct {
 func Replay(ctx context.Context, lc *Log, replicas int, until time.Time, chosen []func() projections.View, keep bool, progress jsstore.Progress) (ReplayOut, error) {
 	var out ReplayOut
 	host, _ := os.Hostname()
-	vs, err := jsstore.NewViews(ctx, lc.JS, lc.Store, jsstore.ViewsConfig{Owner: fmt.Sprintf("audit-replay@%s:%d", host, os.Getpid()), Replicas: replicas, ReadOnly: !keep})
+	vs, err := jsviews.New(ctx, lc.JS, lc.Store, jsviews.Config{Owner: fmt.Sprintf("audit-replay@%s:%d", host, os.Getpid()), Replicas: replicas, ReadOnly: !keep})
 	if err != nil {
 		return out, err
 	}
@@ -358,7 +364,7 @@ func WriteReplayText(w io.Writer, out ReplayOut, chosen []func() projections.Vie
 }
 
 // WriteVerifyText writes a verification's report for a terminal.
-func WriteVerifyText(w io.Writer, r *jsstore.VerifyReport) {
+func WriteVerifyText(w io.Writer, r *jsaudit.VerifyReport) {
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
 	fmt.Fprintf(bw, "stream %s: positions %d to %d, %d events read\n", r.Stream, r.FirstSeq, r.LastSeq, r.Events)

@@ -9,6 +9,12 @@ import (
 	"os"
 	"time"
 
+	jsaudit "github.com/redlane/redlane/adapters/jetstream/audit"
+
+	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
+
+	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
+
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/projections"
@@ -28,7 +34,7 @@ func owner(job string) string {
 // VerifyViews compares each stored view with a rebuild from the log, writing each
 // difference to w; it fails when any differ (redlane projections verify).
 func VerifyViews(ctx context.Context, lc *Log, replicas int, chosen []func() projections.View, w io.Writer) error {
-	vs, err := jsstore.NewViews(ctx, lc.JS, lc.Store, jsstore.ViewsConfig{Owner: owner("verify"), Replicas: replicas})
+	vs, err := jsviews.New(ctx, lc.JS, lc.Store, jsviews.Config{Owner: owner("verify"), Replicas: replicas})
 	if err != nil {
 		return err
 	}
@@ -55,7 +61,7 @@ func VerifyViews(ctx context.Context, lc *Log, replicas int, chosen []func() pro
 // RebuildViews rebuilds each view from the log into a new bucket and switches it in
 // (redlane projections rebuild), showing progress on progress.
 func RebuildViews(ctx context.Context, lc *Log, replicas int, chosen []func() projections.View, w, progress io.Writer) error {
-	vs, err := jsstore.NewViews(ctx, lc.JS, lc.Store, jsstore.ViewsConfig{Owner: owner("rebuild"), Replicas: replicas})
+	vs, err := jsviews.New(ctx, lc.JS, lc.Store, jsviews.Config{Owner: owner("rebuild"), Replicas: replicas})
 	if err != nil {
 		return err
 	}
@@ -74,7 +80,7 @@ func RebuildViews(ctx context.Context, lc *Log, replicas int, chosen []func() pr
 // with the names of its lanes.
 func MonthlyReport(ctx context.Context, lc *Log, replicas int, community, period string) (report.Report, map[string]string, error) {
 	rep := report.Report{Community: community, Period: period}
-	vs, err := jsstore.NewViews(ctx, lc.JS, lc.Store, jsstore.ViewsConfig{Owner: "report", Replicas: replicas, ReadOnly: true})
+	vs, err := jsviews.New(ctx, lc.JS, lc.Store, jsviews.Config{Owner: "report", Replicas: replicas, ReadOnly: true})
 	if err != nil {
 		return rep, nil, err
 	}
@@ -106,11 +112,11 @@ func EraseResident(ctx context.Context, lc *Log, replicas int, phone string) (st
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	pepper, err := jsstore.SharedSecret(ctx, lc.JS, "resident-pepper", func() []byte { return RandomBytes(32) }, replicas)
+	pepper, err := jsvault.SharedSecret(ctx, lc.JS, "resident-pepper", func() []byte { return RandomBytes(32) }, replicas)
 	if err != nil {
 		return "", err
 	}
-	vault, err := jsstore.OpenVault(ctx, lc.JS, pepper, replicas)
+	vault, err := jsvault.Open(ctx, lc.JS, pepper, replicas)
 	if err != nil {
 		return "", err
 	}
@@ -119,11 +125,11 @@ func EraseResident(ctx context.Context, lc *Log, replicas int, phone string) (st
 }
 
 // Seal seals everything stored now (redlane audit seal); nil when nothing is new.
-func Seal(ctx context.Context, lc *Log, replicas int, progress jsstore.Progress) (*jsstore.Seal, error) {
+func Seal(ctx context.Context, lc *Log, replicas int, progress jsstore.Progress) (*jsaudit.Seal, error) {
 	if lc.Store.Signer() == nil {
 		return nil, fmt.Errorf("sealing needs a signing key: run it with --data, the data directory of a redlane serve (%s)", SigningKeyFile)
 	}
-	s, err := jsstore.NewSealer(ctx, lc.JS, lc.Store, jsstore.SealerConfig{Signer: lc.Store.Signer(), Owner: owner("audit-seal"), Replicas: replicas})
+	s, err := jsaudit.NewSealer(ctx, lc.JS, lc.Store, jsaudit.SealerConfig{Signer: lc.Store.Signer(), Owner: owner("audit-seal"), Replicas: replicas})
 	if err != nil {
 		return nil, err
 	}

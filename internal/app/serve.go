@@ -18,6 +18,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	jsaudit "github.com/redlane/redlane/adapters/jetstream/audit"
+
+	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
+
+	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
+
 	"github.com/google/uuid"
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/nats-io/nats.go"
@@ -246,7 +252,7 @@ func (s *Server) open(ctx context.Context) error {
 	if err := acceptLegacy(openCtx, store, s.cfg.NATS.Legacy, s.cfg.Data, s.cfg.Getenv); err != nil {
 		return err
 	}
-	receiptKey, err := jsstore.SharedSecret(openCtx, js, "receipt-key", func() []byte { return RandomBytes(32) }, s.cfg.NATS.Replicas)
+	receiptKey, err := jsvault.SharedSecret(openCtx, js, "receipt-key", func() []byte { return RandomBytes(32) }, s.cfg.NATS.Replicas)
 	if err != nil {
 		return err
 	}
@@ -259,21 +265,21 @@ func (s *Server) open(ctx context.Context) error {
 		return err
 	}
 
-	pepper, err := jsstore.SharedSecret(openCtx, js, "resident-pepper", func() []byte { return RandomBytes(32) }, s.cfg.NATS.Replicas)
+	pepper, err := jsvault.SharedSecret(openCtx, js, "resident-pepper", func() []byte { return RandomBytes(32) }, s.cfg.NATS.Replicas)
 	if err != nil {
 		return err
 	}
 	// Sign-ins, the pages' and the API's, in NATS KV for every process; accounts'
 	// password hashes beside them, where readers cannot read.
-	sessions, err := jsstore.OpenSessions(openCtx, js, s.cfg.SessionTTL, s.cfg.NATS.Replicas)
+	sessions, err := jsvault.OpenSessions(openCtx, js, s.cfg.SessionTTL, s.cfg.NATS.Replicas)
 	if err != nil {
 		return err
 	}
-	credentials, err := jsstore.OpenCredentials(openCtx, js, s.cfg.NATS.Replicas)
+	credentials, err := jsvault.OpenCredentials(openCtx, js, s.cfg.NATS.Replicas)
 	if err != nil {
 		return err
 	}
-	vault, err := jsstore.OpenVault(openCtx, js, pepper, s.cfg.NATS.Replicas)
+	vault, err := jsvault.Open(openCtx, js, pepper, s.cfg.NATS.Replicas)
 	if err != nil {
 		return err
 	}
@@ -295,7 +301,7 @@ func (s *Server) open(ctx context.Context) error {
 
 	// The views: every process keeps them, one at a time writes each.
 	host, _ := os.Hostname()
-	vs, err := jsstore.NewViews(openCtx, js, store, jsstore.ViewsConfig{
+	vs, err := jsviews.New(openCtx, js, store, jsviews.Config{
 		Owner: fmt.Sprintf("%s:%d", host, os.Getpid()), Replicas: s.cfg.NATS.Replicas, Log: log, Registerer: reg,
 	})
 	if err != nil {
@@ -332,7 +338,7 @@ func (s *Server) open(ctx context.Context) error {
 	s.onClose(auditDone)
 
 	// The log's wholeness: checked now, and every few seconds after (intact.go).
-	watchdog, err := jsstore.NewWatchdog(store, log, reg)
+	watchdog, err := jsaudit.NewWatchdog(store, log, reg)
 	if err != nil {
 		return err
 	}

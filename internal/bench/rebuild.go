@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -86,7 +88,7 @@ func rebuildOnce(ctx context.Context, js jetstream.JetStream, stream, mode strin
 		if err != nil {
 			return res, err
 		}
-		vs, err := jsstore.NewViews(ctx, js, store, jsstore.ViewsConfig{Owner: "bench"})
+		vs, err := jsviews.New(ctx, js, store, jsviews.Config{Owner: "bench"})
 		if err != nil {
 			return res, err
 		}

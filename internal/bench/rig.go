@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -47,7 +49,7 @@ type rig struct {
 	store      *jsstore.Store
 	group      *jsstore.GroupStore
 	svc, gsvc  *service.Service
-	vault      *jsstore.Vault
+	vault      *jsvault.Vault
 	d          *district
 	baseURL    string // host:port of the API on the plain store
 	groupURL   string // host:port of the API on the group store
@@ -124,7 +126,7 @@ func newRig(ctx context.Context, dir string, syncAlways bool, group jsstore.Grou
 	}); err != nil {
 		return nil, err
 	}
-	if r.vault, err = jsstore.OpenVault(ctx, r.js, randomBytes(32), 1); err != nil {
+	if r.vault, err = jsvault.Open(ctx, r.js, randomBytes(32), 1); err != nil {
 		return nil, err
 	}
 	receiptKey := randomBytes(32)

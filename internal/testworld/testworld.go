@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
+
+	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
+
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -55,10 +59,10 @@ type World struct {
 	JS     jetstream.JetStream
 	Store  *jsstore.Store
 	Svc    *service.Service
-	Views  *jsstore.Views // nil without Options.Views
+	Views  *jsviews.Views // nil without Options.Views
 	Index  *query.Index   // nil without Options.Views
 	// Sessions keeps sign-ins, as serve keeps them (the pages' and the API's).
-	Sessions *jsstore.Sessions
+	Sessions *jsvault.Sessions
 	offset   atomic.Int64
 }
 
@@ -86,11 +90,11 @@ func Open(tb testing.TB, srv *natsserver.Server, opts Options) *World {
 	if w.Store, err = jsstore.Open(ctx, w.JS, opts.Store); err != nil {
 		tb.Fatal(err)
 	}
-	creds, err := jsstore.OpenCredentials(ctx, w.JS, 1)
+	creds, err := jsvault.OpenCredentials(ctx, w.JS, 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if w.Sessions, err = jsstore.OpenSessions(ctx, w.JS, time.Hour, 1); err != nil {
+	if w.Sessions, err = jsvault.OpenSessions(ctx, w.JS, time.Hour, 1); err != nil {
 		tb.Fatal(err)
 	}
 	clock := opts.Clock
@@ -133,7 +137,7 @@ func (w *World) runViews() {
 	w.TB.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	var err error
-	w.Views, err = jsstore.NewViews(ctx, w.JS, w.Store, jsstore.ViewsConfig{Owner: "test", LeaseTTL: 2 * time.Second})
+	w.Views, err = jsviews.New(ctx, w.JS, w.Store, jsviews.Config{Owner: "test", LeaseTTL: 2 * time.Second})
 	if err != nil {
 		stop()
 		w.TB.Fatal(err)

@@ -1,4 +1,8 @@
-package jetstream
+// Package audit is the log's tamper evidence beyond each event's signature: the sealer
+// (a signed, chained digest of the stream every so many events, on a stream of its
+// own), Verify (which proves no stored event was altered, removed, inserted or
+// reordered, with no secret), and the watchdog that tells when events go missing.
+package audit
 
 // Tamper evidence, part two: seals.
 //
@@ -48,6 +52,8 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -111,8 +117,8 @@ func (c *chain) addSum(seq uint64, subject, id string, bodySum [32]byte, sig str
 	c.last = seq
 }
 
-func (c *chain) addRaw(ev RawEvent) {
-	c.add(ev.Seq, ev.Subject, ev.MsgID(), ev.Data, ev.Header.Get(HeaderSignature))
+func (c *chain) addRaw(ev jsstore.RawEvent) {
+	c.add(ev.Seq, ev.Subject, ev.MsgID(), ev.Data, ev.Header.Get(jsstore.HeaderSignature))
 }
 
 func (c *chain) hex() string { return hex.EncodeToString(c.sum[:]) }
@@ -120,7 +126,7 @@ func (c *chain) hex() string { return hex.EncodeToString(c.sum[:]) }
 // SealerConfig configures a Sealer.
 type SealerConfig struct {
 	// Signer signs the seals; required.
-	Signer *Signer
+	Signer *jsstore.Signer
 	// Owner names this process in the lease and the seals.
 	Owner string
 	// Every is how many events a seal covers at most (default 1000).
@@ -129,9 +135,9 @@ type SealerConfig struct {
 	Interval time.Duration
 	// LeaseTTL is how long the sealer's lease lasts without renewal (default 5 s).
 	LeaseTTL time.Duration
-	// allowDelete makes the seal stream without deny_delete and deny_purge: only for
-	// tests that stage a lost seal (export_test.go).
-	allowDelete bool
+	// Deletable makes the seal stream without deny_delete and deny_purge: only for a
+	// test that stages a lost seal. Redlane never sets it.
+	Deletable bool
 	// Replicas of the seal stream and the lease bucket.
 	Replicas int
 	Log      *slog.Logger
@@ -140,14 +146,14 @@ type SealerConfig struct {
 // Sealer seals the event stream; see the top of this file.
 type Sealer struct {
 	js      jetstream.JetStream
-	store   *Store
+	store   *jsstore.Store
 	seals   jetstream.Stream
 	subject string
 	cfg     SealerConfig
 }
 
 // NewSealer prepares the seal stream and the lease bucket.
-func NewSealer(ctx context.Context, js jetstream.JetStream, store *Store, cfg SealerConfig) (*Sealer, error) {
+func NewSealer(ctx context.Context, js jetstream.JetStream, store *jsstore.Store, cfg SealerConfig) (*Sealer, error) {
 	if cfg.Signer == nil {
 		return nil, errors.New("sealer: a signer is required")
 	}
@@ -164,14 +170,14 @@ func NewSealer(ctx context.Context, js jetstream.JetStream, store *Store, cfg Se
 		cfg.Log = slog.Default()
 	}
 	replicas := max(cfg.Replicas, 1)
-	seals, err := openSealStream(ctx, js, replicas, cfg.allowDelete)
+	seals, err := openSealStream(ctx, js, replicas, cfg.Deletable)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: LeaseBucket, History: 1, Storage: jetstream.FileStorage, Replicas: replicas}); err != nil {
-		return nil, fmt.Errorf("bucket %s: %w", LeaseBucket, err)
+	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: jsstore.LeaseBucket, History: 1, Storage: jetstream.FileStorage, Replicas: replicas}); err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", jsstore.LeaseBucket, err)
 	}
-	return &Sealer{js: js, store: store, seals: seals, subject: SealSubjectRoot + "." + store.name, cfg: cfg}, nil
+	return &Sealer{js: js, store: store, seals: seals, subject: SealSubjectRoot + "." + store.StreamName(), cfg: cfg}, nil
 }
 
 func openSealStream(ctx context.Context, js jetstream.JetStream, replicas int, allowDelete bool) (jetstream.Stream, error) {
@@ -181,7 +187,7 @@ func openSealStream(ctx context.Context, js jetstream.JetStream, replicas int, a
 		Subjects:    []string{SealSubjectRoot + ".>"},
 		Storage:     jetstream.FileStorage, Retention: jetstream.LimitsPolicy,
 		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPerSubject: -1,
-		Duplicates: duplicateWindow, Replicas: replicas, AllowDirect: true,
+		Duplicates: jsstore.DuplicateWindow, Replicas: replicas, AllowDirect: true,
 		DenyDelete: !allowDelete, DenyPurge: !allowDelete,
 	})
 	if err != nil {
@@ -228,7 +234,7 @@ func (s *Sealer) resume(ctx context.Context) (*chain, *storedSeal, error) {
 		return c, nil, nil
 	}
 	sum, herr := hex.DecodeString(last.Chain)
-	if err := s.keys().checkSeal(last.header, last.body); err != nil || herr != nil || len(sum) != 32 {
+	if err := s.keys().CheckSeal(last.header, last.body); err != nil || herr != nil || len(sum) != 32 {
 		s.cfg.Log.Warn("sealer cannot check the last seal; chaining again from the start", "upto", last.Upto, "err", err)
 		return c, last, nil
 	}
@@ -238,11 +244,11 @@ func (s *Sealer) resume(ctx context.Context) (*chain, *storedSeal, error) {
 }
 
 // keys returns the keys the sealer checks with: the store's, or else its own key alone.
-func (s *Sealer) keys() *Keyring {
-	if s.store.keys != nil {
-		return s.store.keys
+func (s *Sealer) keys() *jsstore.Keyring {
+	if s.store.Keys() != nil {
+		return s.store.Keys()
 	}
-	return NewKeyring(s.cfg.Signer.PublicKey())
+	return jsstore.NewKeyring(s.cfg.Signer.PublicKey())
 }
 
 // errFencedSeal means another sealer published a seal since this one read the last.
@@ -250,7 +256,7 @@ var errFencedSeal = errors.New("another sealer has sealed meanwhile")
 
 // publish stores a seal of the chain as it stands.
 func (s *Sealer) publish(ctx context.Context, c *chain, prev *storedSeal) (*storedSeal, error) {
-	seal := Seal{Stream: s.store.name, Upto: c.last, Count: c.count, Chain: c.hex(), At: time.Now().UTC(), Sealer: s.cfg.Owner}
+	seal := Seal{Stream: s.store.StreamName(), Upto: c.last, Count: c.count, Chain: c.hex(), At: time.Now().UTC(), Sealer: s.cfg.Owner}
 	var fence uint64
 	if prev != nil {
 		seal.Prev, fence = prev.Upto, prev.msgSeq
@@ -261,12 +267,11 @@ func (s *Sealer) publish(ctx context.Context, c *chain, prev *storedSeal) (*stor
 	}
 	m := nats.NewMsg(s.subject)
 	m.Data = body
-	m.Header.Set(jetstream.MsgIDHeader, "seal:"+s.store.name+":"+strconv.FormatUint(seal.Upto, 10))
-	m.Header.Set(HeaderSignature, s.cfg.Signer.signSeal(body))
-	m.Header.Set(HeaderKey, s.cfg.Signer.KeyID())
+	m.Header.Set(jetstream.MsgIDHeader, "seal:"+s.store.StreamName()+":"+strconv.FormatUint(seal.Upto, 10))
+	m.Header.Set(jsstore.HeaderSignature, s.cfg.Signer.SignSeal(body))
+	m.Header.Set(jsstore.HeaderKey, s.cfg.Signer.KeyID())
 	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(fence))
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && (apiErr.ErrorCode == errCodeWrongLastSeq || apiErr.ErrorCode == errCodeWrongLastSeqConst) {
+	if jsstore.WrongLastSequence(err) {
 		return nil, errFencedSeal
 	}
 	if err != nil {
@@ -281,7 +286,7 @@ func (s *Sealer) publish(ctx context.Context, c *chain, prev *storedSeal) (*stor
 // SealNow seals everything stored now and returns the seal, or nil when nothing new was
 // stored since the last seal. It needs no lease: a sealer running meanwhile makes it
 // fail with a conflict rather than interleave.
-func (s *Sealer) SealNow(ctx context.Context, progress Progress) (*Seal, error) {
+func (s *Sealer) SealNow(ctx context.Context, progress jsstore.Progress) (*Seal, error) {
 	c, prev, err := s.resume(ctx)
 	if err != nil {
 		return nil, err
@@ -290,7 +295,7 @@ func (s *Sealer) SealNow(ctx context.Context, progress Progress) (*Seal, error) 
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.Scan(ctx, c.last+1, func(ev RawEvent) error {
+	err = s.store.Scan(ctx, c.last+1, func(ev jsstore.RawEvent) error {
 		c.addRaw(ev)
 		if progress != nil && ev.Seq%4096 == 0 {
 			progress(ev.Seq, total)
@@ -319,8 +324,8 @@ func (s *Sealer) SealNow(ctx context.Context, progress Progress) (*Seal, error) 
 // Run seals the stream until ctx ends. Several processes may Run; one seals at a time.
 func (s *Sealer) Run(ctx context.Context) error {
 	return worker.New(worker.Config{
-		Name: "sealer", JS: s.js, LeaseBucket: LeaseBucket, LeaseKey: sealLeaseKey,
-		Owner: s.cfg.Owner, LeaseTTL: s.cfg.LeaseTTL, Stream: s.store.stream,
+		Name: "sealer", JS: s.js, LeaseBucket: jsstore.LeaseBucket, LeaseKey: sealLeaseKey,
+		Owner: s.cfg.Owner, LeaseTTL: s.cfg.LeaseTTL, Stream: s.store.Stream(),
 		Batch: 1024, Wait: min(s.cfg.Interval, s.cfg.LeaseTTL/5),
 		MaxPause: s.cfg.LeaseTTL, // the chain waits on it: retry soon
 		Log:      s.cfg.Log,
@@ -370,7 +375,7 @@ func (j *sealJob) Handle(ctx context.Context, b worker.Batch) error {
 		if err := j.due(ctx); err != nil {
 			return err
 		}
-		ev := RawEvent{Seq: worker.Seq(msg), Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data()}
+		ev := jsstore.RawEvent{Seq: worker.Seq(msg), Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data()}
 		if ev.Header == nil {
 			ev.Header = nats.Header{}
 		}
@@ -380,8 +385,8 @@ func (j *sealJob) Handle(ctx context.Context, b worker.Batch) error {
 		if ev.Seq != c.last+1 {
 			s.cfg.Log.Error("audit: events are missing from the stream", "from", c.last+1, "to", ev.Seq-1)
 		}
-		if s.store.keys != nil {
-			s.store.check(ev.Seq, ev.Subject, ev.Header, ev.Data) // reported there
+		if s.store.Keys() != nil {
+			s.store.Check(ev.Seq, ev.Subject, ev.Header, ev.Data) // reported there
 		} else if err := s.keys().CheckEvent(ev.Header, ev.Subject, ev.MsgID(), ev.Data); err != nil {
 			s.cfg.Log.Error("audit: an event's signature does not hold", "seq", ev.Seq, "subject", ev.Subject, "err", err)
 		}

@@ -147,6 +147,9 @@ func (s *Signer) SignEvent(subject, id string, body []byte) string {
 }
 
 // signSeal returns the signature of a seal's body.
+// SignSeal signs a seal's body with this key.
+func (s *Signer) SignSeal(body []byte) string { return s.signSeal(body) }
+
 func (s *Signer) signSeal(body []byte) string {
 	return base64.StdEncoding.EncodeToString(ed25519.Sign(s.key, signedBytes("redlane-seal-v2", body)))
 }
@@ -372,6 +375,9 @@ func (k *Keyring) CheckEvent(h nats.Header, subject, id string, body []byte) err
 	return k.check(h, signedBytes("redlane-event-v2", []byte(subject), []byte(id), body))
 }
 
+// CheckSeal checks a seal's signature against the trusted keys.
+func (k *Keyring) CheckSeal(h nats.Header, body []byte) error { return k.checkSeal(h, body) }
+
 // checkSeal checks a seal's signature.
 func (k *Keyring) checkSeal(h nats.Header, body []byte) error {
 	return k.check(h, signedBytes("redlane-seal-v2", body))
@@ -434,8 +440,12 @@ func (s *Store) Scan(ctx context.Context, from uint64, fn func(RawEvent) error) 
 	return scanStream(ctx, s.stream, from, nil, fn)
 }
 
-// scanStream reads the stored messages of stream (on filters, or all) from position
+// ScanStream reads the stored messages of stream (on filters, or all) from position
 // from up to its last position when called.
+func ScanStream(ctx context.Context, stream jetstream.Stream, from uint64, filters []string, fn func(RawEvent) error) error {
+	return scanStream(ctx, stream, from, filters, fn)
+}
+
 func scanStream(ctx context.Context, stream jetstream.Stream, from uint64, filters []string, fn func(RawEvent) error) error {
 	info, err := stream.Info(ctx)
 	if err != nil {

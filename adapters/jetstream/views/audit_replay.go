@@ -1,4 +1,4 @@
-package jetstream
+package views
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/projections"
@@ -49,7 +51,7 @@ func ReplayBucket(view string, until time.Time) string {
 // buckets, checkpoints, consumers and the feed stream are not touched. With keep, each
 // view's documents and a _checkpoint are also written to a bucket of its own (see
 // ReplayBucket), replacing an earlier replay to the same second.
-func (v *Views) Replay(ctx context.Context, until time.Time, newViews []func() projections.View, keep bool, progress Progress) (*Replay, error) {
+func (v *Views) Replay(ctx context.Context, until time.Time, newViews []func() projections.View, keep bool, progress jsstore.Progress) (*Replay, error) {
 	r := &Replay{Until: until, Views: map[string]projections.View{}, Keys: map[string][]string{}}
 	var views []projections.View
 	keys := map[string]map[string]struct{}{}
@@ -78,9 +80,9 @@ func (v *Views) Replay(ctx context.Context, until time.Time, newViews []func() p
 			reads[t] = true
 		}
 	}
-	err = ScanParallel(ctx, v.store, 1, func(ev RawEvent) decoded {
+	err = jsstore.ScanParallel(ctx, v.store, 1, func(ev jsstore.RawEvent) decoded {
 		env, err := domain.DecodeEnvelope(ev.Data)
-		if err != nil || v.store.check(ev.Seq, ev.Subject, ev.Header, ev.Data) != nil {
+		if err != nil || v.store.Check(ev.Seq, ev.Subject, ev.Header, ev.Data) != nil {
 			return decoded{}
 		}
 		d := decoded{env: env, ok: true}
@@ -88,7 +90,7 @@ func (v *Views) Replay(ctx context.Context, until time.Time, newViews []func() p
 			d.ev, _ = projections.Events.Decode(env)
 		}
 		return d
-	}, func(ev RawEvent, d decoded) error {
+	}, func(ev jsstore.RawEvent, d decoded) error {
 		if !d.ok {
 			r.Skipped++
 			return nil

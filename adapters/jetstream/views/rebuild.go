@@ -1,4 +1,4 @@
-package jetstream
+package views
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -16,9 +18,6 @@ import (
 	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/projections/feed"
 )
-
-// Progress is told how far a long read has come: done of total stream positions.
-type Progress func(done, total uint64)
 
 // applyStored is the one step of every fold of the log into a view — the live writer,
 // a rebuild, projections verify and audit replay — so that they agree on every log. The
@@ -40,7 +39,7 @@ func applyStored(view projections.View, rec domain.Recorded) (keys []string, kno
 // FoldLog builds a view from the log's events up to position until (0: the last one
 // stored now), and returns every key it wrote and the position of the last event it
 // applied.
-func (v *Views) FoldLog(ctx context.Context, view projections.View, until uint64, progress Progress) ([]string, uint64, error) {
+func (v *Views) FoldLog(ctx context.Context, view projections.View, until uint64, progress jsstore.Progress) ([]string, uint64, error) {
 	total, err := v.store.LastSeq(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -96,7 +95,7 @@ func (v *Views) FoldLog(ctx context.Context, view projections.View, until uint64
 // Rebuild builds a view from nothing into a new generation's bucket and then switches
 // readers and the writer to it in one step, so no reader sees a half-built view. The
 // previous generation is kept until the next rebuild.
-func (v *Views) Rebuild(ctx context.Context, nv func() projections.View, progress Progress) (string, error) {
+func (v *Views) Rebuild(ctx context.Context, nv func() projections.View, progress jsstore.Progress) (string, error) {
 	view := nv()
 	name := view.Name()
 	// The generation comes from the pointer alone: a rebuild also mends a view whose

@@ -1,4 +1,4 @@
-package jetstream_test
+package views_test
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
@@ -78,16 +80,16 @@ func (w *viewWorld) steps(tb testing.TB, n int) {
 	}
 }
 
-func (w *viewWorld) views(tb testing.TB, owner string, ttl time.Duration) *jsstore.Views {
+func (w *viewWorld) views(tb testing.TB, owner string, ttl time.Duration) *jsviews.Views {
 	tb.Helper()
-	vs, err := jsstore.NewViews(context.Background(), w.js, w.store, jsstore.ViewsConfig{Owner: owner, LeaseTTL: ttl})
+	vs, err := jsviews.New(context.Background(), w.js, w.store, jsviews.Config{Owner: owner, LeaseTTL: ttl})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return vs
 }
 
-func run(tb testing.TB, vs *jsstore.Views) context.CancelFunc {
+func run(tb testing.TB, vs *jsviews.Views) context.CancelFunc {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -96,7 +98,7 @@ func run(tb testing.TB, vs *jsstore.Views) context.CancelFunc {
 	return cancel
 }
 
-func waitCaughtUp(tb testing.TB, vs *jsstore.Views) {
+func waitCaughtUp(tb testing.TB, vs *jsviews.Views) {
 	tb.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for _, nv := range allViews {
@@ -119,7 +121,7 @@ func waitCaughtUp(tb testing.TB, vs *jsstore.Views) {
 // assertEqualsRebuild checks that every view as stored equals the view folded from
 // nothing out of the log, document by document, and that the feed holds exactly the
 // entries a fold makes.
-func assertEqualsRebuild(tb testing.TB, w *viewWorld, vs *jsstore.Views) {
+func assertEqualsRebuild(tb testing.TB, w *viewWorld, vs *jsviews.Views) {
 	tb.Helper()
 	ctx := context.Background()
 	for _, nv := range allViews {
@@ -231,7 +233,7 @@ func TestBacklogReadsAsDocumentedJSON(t *testing.T) {
 	waitCaughtUp(t, vs)
 	// A reporting job in any language: find the bucket, then read the key.
 	ctx := context.Background()
-	ptrs, err := w.js.KeyValue(ctx, jsstore.PointerBucket)
+	ptrs, err := w.js.KeyValue(ctx, jsviews.PointerBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +285,7 @@ func TestViewsPassOverForgedMessages(t *testing.T) {
 func TestAViewThatCannotBeWrittenIsNotReady(t *testing.T) {
 	w := newViewWorld(t, 43)
 	reg := prometheus.NewRegistry()
-	vs, err := jsstore.NewViews(context.Background(), w.js, w.store, jsstore.ViewsConfig{Owner: "a", LeaseTTL: time.Second, Registerer: reg})
+	vs, err := jsviews.New(context.Background(), w.js, w.store, jsviews.Config{Owner: "a", LeaseTTL: time.Second, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,13 +381,13 @@ func TestAnUnknownEventIsPassedOverAlike(t *testing.T) {
 }
 
 func TestShortDiffNamesTheFields(t *testing.T) {
-	got := jsstore.ShortDiff([]byte(`{"a":1,"b":{"c":"x","d":[1,2]},"e":"same"}`), []byte(`{"a":2,"b":{"c":"y","d":[1,3]},"e":"same","f":true}`))
+	got := jsviews.ShortDiff([]byte(`{"a":1,"b":{"c":"x","d":[1,2]},"e":"same"}`), []byte(`{"a":2,"b":{"c":"y","d":[1,3]},"e":"same","f":true}`))
 	want := `a: 1 → 2; b.c: "x" → "y"; b.d[1]: 2 → 3; f: null → true`
 	if got != want {
 		t.Errorf("ShortDiff = %s\nwant %s", got, want)
 	}
 	long := `{"title":"` + strings.Repeat("长", 200) + `"}`
-	if got := jsstore.ShortDiff([]byte(long), []byte(`{"title":"短"}`)); len([]rune(got)) > 140 {
+	if got := jsviews.ShortDiff([]byte(long), []byte(`{"title":"短"}`)); len([]rune(got)) > 140 {
 		t.Errorf("a long value is not cut: %d runes", len([]rune(got)))
 	}
 }
@@ -395,7 +397,7 @@ func TestShortDiffNamesTheFields(t *testing.T) {
 func TestAStuckViewIsReported(t *testing.T) {
 	w := newViewWorld(t, 19)
 	ctx := context.Background()
-	vs, err := jsstore.NewViews(ctx, w.js, w.store, jsstore.ViewsConfig{Owner: "a", LeaseTTL: time.Second, StallAfter: time.Second})
+	vs, err := jsviews.New(ctx, w.js, w.store, jsviews.Config{Owner: "a", LeaseTTL: time.Second, StallAfter: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +420,7 @@ func TestAStuckViewIsReported(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	other, err := jsstore.NewViews(ctx, w.js, w.store, jsstore.ViewsConfig{Owner: "b", LeaseTTL: time.Second})
+	other, err := jsviews.New(ctx, w.js, w.store, jsviews.Config{Owner: "b", LeaseTTL: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,12 @@
-package jetstream_test
+package views_test
 
 import (
 	"context"
 	"sync"
 	"testing"
 	"time"
+
+	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/projections/feed"
@@ -51,7 +53,7 @@ func TestFeedFollowersCostTheServerNothing(t *testing.T) {
 			t.Fatalf("%d of %d followers joined", vs.Followers(), followers)
 		}
 	}
-	st, err := w.js.Stream(ctx, jsstore.FeedStream)
+	st, err := w.js.Stream(ctx, jsviews.FeedStream)
 	if err != nil {
 		t.Fatal(err)
 	}

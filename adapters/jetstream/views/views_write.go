@@ -1,4 +1,4 @@
-package jetstream
+package views
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -98,7 +100,7 @@ func (v *Views) flush(ctx context.Context, kv jetstream.KeyValue, view projectio
 		msgs = append(msgs, m)
 	}
 	msgs = append(msgs, last)
-	if len(msgs) > maxBatchMessages {
+	if len(msgs) > jsstore.MaxBatchMessages {
 		return 0, fmt.Errorf("view %s: %d documents changed in one flush, over the batch limit", view.Name(), len(keys))
 	}
 	var ack *jetstreamext.BatchAck
@@ -115,8 +117,7 @@ func (v *Views) flush(ctx context.Context, kv jetstream.KeyValue, view projectio
 			return ack.Sequence, nil // the checkpoint's, the batch's last
 		}
 	}
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && (apiErr.ErrorCode == errCodeWrongLastSeq || apiErr.ErrorCode == errCodeWrongLastSeqConst) {
+	if jsstore.WrongLastSequence(err) {
 		return 0, errFenced
 	}
 	return 0, err
@@ -131,8 +132,8 @@ func (v *Views) Run(ctx context.Context, newViews ...func() projections.View) er
 		view := nv()
 		name := view.Name()
 		w := worker.New(worker.Config{
-			Name: "view writer", JS: v.js, LeaseBucket: LeaseBucket, LeaseKey: "view." + name,
-			Owner: v.owner, LeaseTTL: v.ttl, Stream: v.store.stream,
+			Name: "view writer", JS: v.js, LeaseBucket: jsstore.LeaseBucket, LeaseKey: "view." + name,
+			Owner: v.owner, LeaseTTL: v.ttl, Stream: v.store.Stream(),
 			Consumer: jetstream.ConsumerConfig{
 				Durable: "view-" + name, Description: "Redlane view writer: " + name,
 				FilterSubjects: v.filters(view),
@@ -316,9 +317,9 @@ func (v *Views) publishFeed(ctx context.Context, entries []feed.Entry, after uin
 		m.Data = body
 		m.Header.Set(jetstream.MsgIDHeader, e.EventID)
 		m.Header.Set(HeaderSourceSeq, strconv.FormatUint(e.Seq, 10))
-		if v.store.signer != nil {
-			m.Header.Set(HeaderSignature, v.store.signer.SignEvent(m.Subject, e.EventID, body))
-			m.Header.Set(HeaderKey, v.store.signer.KeyID())
+		if v.store.Signer() != nil {
+			m.Header.Set(jsstore.HeaderSignature, v.store.Signer().SignEvent(m.Subject, e.EventID, body))
+			m.Header.Set(jsstore.HeaderKey, v.store.Signer().KeyID())
 		}
 		if _, err := v.js.PublishMsg(ctx, m); err != nil {
 			return after, fmt.Errorf("feed: %w", err)

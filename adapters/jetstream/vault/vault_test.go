@@ -1,13 +1,14 @@
-package jetstream_test
+package vault_test
 
 import (
 	"context"
 	"errors"
 	"testing"
 
+	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
+
 	"github.com/nats-io/nats.go/jetstream"
 
-	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/adapters/natsserver/natstest"
 	"github.com/redlane/redlane/adapters/vaulttest"
 	"github.com/redlane/redlane/domain/order"
@@ -20,7 +21,7 @@ func TestErasureFindsThePersonHoweverThePhoneWasWritten(t *testing.T) {
 	_, nc := natstest.Start(t)
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
-	vault, err := jsstore.OpenVault(ctx, js, []byte("pepper"), 1)
+	vault, err := jsvault.Open(ctx, js, []byte("pepper"), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func TestVaultContract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := jsstore.OpenVault(context.Background(), js, []byte("pepper"), 1)
+		v, err := jsvault.Open(context.Background(), js, []byte("pepper"), 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package jetstream
+package audit
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,11 +27,11 @@ type Gap struct {
 }
 
 // Intact checks the stream's positions against themselves, against the highest
-// position this store has seen, and against the last seal.
-func (s *Store) Intact(ctx context.Context) (Gap, error) {
-	info, err := s.stream.Info(ctx)
+// position the store has seen, and against the last seal.
+func Intact(ctx context.Context, s *jsstore.Store) (Gap, error) {
+	info, err := s.Stream().Info(ctx)
 	if err != nil {
-		return Gap{}, fmt.Errorf("stream %s does not answer: %w", s.name, err)
+		return Gap{}, fmt.Errorf("stream %s does not answer: %w", s.StreamName(), err)
 	}
 	st := info.State
 	var g Gap
@@ -46,24 +48,24 @@ func (s *Store) Intact(ctx context.Context) (Gap, error) {
 	if st.NumDeleted > 0 {
 		note(uint64(st.NumDeleted), "%d positions inside the stream hold no event", st.NumDeleted)
 	}
-	seen := s.highWater.Load()
+	seen := s.HighWater()
 	if seen > st.LastSeq {
 		note(seen-st.LastSeq, "the stream ends at %d, but %d was stored before", st.LastSeq, seen)
 	}
-	if upto, err := s.sealedUpto(ctx); err == nil && upto > max(st.LastSeq, seen) {
+	if upto, err := sealedUpto(ctx, s); err == nil && upto > max(st.LastSeq, seen) {
 		note(upto-max(st.LastSeq, seen), "a seal covers positions up to %d, but the stream ends at %d", upto, st.LastSeq)
 	}
-	s.highWater.Store(max(seen, st.LastSeq))
+	s.Saw(max(seen, st.LastSeq))
 	return g, nil
 }
 
 // sealedUpto returns the last seal's upto for this stream (0: none).
-func (s *Store) sealedUpto(ctx context.Context) (uint64, error) {
-	st, err := s.js.Stream(ctx, SealStream)
+func sealedUpto(ctx context.Context, s *jsstore.Store) (uint64, error) {
+	st, err := s.JetStream().Stream(ctx, SealStream)
 	if err != nil {
 		return 0, err
 	}
-	m, err := st.GetLastMsgForSubject(ctx, SealSubjectRoot+"."+s.name)
+	m, err := st.GetLastMsgForSubject(ctx, SealSubjectRoot+"."+s.StreamName())
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, nil
 	}
@@ -80,7 +82,7 @@ func (s *Store) sealedUpto(ctx context.Context) (uint64, error) {
 // Watchdog checks the log's wholeness now and then and remembers the answer, for
 // /readyz, the metric redlane_log_missing_events and one log line per change.
 type Watchdog struct {
-	store *Store
+	store *jsstore.Store
 	log   *slog.Logger
 	gauge prometheus.Gauge
 	// Marks are positions known stored from outside the stream (a view's checkpoint,
@@ -93,7 +95,7 @@ type Watchdog struct {
 }
 
 // NewWatchdog returns a watchdog over store; reg, when set, gets its gauge.
-func NewWatchdog(store *Store, log *slog.Logger, reg prometheus.Registerer) (*Watchdog, error) {
+func NewWatchdog(store *jsstore.Store, log *slog.Logger, reg prometheus.Registerer) (*Watchdog, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -111,14 +113,14 @@ func NewWatchdog(store *Store, log *slog.Logger, reg prometheus.Registerer) (*Wa
 
 // Check checks once and returns what was found.
 func (w *Watchdog) Check(ctx context.Context) (Gap, error) {
-	g, err := w.store.Intact(ctx)
+	g, err := Intact(ctx, w.store)
 	if err == nil {
-		end := w.store.highWater.Load()
+		end := w.store.HighWater()
 		for _, mark := range w.Marks {
 			at, name, merr := mark(ctx)
 			if merr == nil && at > end {
 				// Events may have come in since the stream was asked: ask again.
-				if info, ierr := w.store.stream.Info(ctx); ierr == nil && info.State.LastSeq > end {
+				if info, ierr := w.store.Stream().Info(ctx); ierr == nil && info.State.LastSeq > end {
 					end = info.State.LastSeq
 				}
 			}

@@ -1,4 +1,4 @@
-package jetstream
+package audit
 
 import (
 	"cmp"
@@ -8,12 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
+
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -78,7 +78,7 @@ func ParseAnchor(s string) (Anchor, error) {
 // VerifyConfig configures Verify.
 type VerifyConfig struct {
 	// Keys are the audit keys whose signatures are accepted.
-	Keys *Keyring
+	Keys *jsstore.Keyring
 	// UnsignedUntil accepts unsigned events at or below this position: those written
 	// before signing was switched on. They are still checked against the seals.
 	UnsignedUntil uint64
@@ -86,8 +86,8 @@ type VerifyConfig struct {
 	Anchors []Anchor
 	// MaxProblems bounds the problems listed (default 1000); the count goes on.
 	MaxProblems int
-	// Progress, when set, is told how far the read has come.
-	Progress Progress
+	// jsstore.Progress, when set, is told how far the read has come.
+	Progress jsstore.Progress
 }
 
 // VerifyReport is what Verify found.
@@ -131,23 +131,19 @@ func (r *VerifyReport) OK() bool { return r.ProblemsFound == 0 }
 // Events after the last seal are counted as signed but not yet sealed: the sealer has
 // not reached them, or is not running. Verify only reads; it returns an error only when
 // it cannot read.
-func Verify(ctx context.Context, js jetstream.JetStream, store *Store, cfg VerifyConfig) (*VerifyReport, error) {
+func Verify(ctx context.Context, js jetstream.JetStream, store *jsstore.Store, cfg VerifyConfig) (*VerifyReport, error) {
 	if cfg.Keys == nil {
-		cfg.Keys = NewKeyring()
+		cfg.Keys = jsstore.NewKeyring()
 	}
-	cfg.Keys.mu.Lock()
-	if cfg.Keys.resolve == nil {
-		cfg.Keys.resolve = store.keyEvent // keys introduced on the log, looked up as met
-	}
-	cfg.Keys.mu.Unlock()
+	store.ResolveKeysFromLog(cfg.Keys) // keys introduced on the log, looked up as met
 	if cfg.MaxProblems <= 0 {
 		cfg.MaxProblems = 1000
 	}
-	info, err := store.stream.Info(ctx)
+	info, err := store.Stream().Info(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("verify: stream %s: %w", store.name, err)
+		return nil, fmt.Errorf("verify: stream %s: %w", store.StreamName(), err)
 	}
-	rep := &VerifyReport{Stream: store.name, FirstSeq: info.State.FirstSeq, LastSeq: info.State.LastSeq, Keys: cfg.Keys.IDs()}
+	rep := &VerifyReport{Stream: store.StreamName(), FirstSeq: info.State.FirstSeq, LastSeq: info.State.LastSeq, Keys: cfg.Keys.IDs()}
 	slices.Sort(rep.Keys)
 	add := func(p Problem) {
 		if p.Until == 0 {
@@ -159,7 +155,7 @@ func Verify(ctx context.Context, js jetstream.JetStream, store *Store, cfg Verif
 		}
 	}
 
-	seals, err := readSeals(ctx, js, store.name)
+	seals, err := readSeals(ctx, js, store.StreamName())
 	if err != nil {
 		return nil, err
 	}
@@ -167,11 +163,11 @@ func Verify(ctx context.Context, js jetstream.JetStream, store *Store, cfg Verif
 	var valid []storedSeal
 	var prevUpto uint64
 	for _, s := range seals {
-		if err := cfg.Keys.checkSeal(s.header, s.body); err != nil {
+		if err := cfg.Keys.CheckSeal(s.header, s.body); err != nil {
 			add(Problem{Seq: s.Prev + 1, Until: s.Upto, Kind: ProblemSealForged, Detail: fmt.Sprintf("the seal up to %d (seal stream position %d) is %v: it was not made by a Redlane sealer", s.Upto, s.msgSeq, err)})
 			continue
 		}
-		if s.Stream != store.name {
+		if s.Stream != store.StreamName() {
 			add(Problem{Seq: s.Prev + 1, Until: s.Upto, Kind: ProblemSealForged, Detail: fmt.Sprintf("the seal up to %d is of stream %q", s.Upto, s.Stream)})
 			continue
 		}
@@ -240,23 +236,23 @@ func Verify(ctx context.Context, js jetstream.JetStream, store *Store, cfg Verif
 		switch err := ck.sigErr; {
 		case err == nil:
 			rep.Signed++
-		case errors.Is(err, ErrUnsigned) && ev.Seq <= cfg.UnsignedUntil:
-		case errors.Is(err, ErrUnsigned):
+		case errors.Is(err, jsstore.ErrUnsigned) && ev.Seq <= cfg.UnsignedUntil:
+		case errors.Is(err, jsstore.ErrUnsigned):
 			add(Problem{Seq: ev.Seq, Kind: ProblemUnsigned, Events: true, Detail: fmt.Sprintf("the event at %d on %s has no signature: it was not appended by Redlane (or before signing was switched on: see --unsigned-until)", ev.Seq, ev.Subject)})
-		case errors.Is(err, ErrUnknownKey) && len(ev.Header.Get(HeaderKey)) == 8:
-			add(Problem{Seq: ev.Seq, Kind: ProblemUnknownKey, Events: true, Detail: fmt.Sprintf("the event at %d on %s is signed with key %q, the shared HMAC audit key of logs written before Ed25519: pass --legacy-key-file with that key to check it", ev.Seq, ev.Subject, ev.Header.Get(HeaderKey))})
-		case errors.Is(err, ErrUnknownKey):
-			add(Problem{Seq: ev.Seq, Kind: ProblemUnknownKey, Events: true, Detail: fmt.Sprintf("the event at %d on %s is signed with key %q, which no trusted key introduced", ev.Seq, ev.Subject, ev.Header.Get(HeaderKey))})
+		case errors.Is(err, jsstore.ErrUnknownKey) && len(ev.Header.Get(jsstore.HeaderKey)) == 8:
+			add(Problem{Seq: ev.Seq, Kind: ProblemUnknownKey, Events: true, Detail: fmt.Sprintf("the event at %d on %s is signed with key %q, the shared HMAC audit key of logs written before Ed25519: pass --legacy-key-file with that key to check it", ev.Seq, ev.Subject, ev.Header.Get(jsstore.HeaderKey))})
+		case errors.Is(err, jsstore.ErrUnknownKey):
+			add(Problem{Seq: ev.Seq, Kind: ProblemUnknownKey, Events: true, Detail: fmt.Sprintf("the event at %d on %s is signed with key %q, which no trusted key introduced", ev.Seq, ev.Subject, ev.Header.Get(jsstore.HeaderKey))})
 		default:
 			add(Problem{Seq: ev.Seq, Kind: ProblemBadSignature, Events: true, Detail: fmt.Sprintf("the signature of the event at %d on %s does not match it: forged or altered", ev.Seq, ev.Subject)})
 		}
-		if ck.sigErr != nil && !(errors.Is(ck.sigErr, ErrUnsigned) && ev.Seq <= cfg.UnsignedUntil) {
+		if ck.sigErr != nil && !(errors.Is(ck.sigErr, jsstore.ErrUnsigned) && ev.Seq <= cfg.UnsignedUntil) {
 			// Not Redlane's: never part of an aggregate's history, so its version is
 			// not checked and does not count (its signature problem is reported).
 		} else if kind, detail := checkEnvelope(store, ck, versions); detail != "" {
 			add(Problem{Seq: ev.Seq, Kind: kind, Events: true, Detail: detail})
 		}
-		c.addSum(ev.Seq, ev.Subject, ck.id, ck.bodySum, ev.Header.Get(HeaderSignature))
+		c.addSum(ev.Seq, ev.Subject, ck.id, ck.bodySum, ev.Header.Get(jsstore.HeaderSignature))
 		if cfg.Progress != nil && time.Since(tick) > 200*time.Millisecond {
 			cfg.Progress(ev.Seq, rep.LastSeq)
 			tick = time.Now()
@@ -334,7 +330,7 @@ type envHead struct {
 
 // checked is one stored message with the checks that need no other message done.
 type checked struct {
-	ev      RawEvent
+	ev      jsstore.RawEvent
 	id      string   // its Nats-Msg-Id (or the id in its body)
 	sigErr  error    // Keyring.CheckEvent's answer
 	head    envHead  // its envelope's attributes
@@ -342,7 +338,7 @@ type checked struct {
 	bodySum [32]byte // SHA-256 of the body, for the chain
 }
 
-func (ck *checked) check(keys *Keyring) {
+func (ck *checked) check(keys *jsstore.Keyring) {
 	ev := ck.ev
 	ck.id = ev.MsgID()
 	ck.sigErr = keys.CheckEventAt(ev.Seq, ev.Header, ev.Subject, ck.id, ev.Data)
@@ -358,92 +354,21 @@ func (ck *checked) check(keys *Keyring) {
 // checkAll reads the whole event stream and calls fn with each message in order, after
 // checking its signature and decoding its envelope on every core: those checks need no
 // other message, while fn, which does, runs on one goroutine.
-func checkAll(ctx context.Context, store *Store, keys *Keyring, fn func(*checked)) error {
-	return ScanParallel(ctx, store, 1, func(ev RawEvent) *checked {
+func checkAll(ctx context.Context, store *jsstore.Store, keys *jsstore.Keyring, fn func(*checked)) error {
+	return jsstore.ScanParallel(ctx, store, 1, func(ev jsstore.RawEvent) *checked {
 		ck := &checked{ev: ev}
 		ck.check(keys)
 		return ck
-	}, func(_ RawEvent, ck *checked) error {
+	}, func(_ jsstore.RawEvent, ck *checked) error {
 		fn(ck)
 		return nil
 	})
 }
 
-// ScanParallel is store.Scan from position from with the work each message needs on
-// its own (decoding, checking) done by prep on every core, ahead of fn, which is called
-// with each message and what prep made of it, in order, on one goroutine. prep must be
-// safe for concurrent use. fn's first error stops the scan and is returned.
-func ScanParallel[T any](ctx context.Context, store *Store, from uint64, prep func(RawEvent) T, fn func(RawEvent, T) error) error {
-	const batchSize = 256
-	type batch struct {
-		evs  []RawEvent
-		out  []T
-		done chan struct{}
-	}
-	newBatch := func() *batch { return &batch{evs: make([]RawEvent, 0, batchSize), done: make(chan struct{})} }
-	workers := max(runtime.GOMAXPROCS(0), 1)
-	jobs := make(chan *batch, 2*workers)
-	ordered := make(chan *batch, 4*workers)
-	for range workers {
-		go func() {
-			for b := range jobs {
-				b.out = make([]T, len(b.evs))
-				for i, ev := range b.evs {
-					b.out[i] = prep(ev)
-				}
-				close(b.done)
-			}
-		}()
-	}
-	var stopped atomic.Pointer[error]
-	consumed := make(chan struct{})
-	go func() {
-		defer close(consumed)
-		for b := range ordered {
-			<-b.done
-			if stopped.Load() != nil {
-				continue // drain
-			}
-			for i, ev := range b.evs {
-				if err := fn(ev, b.out[i]); err != nil {
-					stopped.Store(&err)
-					break
-				}
-			}
-		}
-	}()
-	cur := newBatch()
-	send := func() {
-		ordered <- cur
-		jobs <- cur
-		cur = newBatch()
-	}
-	err := store.Scan(ctx, from, func(ev RawEvent) error {
-		if p := stopped.Load(); p != nil {
-			return *p
-		}
-		cur.evs = append(cur.evs, ev)
-		if len(cur.evs) == batchSize {
-			send()
-		}
-		return nil
-	})
-	if len(cur.evs) > 0 {
-		send()
-	}
-	close(jobs)
-	close(ordered)
-	<-consumed
-	if p := stopped.Load(); p != nil {
-		return *p
-	}
-	return err
-}
-
 // checkEnvelope checks that a stored event is an envelope of the aggregate its subject
 // names, carrying the id it was deduplicated on, at the next version of its aggregate.
 // It returns the kind of problem and what is wrong, or "".
-func checkEnvelope(store *Store, ck *checked, versions map[string]uint64) (kind, detail string) {
+func checkEnvelope(store *jsstore.Store, ck *checked, versions map[string]uint64) (kind, detail string) {
 	ev, env := ck.ev, ck.head
 	if ck.headErr != "" {
 		return ProblemMalformed, ck.headErr
@@ -484,7 +409,7 @@ func readSeals(ctx context.Context, js jetstream.JetStream, stream string) ([]st
 		return nil, fmt.Errorf("seal stream: %w", err)
 	}
 	var out []storedSeal
-	err = scanStream(ctx, st, 1, []string{SealSubjectRoot + "." + stream}, func(ev RawEvent) error {
+	err = jsstore.ScanStream(ctx, st, 1, []string{SealSubjectRoot + "." + stream}, func(ev jsstore.RawEvent) error {
 		s := storedSeal{msgSeq: ev.Seq, header: ev.Header, body: ev.Data}
 		if err := json.Unmarshal(ev.Data, &s.Seal); err != nil {
 			s.Seal = Seal{Stream: "?", Upto: 0}

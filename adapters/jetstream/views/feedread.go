@@ -1,4 +1,4 @@
-package jetstream
+package views
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -124,11 +126,11 @@ func (v *Views) scanFeed(ctx context.Context, q feed.Query, from, until uint64, 
 	subject := feedSubject(q)
 	stop := errors.New("stop")
 	for from <= until {
-		req, err := json.Marshal(directGetRequest{Seq: from, NextFor: subject, Batch: min(scanBatch, int(until-from+1))})
+		req, err := json.Marshal(jsstore.DirectGetRequest{Seq: from, NextFor: subject, Batch: min(jsstore.ScanBatch, int(until-from+1))})
 		if err != nil {
 			return err
 		}
-		pending, next, err := directBatch(ctx, nc, v.feedDirect, req, until, func(m *nats.Msg, seq uint64) error {
+		pending, next, err := jsstore.DirectBatch(ctx, nc, v.feedDirect, req, until, func(m *nats.Msg, seq uint64) error {
 			// A direct get's answer comes on an inbox; the entry's subject is a header.
 			e, ok, err := v.feedEntry(m.Header.Get(jetstream.SubjectHeader), m.Header, m.Data)
 			if err != nil {
@@ -288,12 +290,12 @@ func (v *Views) Followers() int {
 // this entry's does not hold under a trusted key (someone on the bus published it): it
 // is never shown.
 func (v *Views) feedEntry(subject string, h nats.Header, data []byte) (e feed.Entry, ok bool, err error) {
-	if keys := v.store.keys; keys != nil {
+	if keys := v.store.Keys(); keys != nil {
 		if h == nil {
 			h = nats.Header{}
 		}
 		if cerr := keys.CheckEvent(h, subject, h.Get(jetstream.MsgIDHeader), data); cerr != nil {
-			v.log.Warn("feed: an entry that is not Redlane's is not shown", "subject", subject, "reason", RejectReason(cerr))
+			v.log.Warn("feed: an entry that is not Redlane's is not shown", "subject", subject, "reason", jsstore.RejectReason(cerr))
 			return e, false, nil
 		}
 	}

@@ -1,4 +1,8 @@
-package jetstream
+// Package vault keeps what never goes on the event log, in NATS KV buckets that Redlane's
+// NATS readers are denied: the residents' keys (the privacy vault, crypto-shredding),
+// the secrets every process shares (the receipt key, the residents' pepper), sign-in
+// sessions and accounts' password hashes.
+package vault
 
 import (
 	"context"
@@ -34,9 +38,9 @@ type Vault struct {
 
 var _ service.Vault = (*Vault)(nil)
 
-// OpenVault opens (creating) the key bucket. pepper keys the digest that names
+// Open opens (creating) the key bucket. pepper keys the digest that names
 // residents, so a phone number cannot be recovered from a key's name.
-func OpenVault(ctx context.Context, js jetstream.JetStream, pepper []byte, replicas int) (*Vault, error) {
+func Open(ctx context.Context, js jetstream.JetStream, pepper []byte, replicas int) (*Vault, error) {
 	// The bucket's stream is made by hand: erasing overwrites a key's message, which
 	// the streams that key-value buckets make for themselves deny for good.
 	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{

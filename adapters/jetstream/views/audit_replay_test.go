@@ -1,4 +1,4 @@
-package jetstream_test
+package views_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
@@ -40,7 +42,7 @@ func (c *settableClock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.n
 type knownHistory struct {
 	js    jetstream.JetStream
 	store *jsstore.Store
-	views *jsstore.Views
+	views *jsviews.Views
 	a, b  string
 }
 
@@ -100,12 +102,12 @@ func newKnownHistory(tb testing.TB) *knownHistory {
 	clock.set(at(14, 0))
 	yes := true
 	act(service.Resident, h.a, order.Rate{Solved: &yes, Stars: 5})
-	h.views, err = jsstore.NewViews(ctx, js, store, jsstore.ViewsConfig{Owner: "replay-test"})
+	h.views, err = jsviews.New(ctx, js, store, jsviews.Config{Owner: "replay-test"})
 	must(err)
 	return h
 }
 
-func (h *knownHistory) replay(tb testing.TB, until time.Time, keep bool) *jsstore.Replay {
+func (h *knownHistory) replay(tb testing.TB, until time.Time, keep bool) *jsviews.Replay {
 	tb.Helper()
 	r, err := h.views.Replay(context.Background(), until, allViews, keep, nil)
 	if err != nil {
@@ -116,7 +118,7 @@ func (h *knownHistory) replay(tb testing.TB, until time.Time, keep bool) *jsstor
 
 // laneAt is the lane's backlog as of a replay: its summary, and its live orders from
 // their documents, oldest first.
-func laneAt(tb testing.TB, r *jsstore.Replay) replayedLane {
+func laneAt(tb testing.TB, r *jsviews.Replay) replayedLane {
 	tb.Helper()
 	var l replayedLane
 	doc := r.Doc(backlog.Name, backlog.LaneKey("rouqiao-houxiang"))
@@ -207,7 +209,7 @@ func TestReplayKeepsItsOwnBuckets(t *testing.T) {
 	until := at(12, 30)
 	r := h.replay(t, until, true)
 	name := r.Buckets[backlog.Name]
-	if name != jsstore.ReplayBucket("backlog", until) || name != "REDLANE_REPLAY_BACKLOG_"+strconv.FormatInt(until.Unix(), 10) {
+	if name != jsviews.ReplayBucket("backlog", until) || name != "REDLANE_REPLAY_BACKLOG_"+strconv.FormatInt(until.Unix(), 10) {
 		t.Fatalf("bucket %q", name)
 	}
 	kv, err := h.js.KeyValue(ctx, name)

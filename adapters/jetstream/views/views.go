@@ -1,4 +1,8 @@
-package jetstream
+// Package views writes and reads Redlane's read models on NATS: each view's documents
+// and checkpoint in a KV bucket of its own, written by one leased writer at a time
+// (internal/worker), the linkage feed's stream, rebuilds into a new bucket switched in
+// by a pointer, and replays of the log to a moment for auditors.
+package views
 
 import (
 	"context"
@@ -10,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,7 +45,7 @@ import (
 //   - Durable consumer view-<name> on the event stream: the writer's position.
 type Views struct {
 	js    jetstream.JetStream
-	store *Store
+	store *jsstore.Store
 	owner string
 	ttl   time.Duration
 	log   *slog.Logger
@@ -68,8 +74,8 @@ type Views struct {
 	targets  map[string]uint64       // per view: the last event it reads, when first asked
 }
 
-// ViewsConfig configures Views.
-type ViewsConfig struct {
+// Config configures Views.
+type Config struct {
 	// Owner names this process in leases (host and pid, say).
 	Owner string
 	// LeaseTTL is how long a writer's lease lasts without renewal (default 5 s): how soon
@@ -103,18 +109,16 @@ type checkpoint struct {
 
 // The names of Views' buckets and stream. Permanent.
 const (
-	PointerBucket    = "REDLANE_VIEWS"
-	LeaseBucket      = "REDLANE_LEASES"
-	FeedStream       = "REDLANE_FEED"
-	FeedSubjectRoot  = "redlane.feed"
-	HeaderSourceSeq  = "Redlane-Source-Seq"
-	checkpointKey    = "_checkpoint"
-	flushEvents      = 150 // events per flush: keeps a flush's documents within one atomic batch
-	maxBatchMessages = 999
+	PointerBucket   = "REDLANE_VIEWS"
+	FeedStream      = "REDLANE_FEED"
+	FeedSubjectRoot = "redlane.feed"
+	HeaderSourceSeq = "Redlane-Source-Seq"
+	checkpointKey   = "_checkpoint"
+	flushEvents     = 150 // events per flush: keeps a flush's documents within one atomic batch
 )
 
-// NewViews prepares the buckets and the feed stream.
-func NewViews(ctx context.Context, js jetstream.JetStream, store *Store, cfg ViewsConfig) (*Views, error) {
+// New prepares the buckets and the feed stream.
+func New(ctx context.Context, js jetstream.JetStream, store *jsstore.Store, cfg Config) (*Views, error) {
 	if cfg.LeaseTTL == 0 {
 		cfg.LeaseTTL = 5 * time.Second
 	}
@@ -137,7 +141,7 @@ func NewViews(ctx context.Context, js jetstream.JetStream, store *Store, cfg Vie
 		}
 	}
 	v := &Views{js: js, store: store, owner: cfg.Owner, ttl: cfg.LeaseTTL, log: cfg.Log, stallAfter: cfg.StallAfter, feedJS: fs, replicas: replicas, readOnly: cfg.ReadOnly,
-		feedDirect: strings.TrimSuffix(store.directGet, store.name) + FeedStream, failing: map[string]viewFailure{},
+		feedDirect: store.DirectGetSubject(FeedStream), failing: map[string]viewFailure{},
 		pointers: map[string]pointer{}, caught: map[string]bool{}, stuck: map[string]bool{}, readers: map[string]cachedReader{}, targets: map[string]uint64{}}
 	v.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "redlane_view_lag_events", Help: "Events stored but not yet applied to a view, as its writer last saw.",
@@ -166,7 +170,7 @@ func NewViews(ctx context.Context, js jetstream.JetStream, store *Store, cfg Vie
 
 // createViewStores creates the pointer and lease buckets and the feed stream.
 func createViewStores(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, error) {
-	for _, b := range []string{PointerBucket, LeaseBucket} {
+	for _, b := range []string{PointerBucket, jsstore.LeaseBucket} {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b, History: 1, Storage: jetstream.FileStorage, Replicas: replicas}); err != nil {
 			return nil, fmt.Errorf("bucket %s: %w", b, err)
 		}
@@ -174,7 +178,7 @@ func createViewStores(ctx context.Context, js jetstream.JetStream, replicas int)
 	fs, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name: FeedStream, Description: "Redlane's linkage feed (联动信息): one entry per event",
 		Subjects: []string{FeedSubjectRoot + ".>"}, Storage: jetstream.FileStorage, Replicas: replicas,
-		Duplicates: duplicateWindow, AllowDirect: true,
+		Duplicates: jsstore.DuplicateWindow, AllowDirect: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("feed stream: %w", err)
@@ -460,7 +464,7 @@ func (v *Views) CaughtUp(ctx context.Context, view projections.View) (bool, erro
 func (v *Views) lastRelevant(ctx context.Context, view projections.View) (uint64, error) {
 	var last uint64
 	for _, t := range view.Types() {
-		msg, err := v.store.stream.GetLastMsgForSubject(ctx, v.store.Subject(t, "*"))
+		msg, err := v.store.Stream().GetLastMsgForSubject(ctx, v.store.Subject(t, "*"))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
 		}
