@@ -110,7 +110,7 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	v.Check(c.Category != "", "category", "is required")
 	var answers []Answer
 	if ok {
-		answers = checkAnswers(&v, cat, c.Answers)
+		answers = checkAnswers(&v, cat, c.Answers, a.Role != domain.RoleSystem)
 	}
 	c.Title = checkText(&v, "title", c.Title, MaxTitle)
 	c.Description = domain.CleanText(&v, "description", c.Description, true)

@@ -3,7 +3,8 @@
 // Business rules:
 //  1. A request is submitted to one lane, in a category of the catalogue; its deadlines
 //     to be accepted and completed follow from the category and priority. It answers
-//     the category's questions: each required one, each in its datatype, nothing else.
+//     the category's questions: each required one (but for the system's periodic
+//     orders, which nobody is there to answer), each in its datatype, nothing else.
 //  2. Only a steward of the order's lane dispatches, reassigns, cancels, escalates and
 //     reopens it. Dispatching an order that is not open is refused: handing it to someone
 //     else is an explicit reassign.

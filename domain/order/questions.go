@@ -83,9 +83,11 @@ var DatetimeLayouts = []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:
 // checkAnswers enforces the category's questions on given (each code's values; blank
 // values count as none): every code is a question of the category, every required
 // question is answered, every answer has its question's datatype, a list's answers are
-// its keys, and text is not too long. It returns the answers in the category's order;
-// faults name answers.<code>.
-func checkAnswers(v *domain.Validator, c Category, given map[string][]string) []Answer {
+// its keys, and text is not too long. A periodic schedule's submission, which nobody is
+// there to answer, is held to what it answers but not to the required questions
+// (required false). It returns the answers in the category's order; faults name
+// answers.<code>.
+func checkAnswers(v *domain.Validator, c Category, given map[string][]string, required bool) []Answer {
 	answered := map[string][]string{}
 	for code, vals := range given {
 		var kept []string
@@ -108,7 +110,7 @@ func checkAnswers(v *domain.Validator, c Category, given map[string][]string) []
 		field := "answers." + q.Code
 		vals, ok := answered[q.Code]
 		if !ok {
-			v.Check(!q.Required, field, "is required")
+			v.Check(!q.Required || !required, field, "is required")
 			continue
 		}
 		if a, ok := checkAnswer(v, field, q, vals); ok {

@@ -130,6 +130,10 @@ func TestSubmitWithoutQuestions(t *testing.T) {
 		c.Category, c.Answers = "policy", map[string][]string{"floor": {"3"}}
 	}), env)
 	checkOutcome(t, got, err, invalid("answers.floor"))
+	// The system's periodic orders are not held to required questions.
+	got, err = order.Decide(order.State{}, answering(map[string][]string{"floor": nil, "home_visit": nil}),
+		order.Env{Actor: system, Now: defaultNow, Catalog: askingCatalog})
+	checkOutcome(t, got, err, yields(submittedAt(defaultNow, normalDeadlines, func(s *order.Submitted) { s.Channel = order.ChannelWeb })))
 	// The default repair questions are optional.
 	got, err = order.Decide(order.State{}, submitCmd(), env)
 	checkOutcome(t, got, err, yields(submittedAt(defaultNow, normalDeadlines)))
