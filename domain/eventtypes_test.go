@@ -8,6 +8,7 @@ import (
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
+	"github.com/redlane/redlane/domain/category"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
@@ -31,6 +32,7 @@ func TestEventTypeNames(t *testing.T) {
 		{lane.AggregateType, lane.Events, []string{lane.TypeRegistered, lane.TypeUpdated}},
 		{member.AggregateType, member.Events, []string{member.TypeRegistered, member.TypeUpdated, member.TypeRetired}},
 		{access.AggregateType, access.Events, []string{access.TypeIssued, access.TypeRevoked}},
+		{category.AggregateType, category.Events, []string{category.TypeDefined}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.aggregate+" registers exactly its well-named types", func(t *testing.T) {

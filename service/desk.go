@@ -26,7 +26,7 @@ func (s *Service) DefineSchedule(ctx context.Context, m domain.Meta, id string, 
 		return schedule.State{}, domain.Invalid("lane", "no such lane: "+cmd.Lane)
 	}
 	snap, recs, err := s.schedules.Execute(ctx, id, m, func(snap domain.Snapshot[schedule.State]) ([]domain.Event, error) {
-		events, err := schedule.Decide(snap.State, cmd, schedule.Env{Actor: m.Actor, Exists: snap.Exists(), Catalog: s.cfg.Catalog, Now: m.Time})
+		events, err := schedule.Decide(snap.State, cmd, schedule.Env{Actor: m.Actor, Exists: snap.Exists(), Catalog: s.Catalog(), Now: m.Time})
 		if err != nil {
 			return nil, err
 		}
@@ -60,7 +60,7 @@ func (s *Service) LaunchCampaign(ctx context.Context, m domain.Meta, id string, 
 		return campaign.State{}, domain.Invalid("id", domain.IDRule)
 	}
 	snap, recs, err := s.campaigns.Execute(ctx, id, m, func(snap domain.Snapshot[campaign.State]) ([]domain.Event, error) {
-		return campaign.Decide(snap.State, cmd, campaign.Env{Actor: m.Actor, Exists: snap.Exists(), Catalog: s.cfg.Catalog})
+		return campaign.Decide(snap.State, cmd, campaign.Env{Actor: m.Actor, Exists: snap.Exists(), Catalog: s.Catalog()})
 	})
 	if err != nil {
 		return campaign.State{}, err
@@ -85,7 +85,7 @@ func (s *Service) EndCampaign(ctx context.Context, m domain.Meta, id, reason str
 
 // themeFor returns the theme of the first active campaign covering an order.
 func (s *Service) themeFor(community, category string, at time.Time) string {
-	cat, _ := s.cfg.Catalog.Lookup(category)
+	cat, _ := s.Catalog().Lookup(category)
 	for _, c := range s.Dir.Campaigns() {
 		if c.Covers(community, cat.Code, at, s.cfg.Loc) {
 			return c.Theme
@@ -130,7 +130,7 @@ func (s *Service) ProduceDue(ctx context.Context, now time.Time) (int, error) {
 			}
 			m := s.Meta(System, "")
 			m.CorrelationID, m.CausationID = id, "schedule/"+sch.ID
-			env := order.Env{Actor: System, Now: m.Time, Catalog: s.cfg.Catalog, Rules: *s.cfg.Rules}
+			env := order.Env{Actor: System, Now: m.Time, Catalog: s.Catalog(), Rules: *s.cfg.Rules}
 			cmd := order.Submit{
 				Number: s.number(id), Lane: order.LaneRef{ID: l.ID, Community: l.Community, Street: l.Street},
 				Category: sch.Category, Title: sch.Title, Description: sch.Description, Requester: requester,
@@ -188,7 +188,7 @@ func (s *Service) markOverdue(ctx context.Context, id string, d order.DeadlineKi
 	defer s.observe("order", "mark_overdue", time.Now(), &err)
 	m := s.Meta(System, "")
 	m.Time = now
-	env := order.Env{Actor: System, Now: now, Catalog: s.cfg.Catalog, Rules: *s.cfg.Rules}
+	env := order.Env{Actor: System, Now: now, Catalog: s.Catalog(), Rules: *s.cfg.Rules}
 	_, recs, err := s.Orders.Execute(ctx, id, m, func(snap domain.Snapshot[order.State]) ([]domain.Event, error) {
 		return order.Decide(snap.State, order.MarkOverdue{Deadline: d}, env)
 	})

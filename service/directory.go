@@ -9,8 +9,10 @@ import (
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
 	"github.com/redlane/redlane/domain/campaign"
+	"github.com/redlane/redlane/domain/category"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
+	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/domain/schedule"
 )
 
@@ -27,6 +29,9 @@ type Directory struct {
 	accounts  map[string]string // username → account (token) id
 	schedules map[string]entry[schedule.State]
 	campaigns map[string]entry[campaign.State]
+	// categories are the categories admins defined, which override or add to the
+	// default catalogue.
+	categories map[string]entry[category.State]
 }
 
 type entry[S any] struct {
@@ -45,11 +50,13 @@ func NewDirectory() *Directory {
 
 		schedules: map[string]entry[schedule.State]{},
 		campaigns: map[string]entry[campaign.State]{},
+
+		categories: map[string]entry[category.State]{},
 	}
 }
 
 // DirectoryTypes are the aggregate types a Directory follows.
-var DirectoryTypes = []string{lane.AggregateType, member.AggregateType, access.AggregateType, schedule.AggregateType, campaign.AggregateType}
+var DirectoryTypes = []string{lane.AggregateType, member.AggregateType, access.AggregateType, schedule.AggregateType, campaign.AggregateType, category.AggregateType}
 
 // Apply folds one stored event in. Events at or below what the directory has seen for
 // that aggregate are ignored, so replays and redeliveries are harmless.
@@ -66,6 +73,8 @@ func (d *Directory) Apply(rec domain.Recorded) error {
 		return applyTo(d.schedules, id, rec, schedule.Aggregate)
 	case campaign.AggregateType:
 		return applyTo(d.campaigns, id, rec, campaign.Aggregate)
+	case category.AggregateType:
+		return applyTo(d.categories, id, rec, category.Aggregate)
 	case access.AggregateType:
 		if err := applyTo(d.tokens, id, rec, access.Aggregate); err != nil {
 			return err
@@ -182,4 +191,14 @@ func (d *Directory) Schedules() []schedule.State {
 // Campaigns lists thematic campaigns by id.
 func (d *Directory) Campaigns() []campaign.State {
 	return sorted(d, d.campaigns, func(s campaign.State) string { return s.ID })
+}
+
+// Categories lists the categories admins defined, by code, as the catalogue holds them.
+func (d *Directory) Categories() []order.Category {
+	states := sorted(d, d.categories, func(s category.State) string { return s.Code })
+	out := make([]order.Category, len(states))
+	for i, s := range states {
+		out[i] = s.Category()
+	}
+	return out
 }

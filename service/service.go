@@ -21,6 +21,7 @@ import (
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
 	"github.com/redlane/redlane/domain/campaign"
+	"github.com/redlane/redlane/domain/category"
 	"github.com/redlane/redlane/domain/erasure"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
@@ -70,6 +71,8 @@ type Service struct {
 	campaigns *domain.Runner[campaign.State]
 	erasures  *domain.Runner[erasure.State]
 
+	categories *domain.Runner[category.State]
+
 	dummyOnce sync.Once // dummyHash
 	dummy     []byte
 }
@@ -104,6 +107,8 @@ func New(cfg Config) *Service {
 		schedules: domain.NewRunner(cfg.Store, schedule.Aggregate, cfg.NewID),
 		campaigns: domain.NewRunner(cfg.Store, campaign.Aggregate, cfg.NewID),
 		erasures:  domain.NewRunner(cfg.Store, erasure.Aggregate, cfg.NewID, domain.WithCacheSize(0)),
+
+		categories: domain.NewRunner(cfg.Store, category.Aggregate, cfg.NewID),
 	}
 }
 
@@ -120,8 +125,9 @@ func commandName(cmd order.Command) string {
 	return strings.ToLower(name[strings.LastIndexByte(name, '.')+1:])
 }
 
-// Catalog returns the category catalogue.
-func (s *Service) Catalog() order.Catalog { return s.cfg.Catalog }
+// Catalog returns the category catalogue: the configured one, with the categories
+// admins defined (Directory.Categories) over it.
+func (s *Service) Catalog() order.Catalog { return s.cfg.Catalog.With(s.Dir.Categories()...) }
 
 // Now reads the service's clock.
 func (s *Service) Now() time.Time { return s.cfg.Clock.Now().UTC() }
@@ -259,6 +265,26 @@ func (s *Service) RegisterLane(ctx context.Context, m domain.Meta, id string, cm
 	return snap.State, s.applyAll(recs)
 }
 
+// DefineCategory defines the category with code, or changes it, and returns it as the
+// catalogue now holds it.
+func (s *Service) DefineCategory(ctx context.Context, m domain.Meta, code string, cmd category.Define) (_ order.Category, err error) {
+	defer s.observe("category", "define", time.Now(), &err)
+	if !domain.ValidID(code) {
+		return order.Category{}, domain.Invalid("code", domain.IDRule)
+	}
+	_, recs, err := s.categories.Execute(ctx, code, m, func(snap domain.Snapshot[category.State]) ([]domain.Event, error) {
+		return category.Decide(snap.State, cmd, category.Env{Actor: m.Actor, Code: code, Catalog: s.Catalog()})
+	})
+	if err == nil {
+		err = s.applyAll(recs)
+	}
+	if err != nil {
+		return order.Category{}, err
+	}
+	c, _ := s.Catalog().Lookup(code)
+	return c, nil
+}
+
 // RegisterMember registers a member.
 func (s *Service) RegisterMember(ctx context.Context, m domain.Meta, id string, cmd member.Register) (_ member.State, err error) {
 	defer s.observe("member", "register", time.Now(), &err)
@@ -323,7 +349,7 @@ func (s *Service) Submit(ctx context.Context, m domain.Meta, req SubmitRequest) 
 	if req.Theme == "" {
 		req.Theme = s.themeFor(l.Community, req.Category, m.Time)
 	}
-	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.cfg.Catalog, Rules: *s.cfg.Rules}
+	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.Catalog(), Rules: *s.cfg.Rules}
 	execute := s.Orders.Execute
 	if req.IdempotencyKey == "" {
 		execute = s.Orders.ExecuteNew // a fresh UUIDv7: nothing to read first
@@ -362,7 +388,7 @@ func (s *Service) Act(ctx context.Context, m domain.Meta, id string, cmd order.C
 	if err != nil {
 		return domain.Snapshot[order.State]{}, err
 	}
-	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.cfg.Catalog, Rules: *s.cfg.Rules}
+	env := order.Env{Actor: m.Actor, Now: m.Time, Catalog: s.Catalog(), Rules: *s.cfg.Rules}
 	snap, _, err := s.Orders.Execute(ctx, id, m, func(snap domain.Snapshot[order.State]) ([]domain.Event, error) {
 		if ifMatch != 0 && snap.Exists() && snap.Version != ifMatch {
 			return nil, domain.Refuse(domain.KindConflict, domain.CodeVersionMismatch, "the order is at version %d, not %d: reload it", snap.Version, ifMatch)

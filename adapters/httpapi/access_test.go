@@ -321,6 +321,9 @@ var accessTable = []accessRow{
 		[13]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401}},
 	{"GET /api/v1/categories", "", fixed("GET", "/api/v1/categories", ""),
 		[13]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+	{"PUT /api/v1/categories/{code}", "", fixed("PUT", "/api/v1/categories/heating",
+		`{"name":"供暖报修","skills":["repair"],"questions":[{"code":"rooms","description":"几个房间不热？","datatype":"number","required":true}]}`),
+		[13]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
 	// Residents submit without a token; a receipt is no token, so they submit too.
 	{"POST /api/v1/orders", "", fixed("POST", "/api/v1/orders",
 		`{"lane":"rouqiao-houxiang","category":"repair","title":"水管漏水","requester":{"name":"李大爷","phone":"13900001111"}}`),

@@ -1,10 +1,15 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +47,60 @@ type orderView struct {
 	Theme       string         `json:"theme,omitempty"`
 	Schedule    string         `json:"schedule,omitempty"`
 	Receipt     string         `json:"receipt,omitempty"`
+	Answers     []answerView   `json:"answers"`
+}
+
+// answerView is the answer to one of the category's questions: the question as it was
+// asked, the values given and the answer as people read it (a list's choices by name).
+type answerView struct {
+	Code     string   `json:"code"`
+	Question string   `json:"question"`
+	Values   []string `json:"values"`
+	Answer   string   `json:"answer"`
+}
+
+func answersOf(as []order.Answer) []answerView {
+	out := make([]answerView, len(as))
+	for i, a := range as {
+		out[i] = answerView{Code: a.Code, Question: a.Question, Values: a.Values, Answer: a.Shown()}
+	}
+	return out
+}
+
+// readAnswers reads a submit's answers: by question code, a string, a number or a list
+// of them (a multivaluelist's keys).
+func readAnswers(raw map[string]json.RawMessage) (map[string][]string, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	var v domain.Validator
+	out := make(map[string][]string, len(raw))
+	for code, msg := range raw {
+		var one any
+		var many []any
+		trimmed := string(bytes.TrimSpace(msg))
+		switch {
+		case trimmed == "null":
+			continue
+		case strings.HasPrefix(trimmed, "["):
+			_ = json.Unmarshal(msg, &many)
+		case json.Unmarshal(msg, &one) == nil:
+			many = []any{one}
+		}
+		ok := len(many) > 0 || trimmed == "[]"
+		for _, x := range many {
+			switch x := x.(type) {
+			case string:
+				out[code] = append(out[code], x)
+			case float64:
+				out[code] = append(out[code], strconv.FormatFloat(x, 'f', -1, 64))
+			default:
+				ok = false
+			}
+		}
+		v.Check(ok, "answers."+code, "must be a string, a number, or a list of them")
+	}
+	return out, v.Err()
 }
 
 type requesterView struct {
@@ -69,6 +128,7 @@ func (a *API) view(ctx context.Context, snap domain.Snapshot[order.State], actor
 		Status: s.Status, Escalation: s.Escalation, Overdue: s.Overdue(), Version: snap.Version,
 		Rating: s.Rating, SubmittedAt: s.SubmittedAt, UpdatedAt: s.UpdatedAt,
 		AcceptBy: s.AcceptBy, CompleteBy: s.CompleteBy, Theme: s.Theme, Schedule: s.Schedule,
+		Answers: answersOf(s.Answers),
 	}
 	if s.Assignee != "" {
 		v.Assignee = &s.Assignee
@@ -85,6 +145,19 @@ type submitRequest struct {
 	Mode        string        `json:"mode"`
 	Channel     string        `json:"channel"`
 	Priority    string        `json:"priority"`
+	// Answers are the answers to the category's questions, by question code.
+	Answers map[string]json.RawMessage `json:"answers"`
+}
+
+// answersKey puts answers in one string, the same whatever order they came in, for a
+// request's fingerprint.
+func answersKey(answers map[string][]string) string {
+	keys := slices.Sorted(maps.Keys(answers))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%q=%q", k, answers[k])
+	}
+	return strings.Join(parts, "&")
 }
 
 // idempotencyScope is whose Idempotency-Keys a submit's is among: the token's, or for a
@@ -110,19 +183,25 @@ func (a *API) submit(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	answers, err := readAnswers(req.Answers)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	key := r.Header.Get("Idempotency-Key")
 	if len(key) > 200 {
 		a.fail(w, r, domain.Invalid("Idempotency-Key", "must be at most 200 characters"))
 		return
 	}
 	fp := sha256.Sum256([]byte(strings.Join([]string{req.Lane, req.Category, req.Title, req.Description,
-		req.Requester.Name, req.Requester.Phone, req.Mode, req.Channel, req.Priority, actor.ID}, "\x00")))
+		req.Requester.Name, req.Requester.Phone, req.Mode, req.Channel, req.Priority, actor.ID, answersKey(answers)}, "\x00")))
 	snap, created, err := a.svc.Submit(r.Context(), a.meta(r, actor), service.SubmitRequest{
 		LaneID: req.Lane,
 		Submit: order.Submit{
 			Category: req.Category, Title: req.Title, Description: req.Description,
 			Requester: order.Requester{Name: req.Requester.Name, Phone: req.Requester.Phone},
 			Mode:      order.Mode(req.Mode), Channel: order.Channel(req.Channel), Priority: order.Priority(req.Priority),
+			Answers: answers,
 		},
 		IdempotencyKey:   key,
 		IdempotencyScope: a.idempotencyScope(r, actor),

@@ -2,11 +2,14 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
+	"github.com/redlane/redlane/domain/category"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
+	"github.com/redlane/redlane/domain/order"
 )
 
 type tokenRequest struct {
@@ -128,15 +131,57 @@ func (a *API) listMembers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"items": a.svc.Dir.Members()})
 }
 
-func (a *API) listCategories(w http.ResponseWriter, r *http.Request) {
-	type cat struct {
-		Code   string   `json:"code"`
-		Name   string   `json:"name"`
-		Skills []string `json:"skills"`
+// categoryView is a category as the API shows it: its deadlines in minutes, its
+// questions as intake asks them.
+type categoryView struct {
+	Code      string             `json:"code"`
+	Name      string             `json:"name"`
+	Skills    []string           `json:"skills"`
+	Normal    category.Deadlines `json:"normal"`
+	Urgent    category.Deadlines `json:"urgent"`
+	Questions []order.Question   `json:"questions"`
+}
+
+func viewOfCategory(c order.Category) categoryView {
+	minutes := func(d order.Deadlines) category.Deadlines {
+		return category.Deadlines{AcceptMinutes: int(d.Accept / time.Minute), CompleteMinutes: int(d.Complete / time.Minute)}
 	}
-	var items []cat
+	v := categoryView{Code: c.Code, Name: c.Name, Skills: c.Skills, Normal: minutes(c.Normal), Urgent: minutes(c.Urgent), Questions: c.Questions}
+	if v.Skills == nil {
+		v.Skills = []string{}
+	}
+	if v.Questions == nil {
+		v.Questions = []order.Question{}
+	}
+	return v
+}
+
+func (a *API) listCategories(w http.ResponseWriter, r *http.Request) {
+	items := []categoryView{}
 	for _, c := range a.svc.Catalog().All() {
-		items = append(items, cat{c.Code, c.Name, c.Skills})
+		items = append(items, viewOfCategory(c))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+// defineCategory defines a category, or changes one, whole: what is left out is gone
+// (zero deadlines are the defaults).
+func (a *API) defineCategory(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	if err == nil {
+		err = forbidUnless(actor.Role == domain.RoleAdmin, domain.CodeAdminOnly, "only an admin manages categories")
+	}
+	var req category.Define
+	if err == nil {
+		err = readBody(w, r, &req)
+	}
+	var c order.Category
+	if err == nil {
+		c, err = a.svc.DefineCategory(r.Context(), a.meta(r, actor), r.PathValue("code"), req)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewOfCategory(c))
 }

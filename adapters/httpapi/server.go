@@ -167,6 +167,7 @@ func (a *API) Routes() []Route {
 		{"POST /api/v1/members", a.registerMember},
 		{"GET /api/v1/members", a.listMembers},
 		{"GET /api/v1/categories", a.listCategories},
+		{"PUT /api/v1/categories/{code}", a.defineCategory},
 		{"POST /api/v1/orders", a.submit},
 		{"GET /api/v1/orders", a.searchOrders},
 		{"POST /api/v1/receipts/lookup", a.lookupReceipt},

@@ -374,6 +374,9 @@ func fieldName(field string) string {
 	case "requester.phone":
 		return "phone"
 	}
+	if code, ok := strings.CutPrefix(field, "answers."); ok {
+		return "attribute[" + code + "]"
+	}
 	return field
 }
 

@@ -351,6 +351,7 @@ func (s *Server) postRequest(w http.ResponseWriter, r *http.Request, f format, _
 			Category: cat.Code, Title: titleOf(sub.Description, cat.Name), Description: desc,
 			Requester: order.Requester{Name: requesterName(sub.FirstName, sub.LastName), Phone: sub.Phone},
 			Mode:      order.ModeInstant, Channel: order.ChannelOpen311, Priority: order.PriorityNormal,
+			Answers: sub.Attributes,
 		},
 	})
 	if err != nil {

@@ -192,5 +192,27 @@ func (s *Server) serviceDefinition(w http.ResponseWriter, r *http.Request, f for
 	write(w, http.StatusOK, f, x, definitionJSON{Code: c.Code, Attributes: attrs})
 }
 
-// attributesOf lists a category's questions as Open311 attributes.
-func attributesOf(order.Category) []attributeDoc { return []attributeDoc{} }
+// attributesOf lists a category's questions as Open311 attributes, in order from 1.
+// Every one is variable: a question the client asks of the resident.
+func attributesOf(c order.Category) []attributeDoc {
+	out := []attributeDoc{}
+	for i, q := range c.Questions {
+		a := attributeDoc{Variable: true, Code: q.Code, Datatype: string(q.Datatype), Required: q.Required,
+			DatatypeDescription: datatypeDescriptions[q.Datatype], Order: i + 1, Description: q.Description}
+		for _, v := range q.Values {
+			a.Values = append(a.Values, valueDoc{Key: v.Key, Name: v.Name})
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// datatypeDescriptions tell a resident, in Chinese, how to answer each datatype.
+var datatypeDescriptions = map[order.Datatype]string{
+	order.DatatypeString:          "请填写一行文字",
+	order.DatatypeNumber:          "请填写数字",
+	order.DatatypeDatetime:        "请填写日期时间，如 2026-11-30T14:00:00+08:00",
+	order.DatatypeText:            "请填写文字，可多行",
+	order.DatatypeSingleValueList: "请选择一项",
+	order.DatatypeMultiValueList:  "可选择多项",
+}

@@ -30,6 +30,7 @@ type itemView struct {
 	Callback             bool         // completed long ago, awaiting a call-back for its rating
 	Returned             bool         // handed back by its member: to dispatch again
 	Description          string       // the request in the resident's words (task page)
+	Answers              []answerView // the answers to the category's questions (task page)
 	Resident, Phone      string       // whom to call, for the member who has the order (task page)
 	Tel                  template.URL // tel: and the phone's digits, built here from digits only
 	Escalation           string       // 社区 or 街道 when escalated, else ""

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/redlane/redlane/domain"
@@ -24,6 +25,60 @@ type option struct {
 type intakeForm struct {
 	Lane, Category, Title, Description, Name, Phone, Priority, Channel string
 	Key                                                                string // the idempotency key: a resubmitted form makes one order
+	// Answers are what was given to the chosen category's questions, by question code.
+	Answers map[string][]string
+}
+
+// questionBlock is one category's questions on the intake form; the page shows every
+// category's, and app.js only the chosen one's.
+type questionBlock struct {
+	Category, Name string
+	Chosen         bool
+	Questions      []questionField
+}
+
+// questionField is one question as a form field, named answer.<category>.<code> so
+// that only the chosen category's answers are taken.
+type questionField struct {
+	Field, Description, Hint string
+	Datatype                 string
+	Required                 bool
+	Value                    string
+	Choices                  []option
+}
+
+// hints tell a resident, in Chinese, how to answer each datatype.
+var hints = map[order.Datatype]string{
+	order.DatatypeNumber:         "填写数字",
+	order.DatatypeDatetime:       "日期时间",
+	order.DatatypeMultiValueList: "可多选",
+}
+
+func questionBlocks(cat order.Catalog, f intakeForm) []questionBlock {
+	var out []questionBlock
+	for _, c := range cat.All() {
+		if len(c.Questions) == 0 {
+			continue
+		}
+		b := questionBlock{Category: c.Code, Name: c.Name, Chosen: c.Code == f.Category}
+		for _, q := range c.Questions {
+			var given []string
+			if b.Chosen {
+				given = f.Answers[q.Code]
+			}
+			qf := questionField{Field: "answer." + c.Code + "." + q.Code, Description: q.Description, Hint: hints[q.Datatype],
+				Datatype: string(q.Datatype), Required: q.Required}
+			if len(given) > 0 {
+				qf.Value = given[0]
+			}
+			for _, v := range q.Values {
+				qf.Choices = append(qf.Choices, option{Value: v.Key, Label: v.Name, Selected: slices.Contains(given, v.Key)})
+			}
+			b.Questions = append(b.Questions, qf)
+		}
+		out = append(out, b)
+	}
+	return out
 }
 
 type intakePage struct {
@@ -31,6 +86,7 @@ type intakePage struct {
 	Form       intakeForm
 	Lanes      []option
 	Categories []option
+	Questions  []questionBlock
 	Channels   []option // for operators and stewards, who take requests by phone or at the station
 	As         string   // who submits: 居民 or the signed-in steward or operator
 }
@@ -73,6 +129,7 @@ func (h *handler) intakePage(r *http.Request, s *session, f intakeForm) intakePa
 	for _, c := range h.svc.Catalog().All() {
 		p.Categories = append(p.Categories, option{Value: c.Code, Label: c.Name, Selected: c.Code == f.Category})
 	}
+	p.Questions = questionBlocks(h.svc.Catalog(), f)
 	if s != nil {
 		p.As = s.Actor.Name + "（" + roleName(s.Actor.Role) + "）代居民"
 		for _, c := range []order.Channel{order.ChannelStation, order.ChannelHotline, order.ChannelTerminal} {
@@ -110,6 +167,15 @@ func (h *handler) intakeSubmit(w http.ResponseWriter, r *http.Request) {
 	get := func(k string) string { return strings.TrimSpace(r.PostForm.Get(k)) }
 	f := intakeForm{Lane: get("lane"), Category: get("category"), Title: get("title"), Description: get("description"),
 		Name: get("name"), Phone: get("phone"), Priority: get("priority"), Channel: get("channel"), Key: get("key")}
+	prefix := "answer." + f.Category + "."
+	for k, vals := range r.PostForm {
+		if code, ok := strings.CutPrefix(k, prefix); ok && f.Category != "" {
+			if f.Answers == nil {
+				f.Answers = map[string][]string{}
+			}
+			f.Answers[code] = vals
+		}
+	}
 	actor := service.Resident
 	channel := order.ChannelWeb
 	if s != nil {
@@ -119,13 +185,14 @@ func (h *handler) intakeSubmit(w http.ResponseWriter, r *http.Request) {
 	if len(f.Key) > 64 {
 		f.Key = ""
 	}
-	fp := sha256.Sum256(fmt.Appendf(nil, "%q", []string{f.Lane, f.Category, f.Title, f.Description, f.Name, f.Phone, f.Priority, string(channel), actor.ID}))
+	fp := sha256.Sum256(fmt.Appendf(nil, "%q", []string{f.Lane, f.Category, f.Title, f.Description, f.Name, f.Phone, f.Priority, string(channel), actor.ID, fmt.Sprint(f.Answers)}))
 	snap, _, err := h.svc.Submit(r.Context(), h.meta(actor), service.SubmitRequest{
 		LaneID: f.Lane,
 		Submit: order.Submit{
 			Category: f.Category, Title: f.Title, Description: f.Description,
 			Requester: order.Requester{Name: f.Name, Phone: f.Phone},
 			Channel:   channel, Priority: order.Priority(f.Priority),
+			Answers: f.Answers,
 		},
 		IdempotencyKey:   nonEmptyKey(f.Key),
 		IdempotencyScope: "page:" + actor.ID, // the form's key is a random one the page made

@@ -27,6 +27,19 @@ type orderView struct {
 	CompleteBy                     string
 	Rating                         *ratingView
 	Version                        uint64
+	Answers                        []answerView
+}
+
+// answerView is the answer to one of the category's questions, beside the question as
+// it was asked.
+type answerView struct{ Question, Answer string }
+
+func answersOf(as []order.Answer) []answerView {
+	out := make([]answerView, len(as))
+	for i, a := range as {
+		out[i] = answerView{Question: a.Question, Answer: a.Shown()}
+	}
+	return out
 }
 
 type ratingView struct {
@@ -55,7 +68,7 @@ func (h *handler) orderView(ctx context.Context, snap domain.Snapshot[order.Stat
 		Status: statusName(st.Status), StatusCode: string(st.Status),
 		Escalation: levelName(st.Escalation), Overdue: st.Overdue(), Theme: st.Theme,
 		SubmittedAt: shanghai(st.SubmittedAt), AcceptBy: shanghai(st.AcceptBy), CompleteBy: shanghai(st.CompleteBy),
-		Version: snap.Version,
+		Version: snap.Version, Answers: answersOf(st.Answers),
 	}
 	if st.Assignee != "" {
 		v.Assignee = h.memberName(st.Assignee)

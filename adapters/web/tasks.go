@@ -72,6 +72,7 @@ func (h *handler) contact(ctx context.Context, v *itemView, s session, it query.
 	}
 	st := snap.State
 	v.Description = st.Description
+	v.Answers = answersOf(st.Answers)
 	if !query.SeesPhone(s.Actor, query.Place{Lane: st.Lane, Community: st.Community, Assignee: st.Assignee}, st.Status) {
 		return
 	}

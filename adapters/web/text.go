@@ -300,7 +300,7 @@ func describe(err error) problem {
 	case domain.KindInvalid:
 		p := problem{Status: http.StatusBadRequest, Title: "填写有误，请检查后再提交"}
 		for _, f := range de.Fields {
-			p.Lines = append(p.Lines, nameOr(fieldNames[f.Field], f.Field)+"："+fieldMessage(f.Message))
+			p.Lines = append(p.Lines, fieldName(f.Field)+"："+fieldMessage(f.Message))
 		}
 		return p
 	case domain.KindUnauthorized:
@@ -330,4 +330,13 @@ var done = map[string]string{
 	"reopen":   "工单已重办，回到待派单。",
 	"note":     "备注已添加。",
 	"signout":  "已退出登录。",
+}
+
+// fieldName is a field's name in Chinese; an answer to a category's question is named
+// as a supplementary question, with its code.
+func fieldName(f string) string {
+	if code, ok := strings.CutPrefix(f, "answers."); ok {
+		return "补充问题（" + code + "）"
+	}
+	return nameOr(fieldNames[f], f)
 }

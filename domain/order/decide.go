@@ -80,7 +80,7 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 }
 
 // decideSubmit enforces rule 1: a request goes to one lane, in a category of the
-// catalogue, which sets its deadlines; a resident, an operator or the system submits to
+// catalogue, which sets its deadlines and the questions it must answer; a resident, an operator or the system submits to
 // any lane, a steward only to their own.
 func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	a := env.Actor
@@ -108,6 +108,10 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	cat, ok := env.Catalog.Lookup(c.Category)
 	v.Check(c.Category == "" || ok, "category", "is not in the catalogue")
 	v.Check(c.Category != "", "category", "is required")
+	var answers []Answer
+	if ok {
+		answers = checkAnswers(&v, cat, c.Answers, a.Role != domain.RoleSystem)
+	}
 	c.Title = checkText(&v, "title", c.Title, MaxTitle)
 	c.Description = domain.CleanText(&v, "description", c.Description, true)
 	v.Check(utf8.RuneCountInString(c.Description) <= MaxDescription, "description", "is too long")
@@ -131,6 +135,7 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 		Mode:      c.Mode, Channel: c.Channel, Priority: c.Priority,
 		AcceptBy: env.Now.Add(d.Accept).UTC(), CompleteBy: env.Now.Add(d.Complete).UTC(),
 		Idempotency: c.Idempotency, Theme: strings.TrimSpace(c.Theme), Schedule: c.Schedule,
+		Answers: answers,
 	})
 }
 

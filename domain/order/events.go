@@ -65,6 +65,9 @@ type Submitted struct {
 	Theme string `json:"theme,omitempty"`
 	// Schedule is the periodic schedule and occurrence that produced the order, if any.
 	Schedule string `json:"schedule,omitempty"`
+	// Answers are the answers to the category's questions, in the category's order;
+	// absent from submissions made before categories asked any.
+	Answers []Answer `json:"answers,omitempty"`
 }
 
 // Dispatched: the lane's steward handed the order to a member (组织下单).

@@ -2,7 +2,9 @@
 //
 // Business rules:
 //  1. A request is submitted to one lane, in a category of the catalogue; its deadlines
-//     to be accepted and completed follow from the category and priority.
+//     to be accepted and completed follow from the category and priority. It answers
+//     the category's questions: each required one (but for the system's periodic
+//     orders, which nobody is there to answer), each in its datatype, nothing else.
 //  2. Only a steward of the order's lane dispatches, reassigns, cancels, escalates and
 //     reopens it. Dispatching an order that is not open is refused: handing it to someone
 //     else is an explicit reassign.
@@ -133,6 +135,7 @@ type State struct {
 	Idempotency string
 	Theme       string
 	Schedule    string
+	Answers     []Answer
 
 	Status     Status
 	Assignee   string
@@ -164,6 +167,15 @@ func (s State) Size() int {
 	if s.Rating != nil {
 		n += 80 + len(s.Rating.Comment) + len(s.Rating.Member)
 	}
+	for _, a := range s.Answers {
+		n += 64 + len(a.Code) + len(a.Question)
+		for _, x := range a.Values {
+			n += 16 + len(x)
+		}
+		for _, x := range a.Names {
+			n += 16 + len(x)
+		}
+	}
 	for _, d := range s.OverdueOn {
 		n += 16 + len(d)
 	}
@@ -190,6 +202,9 @@ type (
 		Idempotency string
 		Theme       string
 		Schedule    string
+		// Answers are the answers to the category's questions, by question code: one
+		// value, or several for a multivaluelist.
+		Answers map[string][]string
 	}
 	// Dispatch hands an open order to a member.
 	Dispatch struct{ Member MemberRef }
@@ -280,7 +295,7 @@ func Evolve(s State, ev domain.Event, env domain.Envelope) State {
 		s.Number, s.Lane, s.Community, s.Street = e.Number, e.Lane, e.Community, e.Street
 		s.Category, s.Title, s.Description, s.Requester = e.Category, e.Title, e.Description, e.Requester
 		s.Mode, s.Channel, s.Priority, s.Idempotency = e.Mode, e.Channel, e.Priority, e.Idempotency
-		s.Theme, s.Schedule, s.Sealed = e.Theme, e.Schedule, e.Sealed
+		s.Theme, s.Schedule, s.Sealed, s.Answers = e.Theme, e.Schedule, e.Sealed, e.Answers
 		s.Status, s.Escalation = StatusOpen, LevelLane
 		s.SubmittedAt, s.CycleStart = env.Time, env.Time
 		s.AcceptBy, s.CompleteBy = e.AcceptBy, e.CompleteBy

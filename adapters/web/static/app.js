@@ -103,6 +103,21 @@
     f.setAttribute('data-sent', '1');
   });
 
+  // The intake form: only the chosen category's questions are shown. Without script
+  // every category's show, and the server takes the chosen one's answers only.
+  var intake = document.getElementById('intake');
+  if (intake && intake.elements.category) {
+    var chosen = function () {
+      var code = intake.elements.category.value;
+      var blocks = intake.querySelectorAll('fieldset.questions');
+      for (var i = 0; i < blocks.length; i++) {
+        blocks[i].hidden = blocks[i].getAttribute('data-category') !== code;
+      }
+    };
+    intake.elements.category.addEventListener('change', chosen);
+    chosen();
+  }
+
   // The terminal: a clock in Asia/Shanghai, and new linkage messages on top.
   var clock = document.querySelector('[data-clock]');
   if (clock && window.Intl) {
