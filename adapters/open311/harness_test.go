@@ -12,26 +12,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redlane/redlane/internal/testworld"
+
 	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
-
-	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
-
-	"github.com/google/uuid"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/redlane/redlane/adapters/httpapi"
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
-	"github.com/redlane/redlane/adapters/natsserver/natstest"
 	"github.com/redlane/redlane/adapters/open311"
-	"github.com/redlane/redlane/domain"
-	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/projections/all"
 	"github.com/redlane/redlane/projections/backlog"
 	"github.com/redlane/redlane/query"
-	"github.com/redlane/redlane/service"
 )
 
-const adminToken = "test-admin-token"
+const adminToken = testworld.AdminToken
 
 // harness is Redlane's HTTP API with Open311 mounted in front of it, as serve mounts it,
 // over a real embedded NATS server with the views, the backlog index and the vault that
@@ -52,38 +45,14 @@ type world struct {
 
 func newHarness(tb testing.TB, cfg open311.Config) *harness {
 	tb.Helper()
-	_, nc := natstest.Start(tb)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx := context.Background()
-	store, err := jsstore.Open(ctx, js, jsstore.Config{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	vault, err := jsvault.Open(ctx, js, []byte("test pepper"), 1)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	svc := service.New(service.Config{
-		Store: store, Clock: domain.ClockFunc(time.Now),
-		NewID:   func() string { return uuid.Must(uuid.NewV7()).String() },
-		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: []byte("test receipt key"), Vault: vault,
-	})
-	vs, err := jsviews.New(ctx, js, store, jsviews.Config{Owner: "test", LeaseTTL: 2 * time.Second})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	index := query.NewIndex(query.IndexConfig{})
+	w := testworld.Start(tb, testworld.Options{Views: true, Vault: true})
+	svc, store, vs, index := w.Svc, w.Store, w.Views, w.Index
 	cfg.Service, cfg.Log = svc, store
 	o := open311.New(cfg)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{}, 3)
-	go func() { _ = vs.Run(runCtx, all.Views()...); done <- struct{}{} }()
-	go func() { _ = vs.Watch(runCtx, backlog.Name, query.BacklogKeys, index); done <- struct{}{} }()
-	go func() { _ = o.Run(runCtx); done <- struct{}{} }()
-	tb.Cleanup(func() { stop(); <-done; <-done; <-done })
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = o.Run(runCtx); close(done) }()
+	tb.Cleanup(func() { stop(); <-done })
 	srv := httptest.NewServer(o.Mount(httpapi.New(httpapi.Config{Service: svc, Views: vs, Index: index})))
 	tb.Cleanup(srv.Close)
 	h := &harness{t: tb, url: srv.URL, store: store, views: vs, index: index, o311: o}

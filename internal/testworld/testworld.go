@@ -49,6 +49,9 @@ type Options struct {
 	// Directory loads the directory of lanes, members and tokens from the log, as a
 	// process that starts on an existing log does.
 	Directory bool
+	// Vault seals residents' details with the privacy vault on NATS, as serve does;
+	// without it they are written in the clear.
+	Vault bool
 }
 
 // World is a running district's back end, reached as a serving process reaches it.
@@ -97,6 +100,12 @@ func Open(tb testing.TB, srv *natsserver.Server, opts Options) *World {
 	if w.Sessions, err = jsvault.OpenSessions(ctx, w.JS, time.Hour, 1); err != nil {
 		tb.Fatal(err)
 	}
+	var vault service.Vault
+	if opts.Vault {
+		if vault, err = jsvault.Open(ctx, w.JS, []byte("test pepper"), 1); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	clock := opts.Clock
 	if clock == nil {
 		clock = domain.ClockFunc(func() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) })
@@ -104,7 +113,7 @@ func Open(tb testing.TB, srv *natsserver.Server, opts Options) *World {
 	w.Svc = service.New(service.Config{
 		Store: w.Store, Clock: clock, NewID: NewID, Catalog: order.DefaultCatalog(),
 		AdminToken: AdminToken, ReceiptKey: ReceiptKey, Loc: projections.Shanghai,
-		Credentials: creds, PasswordCost: bcrypt.MinCost,
+		Credentials: creds, PasswordCost: bcrypt.MinCost, Vault: vault,
 	})
 	if opts.Directory {
 		w.loadDirectory()
