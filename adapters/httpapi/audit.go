@@ -61,7 +61,7 @@ func (a *API) auditOrder(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, domain.Invalid("format", "must be json or csv"))
 		return
 	}
-	id := r.PathValue("id")
+	id := a.orderID(r)
 	snap, err := a.svc.Order(r.Context(), id)
 	if err == nil {
 		err = forbidUnless(actor.Role == domain.RoleAuditor || actor.StewardOf(snap.State.Lane),

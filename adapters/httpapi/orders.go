@@ -250,8 +250,21 @@ func (a *API) orderActor(r *http.Request, id, bodyReceipt string) (domain.Actor,
 	return service.Resident, nil
 }
 
-func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
+// orderID is the order a path names: its id, or its number (20261130-G4HNJM), which
+// residents and the hotline quote. A number is found while the order is live or was
+// placed within the search's window (--search-days).
+func (a *API) orderID(r *http.Request) string {
 	id := r.PathValue("id")
+	if n := strings.ToUpper(id); order.IsNumber(n) && a.index != nil {
+		if found, ok := a.index.ByNumber(n); ok {
+			return found
+		}
+	}
+	return id
+}
+
+func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
+	id := a.orderID(r)
 	actor, err := a.orderActor(r, id, "")
 	if err != nil {
 		a.fail(w, r, err)
@@ -281,7 +294,7 @@ func (a *API) orderEvents(w http.ResponseWriter, r *http.Request) {
 	actor, err := a.actor(r)
 	var snap domain.Snapshot[order.State]
 	if err == nil {
-		snap, err = a.svc.Order(r.Context(), r.PathValue("id"))
+		snap, err = a.svc.Order(r.Context(), a.orderID(r))
 	}
 	if err == nil {
 		err = forbidUnless(actor.Role == domain.RoleAuditor || actor.StewardOf(snap.State.Lane),
@@ -370,7 +383,7 @@ func parseIfMatch(h string) (uint64, error) {
 }
 
 func (a *API) act(w http.ResponseWriter, r *http.Request) {
-	id, action := r.PathValue("id"), r.PathValue("action")
+	id, action := a.orderID(r), r.PathValue("action")
 	var body actionBody
 	_, known := body.command(action)
 	if !known {

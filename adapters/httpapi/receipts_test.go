@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -50,4 +51,25 @@ func TestAResidentFindsTheirReceiptAgain(t *testing.T) {
 	if after := h.count(); after != before {
 		t.Errorf("lookups wrote %d events", after-before)
 	}
+}
+
+// TestTheNumberServesWhereverTheIDDoes: the number residents and the hotline quote reads
+// and acts on the order as its id does, with a receipt or a token, any letter case.
+func TestTheNumberServesWhereverTheIDDoes(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	sub := h.submit()
+	id, receipt, number := sub.str("id"), sub.str("receipt"), sub.str("number")
+	h.settle()
+	if got := h.must(200, h.do("GET", "/api/v1/orders/"+number, "", nil, "X-Receipt", receipt)); got.str("id") != id {
+		t.Fatalf("GET by number answered %s", got.raw)
+	}
+	lower := strings.ToLower(number)
+	h.must(200, h.do("GET", "/api/v1/orders/"+lower, w.steward, nil))
+	h.must(200, h.do("GET", "/api/v1/orders/"+number+"/events", w.steward, nil))
+	h.must(200, h.do("GET", "/api/v1/audit/orders/"+number, w.auditor, nil))
+	if got := h.must(200, h.do("POST", "/api/v1/orders/"+number+"/dispatch", w.steward, map[string]any{"member": "m-1"})); got.str("id") != id || got.str("status") != "dispatched" {
+		t.Fatalf("dispatch by number answered %s", got.raw)
+	}
+	h.must(404, h.do("GET", "/api/v1/orders/20200101-AAAAAA", w.steward, nil))
 }

@@ -163,6 +163,11 @@ func TestAuditAgainstARunningServe(t *testing.T) {
 	if !strings.Contains(st.Events[1].Summary, "王芳") || st.Events[1].Role != domain.RoleSteward || st.Events[1].ActorName != "王芳" {
 		t.Errorf("dispatch: %+v", st.Events[1])
 	}
+	// The number residents quote tells the same story.
+	byNumber, _, err := r.audit("order", strings.ToLower(st.State.Number), "--format", "json")
+	if err != nil || !strings.Contains(byNumber, `"order": "`+id+`"`) {
+		t.Errorf("audit order by number %s: %v\n%s", st.State.Number, err, byNumber)
+	}
 	full := st
 	dispatched := st.Events[1].Time
 	out, _, err = r.audit("order", id, "--as-of", dispatched.Format(time.RFC3339Nano), "--format", "json")

@@ -342,6 +342,25 @@ func reopen(s State, at, acceptBy, completeBy time.Time) State {
 	return s
 }
 
+// IsNumber reports whether s has the shape of an order's number, the date it was placed
+// (Asia/Shanghai) and six letters or digits: 20261130-G4HNJM.
+func IsNumber(s string) bool {
+	if len(s) != 15 || s[8] != '-' {
+		return false
+	}
+	for i := 0; i < 8; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	for i := 9; i < 15; i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
 // PhoneKey is a phone number as one resident's: its digits, without China's country
 // code (+86, 0086) before a mobile number, so that 13812345678, 138 1234 5678 and
 // +86 138-1234-5678 are the same person to the privacy vault.

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -98,6 +99,16 @@ func runAudit(ctx context.Context, js jetstream.JetStream, store *jsstore.Store,
 // phone is masked unless unmask; when the privacy vault cannot be read (an auditor's
 // NATS account), the story is told without the requester, and warn says so.
 func OrderStory(ctx context.Context, lc *Log, replicas int, id string, asOf *time.Time, unmask bool, warn io.Writer) (*query.AuditStory, error) {
+	if n := strings.ToUpper(id); order.IsNumber(n) {
+		found, err := orderNumbered(ctx, lc.Store, n)
+		if err != nil {
+			return nil, err
+		}
+		if found == "" {
+			return nil, fmt.Errorf("no order is numbered %s", n)
+		}
+		id = found
+	}
 	if !domain.ValidID(id) {
 		return nil, fmt.Errorf("no order %q", id)
 	}
@@ -122,6 +133,34 @@ func OrderStory(ctx context.Context, lc *Log, replicas int, id string, asOf *tim
 		fmt.Fprintf(warn, "the privacy vault cannot be read (%v): the requester is shown as sealed\n", err)
 	}
 	return buildStory(ctx, lc.Store, service.New(cfg), cfg.Vault != nil, id, recs, asOf, unmask)
+}
+
+// orderNumbered finds the id of the order numbered number by reading the log for its
+// submission (an auditor's question, answered from the log alone).
+func orderNumbered(ctx context.Context, store *jsstore.Store, number string) (string, error) {
+	needle := []byte(`"number":"` + number + `"`)
+	errFound := errors.New("found")
+	var id string
+	err := jsstore.ScanParallel(ctx, store, 1, func(ev jsstore.RawEvent) string {
+		if !bytes.Contains(ev.Data, needle) {
+			return ""
+		}
+		env, err := domain.DecodeEnvelope(ev.Data)
+		if err != nil || env.AggregateType != order.AggregateType || env.Type != order.TypeSubmitted || store.Check(ev.Seq, ev.Subject, ev.Header, ev.Data) != nil {
+			return ""
+		}
+		return env.AggregateID
+	}, func(_ jsstore.RawEvent, found string) error {
+		if found == "" {
+			return nil
+		}
+		id = found
+		return errFound
+	})
+	if err != nil && !errors.Is(err, errFound) {
+		return "", err
+	}
+	return id, nil
 }
 
 func buildStory(ctx context.Context, store *jsstore.Store, svc *service.Service, vault bool, id string, recs []domain.Recorded, asOf *time.Time, unmask bool) (*query.AuditStory, error) {
