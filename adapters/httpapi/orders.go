@@ -22,15 +22,18 @@ import (
 
 // orderView is an order as the API shows it.
 type orderView struct {
-	ID          string         `json:"id"`
-	Number      string         `json:"number"`
-	Lane        string         `json:"lane"`
-	Community   string         `json:"community"`
-	Street      string         `json:"street"`
-	Category    string         `json:"category"`
-	Title       string         `json:"title"`
-	Description string         `json:"description"`
-	Requester   requesterView  `json:"requester"`
+	ID          string        `json:"id"`
+	Number      string        `json:"number"`
+	Lane        string        `json:"lane"`
+	Community   string        `json:"community"`
+	Street      string        `json:"street"`
+	Category    string        `json:"category"`
+	Title       string        `json:"title"`
+	Description string        `json:"description"`
+	Requester   requesterView `json:"requester"`
+	// Address is where in the lane the resident is: shown to whom sees the phone, and to
+	// the resident with the receipt.
+	Address     *order.Address `json:"address,omitempty"`
 	Mode        order.Mode     `json:"mode"`
 	Channel     order.Channel  `json:"channel"`
 	Priority    order.Priority `json:"priority"`
@@ -117,14 +120,19 @@ func (a *API) view(ctx context.Context, snap domain.Snapshot[order.State], actor
 		return orderView{}, err
 	}
 	phone := req.Phone
-	if !erased && !query.SeesPhone(actor, query.Place{Lane: s.Lane, Community: s.Community, Assignee: s.Assignee}, s.Status) {
+	sees := query.SeesPhone(actor, query.Place{Lane: s.Lane, Community: s.Community, Assignee: s.Assignee}, s.Status)
+	if !erased && !sees {
 		phone = order.MaskPhone(phone)
+	}
+	var addr *order.Address
+	if !erased && req.Address != (order.Address{}) && (sees || actor.Role == domain.RoleResident) {
+		addr = &req.Address
 	}
 	v := orderView{
 		ID: s.ID, Number: s.Number, Lane: s.Lane, Community: s.Community, Street: s.Street,
 		Category: s.Category, Title: s.Title, Description: s.Description,
-		Requester: requesterView{Name: req.Name, Phone: phone, Erased: erased},
-		Mode:      s.Mode, Channel: s.Channel, Priority: s.Priority,
+		Requester: requesterView{Name: req.Name, Phone: phone, Erased: erased}, Address: addr,
+		Mode: s.Mode, Channel: s.Channel, Priority: s.Priority,
 		Status: s.Status, Escalation: s.Escalation, Overdue: s.Overdue(), Version: snap.Version,
 		Rating: s.Rating, SubmittedAt: s.SubmittedAt, UpdatedAt: s.UpdatedAt,
 		AcceptBy: s.AcceptBy, CompleteBy: s.CompleteBy, Theme: s.Theme, Schedule: s.Schedule,
@@ -142,6 +150,7 @@ type submitRequest struct {
 	Title       string        `json:"title"`
 	Description string        `json:"description"`
 	Requester   requesterView `json:"requester"`
+	Address     order.Address `json:"address"`
 	Mode        string        `json:"mode"`
 	Channel     string        `json:"channel"`
 	Priority    string        `json:"priority"`
@@ -194,12 +203,12 @@ func (a *API) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fp := sha256.Sum256([]byte(strings.Join([]string{req.Lane, req.Category, req.Title, req.Description,
-		req.Requester.Name, req.Requester.Phone, req.Mode, req.Channel, req.Priority, actor.ID, answersKey(answers)}, "\x00")))
+		req.Requester.Name, req.Requester.Phone, req.Address.String(), req.Mode, req.Channel, req.Priority, actor.ID, answersKey(answers)}, "\x00")))
 	snap, created, err := a.svc.Submit(r.Context(), a.meta(r, actor), service.SubmitRequest{
 		LaneID: req.Lane,
 		Submit: order.Submit{
 			Category: req.Category, Title: req.Title, Description: req.Description,
-			Requester: order.Requester{Name: req.Requester.Name, Phone: req.Requester.Phone},
+			Requester: order.Requester{Name: req.Requester.Name, Phone: req.Requester.Phone, Address: req.Address},
 			Mode:      order.Mode(req.Mode), Channel: order.Channel(req.Channel), Priority: order.Priority(req.Priority),
 			Answers: answers,
 		},

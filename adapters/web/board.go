@@ -32,6 +32,7 @@ type itemView struct {
 	Description          string       // the request in the resident's words (task page)
 	Answers              []answerView // the answers to the category's questions (task page)
 	Resident, Phone      string       // whom to call, for the member who has the order (task page)
+	Address              string       // where to go, when the resident gave it (task page)
 	Tel                  template.URL // tel: and the phone's digits, built here from digits only
 	Escalation           string       // 社区 or 街道 when escalated, else ""
 	Theme                string

@@ -24,6 +24,7 @@ type option struct {
 // intakeForm is what the intake form shows and what was typed into it.
 type intakeForm struct {
 	Lane, Category, Title, Description, Name, Phone, Priority, Channel string
+	Building, Unit, Door                                               string // where in the lane (optional)
 	Key                                                                string // the idempotency key: a resubmitted form makes one order
 	// Answers are what was given to the chosen category's questions, by question code.
 	Answers map[string][]string
@@ -166,7 +167,8 @@ func (h *handler) intakeSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	get := func(k string) string { return strings.TrimSpace(r.PostForm.Get(k)) }
 	f := intakeForm{Lane: get("lane"), Category: get("category"), Title: get("title"), Description: get("description"),
-		Name: get("name"), Phone: get("phone"), Priority: get("priority"), Channel: get("channel"), Key: get("key")}
+		Name: get("name"), Phone: get("phone"), Priority: get("priority"), Channel: get("channel"), Key: get("key"),
+		Building: get("building"), Unit: get("unit"), Door: get("door")}
 	prefix := "answer." + f.Category + "."
 	for k, vals := range r.PostForm {
 		if code, ok := strings.CutPrefix(k, prefix); ok && f.Category != "" {
@@ -185,12 +187,12 @@ func (h *handler) intakeSubmit(w http.ResponseWriter, r *http.Request) {
 	if len(f.Key) > 64 {
 		f.Key = ""
 	}
-	fp := sha256.Sum256(fmt.Appendf(nil, "%q", []string{f.Lane, f.Category, f.Title, f.Description, f.Name, f.Phone, f.Priority, string(channel), actor.ID, fmt.Sprint(f.Answers)}))
+	fp := sha256.Sum256(fmt.Appendf(nil, "%q", []string{f.Lane, f.Category, f.Title, f.Description, f.Name, f.Phone, f.Building, f.Unit, f.Door, f.Priority, string(channel), actor.ID, fmt.Sprint(f.Answers)}))
 	snap, _, err := h.svc.Submit(r.Context(), h.meta(actor), service.SubmitRequest{
 		LaneID: f.Lane,
 		Submit: order.Submit{
 			Category: f.Category, Title: f.Title, Description: f.Description,
-			Requester: order.Requester{Name: f.Name, Phone: f.Phone},
+			Requester: order.Requester{Name: f.Name, Phone: f.Phone, Address: order.Address{Building: f.Building, Unit: f.Unit, Door: f.Door}},
 			Channel:   channel, Priority: order.Priority(f.Priority),
 			Answers: f.Answers,
 		},

@@ -311,7 +311,9 @@ func TestIntakeReceiptRate(t *testing.T) {
 func TestMemberTasks(t *testing.T) {
 	h := newHarness(t)
 	w := h.seed()
-	mine, _ := h.submit("楼道灯不亮了", "repair")
+	mine, _ := h.submitWith(order.Submit{Category: "repair", Title: "楼道灯不亮了", Description: "三单元二楼的感应灯坏了",
+		Requester: order.Requester{Name: "张阿姨", Phone: "13812345678", Address: order.Address{Building: "3号楼", Unit: "2单元", Door: "201"}},
+		Channel:   order.ChannelWeb})
 	open, _ := h.submit("帮忙代缴水费", "errand")
 	h.act(w.steward, mine, order.Dispatch{Member: order.MemberRef{ID: "m-001"}})
 	h.settle()
@@ -325,8 +327,8 @@ func TestMemberTasks(t *testing.T) {
 	// The member the order is dispatched to sees what was asked and whom to call; an
 	// order still open to claim shows no phone.
 	if !strings.Contains(p.body, "三单元二楼的感应灯坏了") || !strings.Contains(p.body, "联系居民：张阿姨") ||
-		strings.Count(p.body, `href="tel:13812345678"`) != 1 {
-		t.Errorf("the dispatched task lacks its description or the resident's phone, or another order shows it:\n%s", p.body)
+		strings.Count(p.body, `href="tel:13812345678"`) != 1 || strings.Count(p.body, "上门地址：3号楼 2单元 201") != 1 {
+		t.Errorf("the dispatched task lacks its description or the resident's phone and address, or another order shows them:\n%s", p.body)
 	}
 	t.Run("decline needs a reason", func(t *testing.T) {
 		must(t, b.post("/tasks/orders/"+mine+"/decline", url.Values{"csrf": {csrf}}), http.StatusBadRequest, "原因：必填，不能为空")

@@ -17,6 +17,7 @@ type orderView struct {
 	ID, Number, Title, Description string
 	Category, Lane, LaneID         string
 	Requester, Phone               string
+	Address                        string // shown with the whole phone only
 	Mode, Channel, Priority        string
 	Status, StatusCode             string
 	Assignee                       string
@@ -56,14 +57,14 @@ func (h *handler) orderView(ctx context.Context, snap domain.Snapshot[order.Stat
 		h.log.Error("open the requester", "order", st.ID, "err", err)
 		req, erased = service.Erased, true
 	}
-	phone := req.Phone
+	phone, address := req.Phone, req.Address.String()
 	if !fullPhone && !erased {
-		phone = order.MaskPhone(phone)
+		phone, address = order.MaskPhone(phone), ""
 	}
 	v := orderView{
 		ID: st.ID, Number: st.Number, Title: st.Title, Description: st.Description,
 		Category: h.categoryName(st.Category), Lane: h.laneName(st.Lane), LaneID: st.Lane,
-		Requester: req.Name, Phone: phone,
+		Requester: req.Name, Phone: phone, Address: address,
 		Mode: modeName(st.Mode), Channel: channelName(st.Channel), Priority: priorityName(st.Priority),
 		Status: statusName(st.Status), StatusCode: string(st.Status),
 		Escalation: levelName(st.Escalation), Overdue: st.Overdue(), Theme: st.Theme,

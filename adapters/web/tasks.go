@@ -62,7 +62,7 @@ func (h *handler) memberOf(s session) (member.State, error) {
 }
 
 // contact adds what the member needs to do the job: the request's description, and the
-// resident's name and whole phone while the order is in the member's hands
+// resident's name, whole phone and address while the order is in the member's hands
 // (query.SeesPhone); the order is read for it, one per order on the page.
 func (h *handler) contact(ctx context.Context, v *itemView, s session, it query.Item) {
 	snap, err := h.svc.Order(ctx, it.ID)
@@ -80,7 +80,7 @@ func (h *handler) contact(ctx context.Context, v *itemView, s session, it query.
 	if err != nil || erased {
 		return
 	}
-	v.Resident, v.Phone = req.Name, req.Phone
+	v.Resident, v.Phone, v.Address = req.Name, req.Phone, req.Address.String()
 	v.Tel = template.URL("tel:" + strings.Map(func(r rune) rune {
 		if r == '+' || (r >= '0' && r <= '9') {
 			return r

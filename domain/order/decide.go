@@ -116,6 +116,14 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	c.Description = domain.CleanText(&v, "description", c.Description, true)
 	v.Check(utf8.RuneCountInString(c.Description) <= MaxDescription, "description", "is too long")
 	c.Requester.Name = checkText(&v, "requester.name", c.Requester.Name, 50)
+	addr := c.Requester.Address
+	for _, part := range []struct {
+		field string
+		text  *string
+	}{{"address.building", &addr.Building}, {"address.unit", &addr.Unit}, {"address.door", &addr.Door}} {
+		*part.text = domain.CleanText(&v, part.field, strings.TrimSpace(*part.text), false)
+		v.Check(utf8.RuneCountInString(*part.text) <= MaxAddressPart, part.field, "is too long")
+	}
 	phone, phoneOK := NormalPhone(c.Requester.Phone)
 	v.Check(phoneOK, "requester.phone", "must be a mainland mobile (13812345678) or landline (0576-88881234) number")
 	v.Check(slices.Contains([]Mode{ModeInstant, ModeThematic, ModePeriodic}, c.Mode), "mode", "must be instant, thematic or periodic")
@@ -131,8 +139,9 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	return one(Submitted{
 		Number: c.Number, Lane: c.Lane.ID, Community: c.Lane.Community, Street: c.Lane.Street,
 		Category: cat.Code, Title: strings.TrimSpace(c.Title), Description: strings.TrimSpace(c.Description),
-		Requester: Requester{Name: strings.TrimSpace(c.Requester.Name), Phone: phone},
-		Mode:      c.Mode, Channel: c.Channel, Priority: c.Priority,
+		Requester: Requester{Name: strings.TrimSpace(c.Requester.Name), Phone: phone, Address: Address{
+			Building: strings.TrimSpace(addr.Building), Unit: strings.TrimSpace(addr.Unit), Door: strings.TrimSpace(addr.Door)}},
+		Mode: c.Mode, Channel: c.Channel, Priority: c.Priority,
 		AcceptBy: env.Now.Add(d.Accept).UTC(), CompleteBy: env.Now.Add(d.Complete).UTC(),
 		Idempotency: c.Idempotency, Theme: strings.TrimSpace(c.Theme), Schedule: c.Schedule,
 		Answers: answers,

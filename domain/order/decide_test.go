@@ -136,6 +136,18 @@ func TestDecideSubmit(t *testing.T) {
 			by:   operator,
 			want: yields(submittedAt(defaultNow, normalDeadlines, func(s *order.Submitted) { s.Requester.Phone = "0576-88881234" })),
 		},
+		{
+			name: "an address yields Submitted with it, trimmed",
+			cmd: submitCmd(func(c *order.Submit) {
+				c.Requester.Address = order.Address{Building: " 3号楼", Unit: "2单元 ", Door: "201"}
+			}),
+			by: resident,
+			want: yields(submittedAt(defaultNow, normalDeadlines, func(s *order.Submitted) {
+				s.Requester.Address = order.Address{Building: "3号楼", Unit: "2单元", Door: "201"}
+			})),
+		},
+		{name: "a door of 21 characters is invalid address.door", cmd: submitCmd(func(c *order.Submit) { c.Requester.Address.Door = strings.Repeat("门", 21) }), by: resident, want: invalid("address.door")},
+		{name: "a building over two lines is invalid address.building", cmd: submitCmd(func(c *order.Submit) { c.Requester.Address.Building = "3号楼\n4号楼" }), by: resident, want: invalid("address.building")},
 		{name: "a service number (96345) is invalid requester.phone", cmd: submitCmd(func(c *order.Submit) { c.Requester.Phone = "96345" }), by: operator, want: invalid("requester.phone")},
 		{name: "five digits (12345) is invalid requester.phone", cmd: submitCmd(func(c *order.Submit) { c.Requester.Phone = "12345" }), by: resident, want: invalid("requester.phone")},
 		{

@@ -1,6 +1,8 @@
 package order
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/redlane/redlane/domain"
@@ -31,6 +33,21 @@ const (
 type Requester struct {
 	Name  string `json:"name"`
 	Phone string `json:"phone"`
+	// Address is where in the lane the resident is, when they gave it. It travels with
+	// their name and phone: sealed with them, and erased with them.
+	Address Address `json:"address,omitzero"`
+}
+
+// Address is where in a lane a resident lives: 3号楼 2单元 201.
+type Address struct {
+	Building string `json:"building,omitempty"`
+	Unit     string `json:"unit,omitempty"`
+	Door     string `json:"door,omitempty"`
+}
+
+// String is the address as people write it: its parts, a space apart.
+func (a Address) String() string {
+	return strings.Join(slices.DeleteFunc([]string{a.Building, a.Unit, a.Door}, func(s string) bool { return s == "" }), " ")
 }
 
 // Sealed is a requester's name and phone encrypted with their resident's own key, which

@@ -157,7 +157,7 @@ type State struct {
 func (s State) Size() int {
 	n := 1100 // measured: an order held costs about 1.6 KB of heap in all
 	for _, t := range []string{s.ID, s.Number, s.Lane, s.Community, s.Street, s.Category, s.Title, s.Description,
-		s.Requester.Name, s.Requester.Phone, string(s.Mode), string(s.Channel), string(s.Priority), s.Idempotency,
+		s.Requester.Name, s.Requester.Phone, s.Requester.Address.Building, s.Requester.Address.Unit, s.Requester.Address.Door, string(s.Mode), string(s.Channel), string(s.Priority), s.Idempotency,
 		s.Theme, s.Schedule, string(s.Status), s.Assignee, string(s.Escalation)} {
 		n += len(t)
 	}
@@ -279,6 +279,7 @@ func (MarkOverdue) isCommand() {}
 // Limits on text fields, in characters.
 const (
 	MaxTitle       = 100
+	MaxAddressPart = 20 // each of an address's building, unit and door
 	MaxDescription = 2000
 	MaxReason      = 500
 	MaxNote        = 2000
