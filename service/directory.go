@@ -14,6 +14,7 @@ import (
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/domain/schedule"
+	"github.com/redlane/redlane/query"
 )
 
 // Directory is an in-memory index of lanes, members and access tokens, folded from their
@@ -201,4 +202,19 @@ func (d *Directory) Categories() []order.Category {
 		out[i] = s.Category()
 	}
 	return out
+}
+
+// StoryNames are the lane's and the members' names an order's story is worded with,
+// from the directory.
+func (s *Service) StoryNames(laneID string, recs []domain.Recorded) query.StoryNames {
+	names := query.StoryNames{Members: map[string]member.Profile{}}
+	if l, ok := s.Dir.Lane(laneID); ok {
+		names.Lane, names.Place = l.ID, lane.Registered{Name: l.Name, Community: l.Community, Street: l.Street, Station: l.Station}
+	}
+	for _, id := range query.StoryMembers(recs) {
+		if m, ok := s.Dir.Member(id); ok {
+			names.Members[id] = m.Profile
+		}
+	}
+	return names
 }

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/redlane/redlane/domain"
-	"github.com/redlane/redlane/domain/lane"
-	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/query"
 )
@@ -91,7 +89,7 @@ func (a *API) auditOrder(w http.ResponseWriter, r *http.Request) {
 		story.State, story.Seq = &v, then.Seq
 	}
 	unmasked := actor.StewardOf(snap.State.Lane)
-	story.Events = query.Story(recs[:upto], a.storyNames(snap.State.Lane, recs[:upto]), unmasked)
+	story.Events = query.Story(recs[:upto], a.svc.StoryNames(snap.State.Lane, recs[:upto]), unmasked)
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="order-`+id+`.csv"`)
@@ -100,18 +98,4 @@ func (a *API) auditOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, story)
-}
-
-// storyNames are the lane's and the members' names from the directory.
-func (a *API) storyNames(laneID string, recs []domain.Recorded) query.StoryNames {
-	names := query.StoryNames{Members: map[string]member.Profile{}}
-	if l, ok := a.svc.Dir.Lane(laneID); ok {
-		names.Lane, names.Place = l.ID, lane.Registered{Name: l.Name, Community: l.Community, Street: l.Street, Station: l.Station}
-	}
-	for _, id := range query.StoryMembers(recs) {
-		if m, ok := a.svc.Dir.Member(id); ok {
-			names.Members[id] = m.Profile
-		}
-	}
-	return names
 }

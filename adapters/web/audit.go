@@ -1,10 +1,13 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/projections/feed"
 	"github.com/redlane/redlane/query"
 )
@@ -18,7 +21,12 @@ type auditEvent struct {
 	Data                   string
 	ID, Correlation, Cause string
 	Rejected               string // set when Redlane did not sign it: shown, never as fact
+	Summary                string // what happened, in words (zh-CN), as the linkage feed words it
+	Detail                 []detail
 }
+
+// detail is one fact of an event, named in Chinese: 原因, 备注, 用时 ….
+type detail struct{ Name, Value string }
 
 type auditPage struct {
 	base
@@ -47,7 +55,8 @@ func (h *handler) audit(w http.ResponseWriter, r *http.Request) {
 	st := snap.State
 	full := query.SeesPhone(s.Actor, query.Place{Lane: st.Lane, Community: st.Community, Assignee: st.Assignee}, st.Status)
 	p := auditPage{base: h.base(r, &s, "工单历史 "+snap.State.Number), Order: h.orderView(r.Context(), snap, full), FullPhone: full}
-	for _, rec := range recs {
+	story := query.Story(recs, h.svc.StoryNames(st.Lane, recs), full)
+	for i, rec := range recs {
 		data := rec.Data
 		if !full {
 			data = query.MaskRequesterPhone(data)
@@ -57,6 +66,7 @@ func (h *handler) audit(w http.ResponseWriter, r *http.Request) {
 			Actor: nameOr(rec.ActorName, rec.Actor), ActorID: rec.Actor, Role: roleName(rec.Role),
 			Type: eventName(rec.Type), TypeCode: rec.Type, Data: prettyJSON(data),
 			ID: rec.ID, Correlation: rec.CorrelationID, Cause: rec.CausationID, Rejected: rec.Rejected,
+			Summary: story[i].Summary, Detail: h.details(data),
 		})
 	}
 	h.render(w, http.StatusOK, "audit", p)
@@ -100,4 +110,50 @@ func (h *handler) roleHome(w http.ResponseWriter, r *http.Request, s session) {
 		p.Lanes = append(p.Lanes, option{Value: l.ID, Label: nameOr(l.Name, l.ID)})
 	}
 	h.render(w, http.StatusOK, "home", p)
+}
+
+// detailNames are the Chinese names of the facts events carry that a reader wants beside
+// the summary; others stay in the raw data.
+var detailNames = []struct{ key, name string }{
+	{"reason", "原因"}, {"note", "办结说明"}, {"text", "备注"}, {"minutes", "用时（分钟）"},
+	{"stars", "评分（星）"}, {"comment", "居民评价"}, {"solved", "问题已解决"}, {"level", "上报到"},
+	{"member", "党员"}, {"from", "原党员"}, {"on_time", "按时"}, {"deadline", "超时环节"},
+}
+
+// details picks an event's facts out of its data, worded in Chinese.
+func (h *handler) details(data []byte) []detail {
+	var m map[string]any
+	if json.Unmarshal(data, &m) != nil {
+		return nil
+	}
+	var out []detail
+	for _, d := range detailNames {
+		v, ok := m[d.key]
+		if !ok {
+			continue
+		}
+		var text string
+		switch x := v.(type) {
+		case string:
+			text = x
+			switch d.key {
+			case "member", "from":
+				text = h.memberName(x)
+			case "level":
+				text = levelName(order.Level(x))
+			case "deadline":
+				text = deadlineName(order.DeadlineKind(x))
+			}
+		case bool:
+			text = map[bool]string{true: "是", false: "否"}[x]
+		case float64:
+			text = strconv.FormatFloat(x, 'f', -1, 64)
+		default:
+			continue
+		}
+		if text != "" {
+			out = append(out, detail{d.name, text})
+		}
+	}
+	return out
 }

@@ -410,8 +410,15 @@ func TestStewardActions(t *testing.T) {
 	must(t, post("accept", url.Values{}), http.StatusNotFound) // a member's action, not on this page
 
 	t.Run("the audit page shows every event, the phone in full to the lane's steward", func(t *testing.T) {
-		must(t, b.get("/audit/orders/"+id), http.StatusOK, "工单历史", "居民点单", "组织派单", "改派", "上报", "备注", "评价", "取消",
-			"王芳（驿站管家）", "13812345678", "redlane.order.dispatched.v1")
+		p := must(t, b.get("/audit/orders/"+id), http.StatusOK, "工单历史", "居民点单", "组织派单", "改派", "上报", "备注", "评价", "取消",
+			"王芳（驿站管家）", "13812345678", "redlane.order.dispatched.v1",
+			// A timeline in words: what happened, and each fact named in Chinese.
+			`<p class="summary">`, "<dt>原因</dt><dd>需要社区协调</dd>", "<dt>备注</dt><dd>已电话联系居民</dd>",
+			"<dt>居民评价</dt><dd>灯还是不亮</dd>", "<dt>问题已解决</dt><dd>否</dd>", "<dt>办结说明</dt><dd>修好了</dd>")
+		// The raw JSON is there, behind a toggle, not in the timeline itself.
+		if open, raw := strings.Index(p.body, "<summary>原始数据</summary>"), strings.Index(p.body, `<pre class="data">`); open < 0 || raw < open {
+			t.Error("the raw data is not behind the 原始数据 toggle")
+		}
 	})
 }
 

@@ -46,6 +46,11 @@ var levelNames = map[order.Level]string{
 
 func levelName(l order.Level) string { return nameOr(levelNames[l], string(l)) }
 
+// deadlineName is a deadline in Chinese: which step ran late.
+func deadlineName(d order.DeadlineKind) string {
+	return nameOr(map[order.DeadlineKind]string{order.DeadlineAccept: "接单", order.DeadlineComplete: "办结"}[d], string(d))
+}
+
 var priorityNames = map[order.Priority]string{order.PriorityNormal: "普通", order.PriorityUrgent: "紧急"}
 
 func priorityName(p order.Priority) string { return nameOr(priorityNames[p], string(p)) }
