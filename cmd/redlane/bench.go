@@ -31,7 +31,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	syncMode := fs.String("sync", "both", `durability of the load measurements' servers: "always" (fsync before every ack), "interval" or "both"`)
 	profileDir := fs.String("cpuprofile-dir", "", "write CPU profiles of the Redlane measurements into this directory")
 	phases := fs.String("phases", "loads,length,rebuild", "what to measure: loads (commands and HTTP), length (long streams and histories), rebuild")
-	minBatch := fs.Int("group-min-batch", 0, "group commit: the fewest waiting appends sent as one atomic batch (default 16)")
+	minBatch := fs.Int("group-min-batch", 0, "group commit: the fewest waiting appends sent as one atomic batch (default: learnt from what batches and publishes cost)")
 	dir := fs.String("dir", "", "where the embedded servers keep their data (default: a temporary directory, removed after)")
 	if err := fs.Parse(args); err != nil {
 		return err
