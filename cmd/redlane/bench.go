@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/redlane/redlane/internal/bench"
 )
@@ -21,6 +22,13 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return bench.RunChild(ctx, args[1], args[2], args[3], profile, stdout)
 	}
+	if len(args) == 4 && args[0] == "memory-child" {
+		n, err := strconv.Atoi(args[2])
+		if err != nil {
+			return err
+		}
+		return bench.RunMemoryChild(ctx, args[1], n, args[3], stdout)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "smaller counts (100 000 events to rebuild, one short round): under a minute")
@@ -30,7 +38,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	duration := fs.Duration("duration", 0, "measured time of each load measurement (default 2s, or 300ms with --quick)")
 	syncMode := fs.String("sync", "both", `durability of the load measurements' servers: "always" (fsync before every ack), "interval" or "both"`)
 	profileDir := fs.String("cpuprofile-dir", "", "write CPU profiles of the Redlane measurements into this directory")
-	phases := fs.String("phases", "loads,length,rebuild", "what to measure: loads (commands and HTTP), length (long streams and histories), rebuild")
+	phases := fs.String("phases", "loads,length,rebuild,memory", "what to measure: loads (commands and HTTP), length (long streams and histories), rebuild, memory (per order held, per order subject)")
+	orders := fs.Int("orders", 0, "orders the serving process's memory is measured holding (default 20 000, or 5 000 with --quick; negative: none)")
+	subjects := fs.Int("subjects", 0, "one-message order subjects the NATS server's memory is measured with (default 1 000 000, or 100 000 with --quick; 5000000 for 5 M; negative: none)")
 	minBatch := fs.Int("group-min-batch", 0, "group commit: the fewest waiting appends sent as one atomic batch (default: learnt from what batches and publishes cost)")
 	dir := fs.String("dir", "", "where the embedded servers keep their data (default: a temporary directory, removed after)")
 	if err := fs.Parse(args); err != nil {
@@ -57,8 +67,15 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg.Dir, cfg.ProfileDir, cfg.Progress = *dir, *profileDir, stderr
 	cfg.Group.MinBatch = *minBatch
+	if *orders != 0 {
+		cfg.Orders = max(*orders, 0)
+	}
+	if *subjects != 0 {
+		cfg.Subjects = max(*subjects, 0)
+	}
 	if exe, err := os.Executable(); err == nil {
 		cfg.Child = bench.ChildProcess(exe)
+		cfg.MemoryChild = bench.MemoryChildProcess(exe)
 	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {

@@ -62,6 +62,12 @@ type Config struct {
 	// ProfileDir, when set, gets a CPU profile of the first round of each Redlane load
 	// measurement and of the rebuild (the whole process: server and clients).
 	ProfileDir string
+	// Orders is how many orders the serving process's memory is measured holding, and
+	// Subjects how many one-message order subjects the NATS server's (PhaseMemory).
+	Orders, Subjects int
+	// MemoryChild runs RunMemoryChild in a process of its own and returns what it
+	// wrote; nil measures in this process.
+	MemoryChild func(ctx context.Context, mode string, n int, dir string) ([]byte, error)
 }
 
 // The phases of a run.
@@ -73,6 +79,9 @@ const (
 	PhaseLength = "length"
 	// PhaseRebuild: rebuilding the views from the long stream, peak memory, disk.
 	PhaseRebuild = "rebuild"
+	// PhaseMemory: the serving process's memory per order held, the NATS server's per
+	// distinct order subject.
+	PhaseMemory = "memory"
 )
 
 func (c Config) phase(p string) bool { return len(c.Phases) == 0 || slices.Contains(c.Phases, p) }
@@ -84,9 +93,11 @@ func Defaults(quick bool) Config {
 		Rounds: 3, Warmup: 300 * time.Millisecond, Duration: 2 * time.Second,
 		Small: 10_000, Events: 1_000_000, History: 1_000, Syncs: []bool{true, false},
 		RunnerCallers: []int{1, 32}, GroupCallers: []int{32, 64, 256}, HTTPClients: []int{1, 8, 64},
+		Orders: 20_000, Subjects: 1_000_000,
 	}
 	if quick {
 		c.Quick, c.Rounds, c.Warmup, c.Duration, c.Events = true, 1, 100*time.Millisecond, 300*time.Millisecond, 100_000
+		c.Orders, c.Subjects = 5_000, 100_000
 	}
 	return c
 }
@@ -166,6 +177,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	b.fsyncRows(bySync)
 	if cfg.phase(PhaseLength) || cfg.phase(PhaseRebuild) {
 		if err := b.lengthAndRebuild(ctx, filepath.Join(dir, "rebuild")); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.phase(PhaseMemory) {
+		if err := b.memory(ctx, filepath.Join(dir, "memory")); err != nil {
 			return nil, err
 		}
 	}

@@ -30,10 +30,10 @@ func (c *Config) SetPhases(list string) error {
 	c.Phases = nil
 	for _, p := range strings.Split(list, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case PhaseLoads, PhaseLength, PhaseRebuild:
+		case PhaseLoads, PhaseLength, PhaseRebuild, PhaseMemory:
 			c.Phases = append(c.Phases, p)
 		default:
-			return fmt.Errorf("--phases: no phase %q (loads, length, rebuild)", p)
+			return fmt.Errorf("--phases: no phase %q (loads, length, rebuild, memory)", p)
 		}
 	}
 	return nil
