@@ -21,7 +21,7 @@ type Measured struct {
 
 // Bench20261130 are the figures of BENCHMARKS.md's run of 2026-11-30 (1 M one-message
 // subjects; disk from the loads).
-var Bench20261130 = Measured{ServerBytesPerSubject: 258, DiskBytesPerEvent: 943, EventsPerOrder: 5}
+var Bench20261130 = Measured{ServerBytesPerSubject: 216, DiskBytesPerEvent: 943, EventsPerOrder: 5}
 
 // Place is a deployment: how many orders it takes a year.
 type Place struct {
