@@ -43,9 +43,16 @@ func (s *Service) Requester(ctx context.Context, st order.State) (r order.Reques
 	if s.cfg.Vault == nil {
 		return Erased, true, nil
 	}
+	memo := openedFrom(ctx)
+	if r, ok := memo.get(st.Sealed); ok {
+		return r, false, nil
+	}
 	r, err = s.cfg.Vault.Open(ctx, st.Sealed)
 	if errors.Is(err, ErrErased) {
 		return Erased, true, nil
+	}
+	if err == nil {
+		memo.put(st.Sealed, r)
 	}
 	return r, false, err
 }
@@ -100,6 +107,7 @@ func (s *Service) sealEvents(ctx context.Context, events []domain.Event) ([]doma
 			if err != nil {
 				return nil, err
 			}
+			openedFrom(ctx).put(sealed, e.Requester) // the answer shows what was just sealed
 			e.Title, e.Description = redact(e.Title, e.Requester), redact(e.Description, e.Requester)
 			e.Requester, e.Sealed = order.Requester{}, sealed
 			events[i] = e

@@ -179,6 +179,7 @@ func (a *API) idempotencyScope(r *http.Request, actor domain.Actor) string {
 }
 
 func (a *API) submit(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(service.WithOpened(r.Context())) // the answer shows what the submit sealed
 	actor := service.Resident
 	if _, sent := bearer(r); sent {
 		var err error
@@ -392,6 +393,7 @@ func parseIfMatch(h string) (uint64, error) {
 }
 
 func (a *API) act(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(service.WithOpened(r.Context())) // the command and its answer open the requester once
 	id, action := a.orderID(r), r.PathValue("action")
 	var body actionBody
 	_, known := body.command(action)

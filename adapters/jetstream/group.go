@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,8 +19,16 @@ import (
 // GroupStore is a Store that commits concurrent single-event appends together (group
 // commit). While one commit is in flight, the appends that arrive wait; when it is done
 // they go to the server together: as one JetStream atomic batch, which the server writes
-// with one flush, or, when fewer than GroupConfig.MinBatch wait, as one publish each, all
-// at once. An append never waits for a timer: a lone writer is sent at once.
+// with one flush, or, when so few wait that their publishes cost less than a batch, as
+// one publish each, all at once. An append never waits for a timer: a lone writer is sent
+// at once.
+//
+// Which of the two is cheaper is learnt as it runs (adaptive): the store keeps a moving
+// average of what a batch costs (nats-server stages an atomic batch of a one-replica
+// file stream in files of its own, a cost that varies with the disk, then writes it with
+// one flush) and of what one publish costs when several go at once, and sends n waiting
+// appends as a batch when n publishes would take longer. GroupConfig.MinBatch fixes the
+// threshold instead.
 //
 // It is for servers that fsync before every acknowledgement (nats-server's sync_interval
 // always, redlane serve's default): a batch then costs about the same fsyncs whether it
@@ -42,8 +51,9 @@ import (
 type GroupStore struct {
 	*Store
 	maxBatch    int
-	minBatch    int
+	minBatch    int // 0: adaptive
 	maxInFlight int
+	costs       groupCosts
 
 	mu       sync.Mutex
 	pending  []*groupAppend
@@ -60,30 +70,30 @@ type GroupConfig struct {
 	// MaxBatch caps the events of one batch (default and most 999: the server takes
 	// atomic batches of up to 1000 messages).
 	MaxBatch int
-	// MinBatch is the fewest waiting appends that go as one atomic batch (default 16,
-	// at most MaxBatch): fewer are published one by one, all at once. An atomic batch
-	// costs the server a fixed few milliseconds to stage (nats-server stages a batch for
-	// a stream of one replica in files of its own), so a small batch costs more than its
-	// events' own publishes.
+	// MinBatch, when set, is the fewest waiting appends that go as one atomic batch (at
+	// least 2, at most MaxBatch): fewer are published one by one, all at once. Zero (the
+	// default) learns the threshold from what batches and publishes cost (see
+	// GroupStore). An atomic batch costs the server a fixed few milliseconds to stage,
+	// so a small batch can cost more than its events' own publishes.
 	MinBatch int
 	// MaxInFlight is how many commits may be in flight at once (default 1). The server
 	// writes atomic batches of one stream one after another, so more rarely helps.
 	MaxInFlight int
 }
 
-// defaultMinBatch is GroupConfig.MinBatch's default: on the development machine, with
-// fsync before every acknowledgement, a batch of 16 costs about what 16 publishes do.
-const defaultMinBatch = 16
+// startMinBatch is the threshold the adaptive store starts from, before it has measured
+// anything: on the development machine, with fsync before every acknowledgement, a batch
+// of 16 costs about what 16 publishes do.
+const startMinBatch = 16
 
 // NewGroupStore returns a store that group-commits s's single-event appends.
 func NewGroupStore(s *Store, cfg GroupConfig) *GroupStore {
 	if cfg.MaxBatch <= 0 || cfg.MaxBatch > MaxBatchMessages {
 		cfg.MaxBatch = MaxBatchMessages
 	}
-	if cfg.MinBatch <= 0 {
-		cfg.MinBatch = defaultMinBatch
+	if cfg.MinBatch > 0 {
+		cfg.MinBatch = min(max(cfg.MinBatch, 2), cfg.MaxBatch)
 	}
-	cfg.MinBatch = min(max(cfg.MinBatch, 2), cfg.MaxBatch)
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 1
 	}
@@ -253,7 +263,7 @@ func (g *GroupStore) take() []*groupAppend {
 	return batch
 }
 
-// commit stores batch: as one atomic batch, or when it is smaller than minBatch as
+// commit stores batch: as one atomic batch, or when asBatch says it is too small, as
 // publishes of one event each, all at once. It answers every append of the batch.
 func (g *GroupStore) commit(batch []*groupAppend) {
 	defer func() {
@@ -266,7 +276,8 @@ func (g *GroupStore) commit(batch []*groupAppend) {
 			close(req.done)
 		}
 	}()
-	if len(batch) < g.minBatch {
+	if !g.asBatch(len(batch)) {
+		start := time.Now()
 		var wg sync.WaitGroup
 		for _, req := range batch {
 			wg.Go(func() {
@@ -278,6 +289,7 @@ func (g *GroupStore) commit(batch []*groupAppend) {
 			})
 		}
 		wg.Wait()
+		g.costs.publishes(len(batch), time.Since(start))
 		g.alone.Add(int64(len(batch)))
 		return
 	}
@@ -288,8 +300,12 @@ func (g *GroupStore) commit(batch []*groupAppend) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), g.apiTimeout)
 	defer cancel()
+	start := time.Now()
 	ack, err := g.publishBatch(ctx, msgs)
 	n := uint64(len(msgs))
+	if err == nil {
+		g.costs.batch(time.Since(start))
+	}
 	if err == nil && (ack.BatchSize != n || ack.Sequence < n) {
 		err = fmt.Errorf("group commit: batch acknowledged %d messages ending at %d, sent %d", ack.BatchSize, ack.Sequence, n)
 	}
@@ -324,4 +340,79 @@ func (g *GroupStore) publishOne(ctx context.Context, subj string, msg *nats.Msg,
 		}
 	}
 	return []uint64{ack.Sequence}, nil
+}
+
+// asBatch reports whether n waiting appends go as one atomic batch.
+func (g *GroupStore) asBatch(n int) bool {
+	switch {
+	case n < 2:
+		return false
+	case g.minBatch > 0:
+		return n >= g.minBatch
+	}
+	return g.costs.favoursBatch(n)
+}
+
+// groupCosts are moving averages of what an atomic batch and one publish cost, in wall
+// time, from which the adaptive GroupStore picks the cheaper way to commit.
+type groupCosts struct {
+	mu        sync.Mutex
+	batchNs   float64 // one atomic batch, whatever its size (0: not measured yet)
+	publishNs float64 // one publish, when several go at once (0: not measured yet)
+	decisions int
+}
+
+// costWeight is the weight of the newest measurement in the moving averages.
+const costWeight = 0.1
+
+// exploreEvery is how often (in decisions that chose publishes) a batch is sent anyway,
+// so that a cost measured on a busy disk does not keep batches away for good.
+const exploreEvery = 64
+
+func ewma(avg float64, sample time.Duration) float64 {
+	if avg == 0 {
+		return float64(sample)
+	}
+	return avg + costWeight*(float64(sample)-avg)
+}
+
+func (c *groupCosts) batch(d time.Duration) {
+	c.mu.Lock()
+	c.batchNs = ewma(c.batchNs, d)
+	c.mu.Unlock()
+}
+
+func (c *groupCosts) publishes(n int, d time.Duration) {
+	c.mu.Lock()
+	c.publishNs = ewma(c.publishNs, d/time.Duration(n))
+	c.mu.Unlock()
+}
+
+// favoursBatch reports whether n publishes are expected to take longer than one batch.
+func (c *groupCosts) favoursBatch(n int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.batchNs == 0 || c.publishNs == 0 {
+		return n >= startMinBatch
+	}
+	if float64(n)*c.publishNs >= c.batchNs {
+		return true
+	}
+	c.decisions++
+	return c.decisions%exploreEvery == 0
+}
+
+// MinBatchNow returns the fewest waiting appends the store would now send as one atomic
+// batch.
+func (g *GroupStore) MinBatchNow() int {
+	if g.minBatch > 0 {
+		return g.minBatch
+	}
+	c := &g.costs
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.batchNs == 0 || c.publishNs == 0 {
+		return startMinBatch
+	}
+	return min(max(2, int(c.batchNs/c.publishNs+0.999)), g.maxBatch)
 }

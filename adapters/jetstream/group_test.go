@@ -3,6 +3,7 @@ package jetstream
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -178,45 +179,94 @@ func testGroupAnswersEach(t *testing.T, minBatch int) {
 	}
 }
 
-// BenchmarkGroupAppend compares 32 concurrent single-event appenders on Store and on
-// GroupStore, with and without fsync before every acknowledgement.
-var inflight = 2
-
+// BenchmarkGroupAppend compares concurrent single-event appenders on Store and on
+// GroupStore (one and several commits in flight), with and without fsync before every
+// acknowledgement, at 32 and 256 callers.
 func BenchmarkGroupAppend(b *testing.B) {
+	type setup struct {
+		name  string
+		group bool
+		cfg   GroupConfig
+	}
+	setups := []setup{
+		{"store", false, GroupConfig{}},
+		{"group", true, GroupConfig{}},
+		{"group_inflight1", true, GroupConfig{MaxInFlight: 1}},
+		{"group_inflight4", true, GroupConfig{MaxInFlight: 4}},
+	}
 	for _, sync := range []bool{true, false} {
-		for _, group := range []bool{false, true} {
-			b.Run("sync_always="+strconv.FormatBool(sync)+"/group="+strconv.FormatBool(group), func(b *testing.B) {
-				s := benchStore(b, sync)
-				var store domain.EventStore = s
-				var gs *GroupStore
-				if group {
-					gs = NewGroupStore(s, GroupConfig{MaxInFlight: inflight})
-					store = gs
-				}
-				ctx := context.Background()
-				b.SetParallelism(16)
-				b.RunParallel(func(pb *testing.PB) {
-					id := storetest.NewID()
-					var last, version uint64
-					for pb.Next() {
-						envs := storetest.Seal(b, "order", id, version, 1)
-						seqs, err := store.Append(ctx, "order", id, last, envs)
-						if err != nil {
-							b.Error(err)
-							return
-						}
-						last = seqs[0]
-						version++
-					}
+		for _, callers := range []int{32, 256} {
+			for _, su := range setups {
+				b.Run("sync_always="+strconv.FormatBool(sync)+"/callers="+strconv.Itoa(callers)+"/"+su.name, func(b *testing.B) {
+					benchGroupAppend(b, sync, callers, su.group, su.cfg)
 				})
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
-				if gs != nil {
-					if st := gs.Stats(); st.Batches > 0 {
-						b.ReportMetric(float64(st.Batched)/float64(st.Batches), "events/batch")
-						b.ReportMetric(b.Elapsed().Seconds()*1000/float64(st.Batches), "ms/batch")
-					}
-				}
-			})
+			}
 		}
+	}
+}
+
+func benchGroupAppend(b *testing.B, sync bool, callers int, group bool, cfg GroupConfig) {
+	s := benchStore(b, sync)
+	var store domain.EventStore = s
+	var gs *GroupStore
+	if group {
+		gs = NewGroupStore(s, cfg)
+		store = gs
+	}
+	ctx := context.Background()
+	b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
+	b.RunParallel(func(pb *testing.PB) {
+		id := storetest.NewID()
+		var last, version uint64
+		for pb.Next() {
+			envs := storetest.Seal(b, "order", id, version, 1)
+			seqs, err := store.Append(ctx, "order", id, last, envs)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			last = seqs[0]
+			version++
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+	if gs != nil {
+		if st := gs.Stats(); st.Batches > 0 {
+			b.ReportMetric(float64(st.Batched)/float64(st.Batches), "events/batch")
+			b.ReportMetric(float64(st.Alone)/float64(max(1, st.Appends)), "alone/append")
+		}
+	}
+}
+
+// The adaptive threshold follows the measured costs: n appends go as a batch once n
+// publishes would take longer than one batch, and a batch is tried now and then even
+// when publishes look cheaper.
+func TestGroupCostsPickTheCheaperCommit(t *testing.T) {
+	var c groupCosts
+	if c.favoursBatch(startMinBatch-1) || !c.favoursBatch(startMinBatch) {
+		t.Fatalf("before any measurement the threshold is %d", startMinBatch)
+	}
+	c.batch(8 * time.Millisecond)
+	c.publishes(4, 2*time.Millisecond) // 0.5 ms a publish: a batch pays from 16
+	if c.favoursBatch(15) {
+		t.Error("15 publishes at 0.5 ms cost less than an 8 ms batch, yet a batch was chosen")
+	}
+	if !c.favoursBatch(16) {
+		t.Error("16 publishes at 0.5 ms cost an 8 ms batch, yet publishes were chosen")
+	}
+	g := &GroupStore{maxBatch: MaxBatchMessages}
+	g.costs.batch(3 * time.Millisecond)
+	g.costs.publishes(1, time.Millisecond)
+	if got := g.MinBatchNow(); got != 3 {
+		t.Errorf("threshold %d, want 3 with 3 ms batches and 1 ms publishes", got)
+	}
+	tried := 0
+	for range exploreEvery {
+		if g.costs.favoursBatch(2) {
+			tried++
+		}
+	}
+	if tried != 1 {
+		t.Errorf("%d batches tried in %d decisions for publishes, want 1", tried, exploreEvery)
 	}
 }

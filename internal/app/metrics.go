@@ -122,6 +122,14 @@ func (m *serveMetrics) watchCache(reg *prometheus.Registry, svc *service.Service
 			func() float64 { _, b := svc.Orders.CacheStats(); return float64(b) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "redlane_runner_cache_orders", Help: "Orders kept in memory."},
 			func() float64 { n, _ := svc.Orders.CacheStats(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "redlane_runner_cache_bytes_per_order", Help: "Bytes an order kept in memory takes on average, as counted (0 when none is kept)."},
+			func() float64 {
+				n, b := svc.Orders.CacheStats()
+				if n == 0 {
+					return 0
+				}
+				return float64(b) / float64(n)
+			}),
 	)
 }
 
