@@ -29,7 +29,7 @@ package jetstream
 // bus alone cannot add a signer: an introduction counts only when a trusted key signed it.
 //
 // A signature proves that an event is one a Redlane process wrote. That no event has
-// been removed, inserted or reordered since is proved by the seals (seal.go) and by
+// been removed, inserted or reordered since is proved by the seals (package audit) and by
 // Verify.
 
 import (

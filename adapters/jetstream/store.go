@@ -175,7 +175,7 @@ type Store struct {
 	signer     *Signer       // nil: events are not signed
 	keys       *Keyring      // nil: every event is obeyed
 	rejected   *Rejections
-	highWater  atomic.Uint64 // the highest position seen stored (intact.go)
+	highWater  atomic.Uint64 // the highest position seen stored (audit.Intact)
 	checked    checkedSigs   // positions whose signatures held (trust.go)
 }
 

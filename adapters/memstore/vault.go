@@ -2,14 +2,7 @@ package memstore
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"sync"
 
 	"github.com/redlane/redlane/domain/order"
@@ -31,13 +24,10 @@ func NewVault(pepper []byte) *Vault {
 }
 
 // Resident returns the id of the resident with this phone, however it is written.
-func (v *Vault) Resident(phone string) string {
-	m := hmac.New(sha256.New, v.pepper)
-	m.Write([]byte("resident:" + order.PhoneKey(phone)))
-	return hex.EncodeToString(m.Sum(nil))[:32]
-}
+func (v *Vault) Resident(phone string) string { return service.ResidentID(v.pepper, phone) }
 
-func (v *Vault) aead(resident string, create bool) (cipher.AEAD, error) {
+// key is a resident's key, made when create and none is kept.
+func (v *Vault) key(resident string, create bool) ([]byte, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	key := v.keys[resident]
@@ -51,50 +41,27 @@ func (v *Vault) aead(resident string, create bool) (cipher.AEAD, error) {
 		}
 		v.keys[resident] = key
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
+	return key, nil
 }
 
 // Seal encrypts a requester under their resident's key, making it on first use.
 func (v *Vault) Seal(_ context.Context, r order.Requester) (*order.Sealed, error) {
 	resident := v.Resident(r.Phone)
-	aead, err := v.aead(resident, true)
+	key, err := v.key(resident, true)
 	if err != nil {
 		return nil, err
 	}
-	plain, err := json.Marshal(r)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return &order.Sealed{Resident: resident, Nonce: nonce, Box: aead.Seal(nil, nonce, plain, []byte(resident))}, nil
+	return service.SealWith(key, resident, r)
 }
 
 // Open decrypts sealed details, or reports service.ErrErased when the key is gone or
 // was made again after an erasure.
 func (v *Vault) Open(_ context.Context, s *order.Sealed) (order.Requester, error) {
-	aead, err := v.aead(s.Resident, false)
+	key, err := v.key(s.Resident, false)
 	if err != nil {
 		return order.Requester{}, err
 	}
-	if len(s.Nonce) != aead.NonceSize() {
-		return order.Requester{}, service.ErrErased
-	}
-	plain, err := aead.Open(nil, s.Nonce, s.Box, []byte(s.Resident))
-	if err != nil {
-		return order.Requester{}, service.ErrErased
-	}
-	var r order.Requester
-	if err := json.Unmarshal(plain, &r); err != nil {
-		return order.Requester{}, fmt.Errorf("vault: %w", err)
-	}
-	return r, nil
+	return service.OpenWith(key, s)
 }
 
 // Erase forgets the key of the resident with this phone and returns their id.

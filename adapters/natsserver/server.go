@@ -61,7 +61,7 @@ type Config struct {
 	// their nkey seed. When set, a client must present one of them, or User and Password.
 	NKeys []string
 	// Readers are the public keys of read-only users (auditors, reporting jobs): they
-	// get ReaderPermissions(ReadScope) (access.go).
+	// get ReaderPermissions(ReadScope) (internal/app/access.go).
 	Readers   []string
 	ReadScope ReadScope
 

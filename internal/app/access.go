@@ -155,7 +155,7 @@ func FileExists(p string) bool {
 // acceptLegacy lets the store obey the events of a log written before Ed25519 signing,
 // signed with the shared audit key then in use, when that key is at hand (file, else
 // REDLANE_AUDIT_KEY, else DATA/audit.key): only at positions before the log's first key
-// event (legacy.go).
+// event (adapters/jetstream/legacy.go).
 func acceptLegacy(ctx context.Context, store *jsstore.Store, file, dataDir string, getenv func(string) string) error {
 	var key []byte
 	switch {

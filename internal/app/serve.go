@@ -329,7 +329,7 @@ func (s *Server) open(ctx context.Context) error {
 	}()
 	s.onClose(func() { <-indexDone })
 
-	// Tamper evidence: the sealer; and, with --esdb-url, the EventStoreDB mirror (audit.go).
+	// Tamper evidence: the sealer; and, with --esdb-url, the EventStoreDB mirror (audit.go here).
 	auditDone, err := runAudit(ctx, js, store, signer, s.cfg.Audit, s.cfg.NATS.Replicas, log)
 
 	if err != nil {
@@ -337,7 +337,7 @@ func (s *Server) open(ctx context.Context) error {
 	}
 	s.onClose(auditDone)
 
-	// The log's wholeness: checked now, and every few seconds after (intact.go).
+	// The log's wholeness: checked now, and every few seconds after (jetstream/audit).
 	watchdog, err := jsaudit.NewWatchdog(store, log, reg)
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// SessionsBucket holds the pages' sign-ins. Readers may not read it (access.go).
+// SessionsBucket holds the pages' sign-ins. Readers may not read it (internal/app/access.go).
 const SessionsBucket = "REDLANE_SESSIONS"
 
 // Sessions keeps the pages' sign-ins in NATS KV, so that every process knows them and a

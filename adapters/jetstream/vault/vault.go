@@ -6,13 +6,7 @@ package vault
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -60,13 +54,7 @@ func Open(ctx context.Context, js jetstream.JetStream, pepper []byte, replicas i
 }
 
 // Resident returns the id of the resident with this phone, however it is written.
-func (v *Vault) Resident(phone string) string { return v.residentOf(order.PhoneKey(phone)) }
-
-func (v *Vault) residentOf(key string) string {
-	m := hmac.New(sha256.New, v.pepper)
-	m.Write([]byte("resident:" + key))
-	return hex.EncodeToString(m.Sum(nil))[:32]
-}
+func (v *Vault) Resident(phone string) string { return service.ResidentID(v.pepper, phone) }
 
 func rawDigits(phone string) string {
 	out := make([]byte, 0, len(phone))
@@ -103,14 +91,6 @@ func (v *Vault) key(ctx context.Context, resident string, create bool) ([]byte, 
 	return k, nil
 }
 
-func gcm(key []byte) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
-}
-
 // Seal encrypts a requester under their resident's key.
 func (v *Vault) Seal(ctx context.Context, r order.Requester) (*order.Sealed, error) {
 	resident := v.Resident(r.Phone)
@@ -118,19 +98,7 @@ func (v *Vault) Seal(ctx context.Context, r order.Requester) (*order.Sealed, err
 	if err != nil {
 		return nil, err
 	}
-	aead, err := gcm(key)
-	if err != nil {
-		return nil, err
-	}
-	plain, err := json.Marshal(r)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return &order.Sealed{Resident: resident, Nonce: nonce, Box: aead.Seal(nil, nonce, plain, []byte(resident))}, nil
+	return service.SealWith(key, resident, r)
 }
 
 // Open decrypts sealed details, or reports service.ErrErased when the key is gone (or
@@ -140,26 +108,14 @@ func (v *Vault) Open(ctx context.Context, s *order.Sealed) (order.Requester, err
 	if err != nil {
 		return order.Requester{}, err
 	}
-	aead, err := gcm(key)
-	if err != nil {
-		return order.Requester{}, err
-	}
-	plain, err := aead.Open(nil, s.Nonce, s.Box, []byte(s.Resident))
-	if err != nil {
-		return order.Requester{}, service.ErrErased
-	}
-	var r order.Requester
-	if err := json.Unmarshal(plain, &r); err != nil {
-		return order.Requester{}, fmt.Errorf("vault: %w", err)
-	}
-	return r, nil
+	return service.OpenWith(key, s)
 }
 
 // Erase destroys the resident's key: its message is overwritten on disk (a secure
 // delete), and a purge marker stands in its place.
 func (v *Vault) Erase(ctx context.Context, phone string) (string, error) {
 	// Keys made before numbers were normalised are named by all the digits given.
-	if old := v.residentOf(rawDigits(phone)); old != v.Resident(phone) {
+	if old := service.ResidentOfDigits(v.pepper, rawDigits(phone)); old != v.Resident(phone) {
 		if _, err := v.erase(ctx, old); err != nil {
 			return "", err
 		}
