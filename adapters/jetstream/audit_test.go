@@ -324,7 +324,7 @@ func TestVerifyNamesACopiedEvent(t *testing.T) {
 	}
 	// The server forgets ids some time after the window, not at once: try until it has.
 	var ack *jetstream.PubAck
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(45 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		if ack, err = w.js.PublishMsg(ctx, m); err != nil {
 			t.Fatalf("republish: %v", err)
 		}
