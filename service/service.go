@@ -195,9 +195,35 @@ func (s *Service) Receipt(orderID string) string {
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(m.Sum(nil)[:15]))
 }
 
+// FindReceipt finds the order numbered number whose requester gave phone, so that a
+// resident who lost their receipt gets it again: its id (the receipt is Receipt(id)).
+// byNumber finds an order's id by its number (the backlog index). An unknown number and
+// a wrong phone are the same refusal, so that the answer tells a guesser nothing.
+func (s *Service) FindReceipt(ctx context.Context, byNumber func(string) (string, bool), number, phone string) (string, error) {
+	notFound := domain.Refuse(domain.KindNotFound, domain.CodeOrderNotFound, "no order has that number and phone")
+	id, ok := byNumber(strings.ToUpper(strings.TrimSpace(number)))
+	if !ok {
+		return "", notFound
+	}
+	snap, err := s.Order(ctx, id)
+	if err != nil {
+		return "", notFound
+	}
+	who, erased, err := s.Requester(ctx, snap.State)
+	if err != nil {
+		return "", err
+	}
+	if erased || order.PhoneKey(who.Phone) == "" || order.PhoneKey(who.Phone) != order.PhoneKey(phone) {
+		return "", notFound
+	}
+	return id, nil
+}
+
 // CheckReceipt reports whether r is the receipt of the order.
 func (s *Service) CheckReceipt(orderID, r string) bool {
-	return r != "" && hmac.Equal([]byte(strings.ToLower(strings.TrimSpace(r))), []byte(s.Receipt(orderID)))
+	// Read out over the phone, a code comes back in groups, with spaces or hyphens.
+	r = strings.ToLower(strings.NewReplacer(" ", "", "-", "", "\u3000", "").Replace(r))
+	return r != "" && hmac.Equal([]byte(r), []byte(s.Receipt(orderID)))
 }
 
 // IssueToken issues a token and returns its id and its secret, shown only this once.

@@ -285,6 +285,8 @@ func TestBrowser(t *testing.T) {
 		{"tasks", "/tasks", member, item},
 		{"intake", "/intake", visitor, "#intake"},
 		{"receipt", "/receipt/" + id + "?r=" + receipt + "&new=1", visitor, "#receipt-link"},
+		{"slip", "/receipt/" + id + "/slip?r=" + receipt, visitor, "#slip-code"},
+		{"find-receipt", "/receipt", visitor, "#find-number"},
 		{"screen", "/screen/rouqiao-houxiang", visitor, "#feed .entry"},
 		{"audit", "/audit/orders/" + id, auditor, ".history .event"},
 		{"auditor-home", "/", auditor, `input[name="order"]`},

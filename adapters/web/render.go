@@ -60,12 +60,13 @@ func (h *handler) base(r *http.Request, s *session, title string) base {
 var funcs = template.FuncMap{
 	"join":        strings.Join,
 	"notRedlanes": func() string { return query.NotRedlanesZH },
+	"fours":       groupsOfFour,
 }
 
 // parsePages parses each page with the layout; the screen has a layout of its own.
 func parsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "home", "board", "order", "tasks", "intake", "receipt", "audit", "error"} {
+	for _, name := range []string{"signin", "home", "board", "order", "tasks", "intake", "receipt", "audit", "error", "slip", "find"} {
 		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	pages["screen"] = template.Must(template.New("screen").Funcs(funcs).ParseFS(templateFS, "templates/screen.html"))

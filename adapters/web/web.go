@@ -11,6 +11,8 @@
 //	/tasks                 member: orders dispatched to them or accepted, and open ones to claim
 //	/intake                resident (no sign-in): place a request
 //	/receipt/{id}?r=R      resident: status, timeline, rating, cancel
+//	/receipt/{id}/slip?r=R the printable receipt slip: number, code in fours, QR code
+//	/receipt               a resident finds a receipt again by number and phone
 //	/screen/{lane}         station terminal (no sign-in): the live linkage feed
 //	/audit/orders/{id}     auditor, lane steward: the order's events
 //
@@ -156,6 +158,9 @@ func (h *handler) routes() {
 	h.mux.HandleFunc("GET /intake", h.intakeForm)
 	h.mux.HandleFunc("POST /intake", h.intakeSubmit)
 	h.mux.HandleFunc("GET /receipt/{id}", h.receipt)
+	h.mux.HandleFunc("GET /receipt/{id}/slip", h.slip)
+	h.mux.HandleFunc("GET /receipt", h.findForm)
+	h.mux.HandleFunc("POST /receipt", h.find)
 	h.mux.HandleFunc("POST /receipt/{id}/{action}", h.receiptAct)
 
 	h.mux.HandleFunc("GET /screen/{lane}", h.screen)

@@ -457,6 +457,9 @@ func (s *Server) open(ctx context.Context) error {
 	}
 	web := web.New(web.Config{Service: svc, Views: vs, Index: index, Sessions: sessions, Secure: s.cfg.SecureCookies, SessionTTL: s.cfg.SessionTTL, Log: log})
 	pages := httpapi.LimitForm(intake, "/intake", proxies, func(r *http.Request) bool { return !web.SignedIn(r) }, web)
+	// Finding a receipt again: as the API's lookup, ten at once per address, then one
+	// every six seconds.
+	pages = httpapi.LimitForm(httpapi.NewLimiter(1.0/6, 10), "/receipt", proxies, func(*http.Request) bool { return true }, pages)
 	// Sign-in attempts: ten at once per address, then one every six seconds.
 	pages = httpapi.LimitForm(httpapi.NewLimiter(1.0/6, 10), "/signin", proxies, func(*http.Request) bool { return true }, pages)
 	// Open311 GeoReport v2 answers everything under /open311/v2/ itself (open311.go).

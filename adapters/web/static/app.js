@@ -141,3 +141,8 @@
     });
   }
 })();
+
+// The receipt slip's print button.
+document.querySelectorAll('[data-print]').forEach(function (b) {
+  b.addEventListener('click', function () { window.print(); });
+});
