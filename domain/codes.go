@@ -38,21 +38,25 @@ const (
 	CodeReadNotAllowed   Code = "access.read-not-allowed"
 	CodeScheduleLaneOnly Code = "access.schedule-lane-steward-only"
 
-	CodeOrderNotFound    Code = "order.not-found"
-	CodeLaneNotFound     Code = "lane.not-found"
-	CodeMemberNotFound   Code = "member.not-found"
-	CodeTokenNotFound    Code = "token.not-found"
-	CodeScheduleNotFound Code = "schedule.not-found"
-	CodeCampaignNotFound Code = "campaign.not-found"
-	CodeActionNotFound   Code = "action.not-found"
+	CodeOrderNotFound     Code = "order.not-found"
+	CodeLaneNotFound      Code = "lane.not-found"
+	CodeStreetNotFound    Code = "street.not-found"
+	CodeCommunityNotFound Code = "community.not-found"
+	CodeMemberNotFound    Code = "member.not-found"
+	CodeTokenNotFound     Code = "token.not-found"
+	CodeScheduleNotFound  Code = "schedule.not-found"
+	CodeCampaignNotFound  Code = "campaign.not-found"
+	CodeActionNotFound    Code = "action.not-found"
 
-	CodeOrderExists    Code = "order.exists"
-	CodeLaneExists     Code = "lane.exists"
-	CodeMemberExists   Code = "member.exists"
-	CodeTokenExists    Code = "token.exists"
-	CodeAccountExists  Code = "account.exists"
-	CodeScheduleExists Code = "schedule.exists"
-	CodeCampaignExists Code = "campaign.exists"
+	CodeOrderExists     Code = "order.exists"
+	CodeLaneExists      Code = "lane.exists"
+	CodeStreetExists    Code = "street.exists"
+	CodeCommunityExists Code = "community.exists"
+	CodeMemberExists    Code = "member.exists"
+	CodeTokenExists     Code = "token.exists"
+	CodeAccountExists   Code = "account.exists"
+	CodeScheduleExists  Code = "schedule.exists"
+	CodeCampaignExists  Code = "campaign.exists"
 
 	CodeTransitionRefused Code = "order.transition-refused"
 	CodeEscalationNotUp   Code = "order.escalation-not-up"
@@ -102,6 +106,8 @@ var Codes = []CodeInfo{
 
 	{CodeOrderNotFound, KindNotFound, "no such order"},
 	{CodeLaneNotFound, KindNotFound, "no such lane"},
+	{CodeStreetNotFound, KindNotFound, "no such street"},
+	{CodeCommunityNotFound, KindNotFound, "no such community"},
 	{CodeMemberNotFound, KindNotFound, "no such member"},
 	{CodeTokenNotFound, KindNotFound, "no such token"},
 	{CodeScheduleNotFound, KindNotFound, "no such schedule"},
@@ -110,6 +116,8 @@ var Codes = []CodeInfo{
 
 	{CodeOrderExists, KindConflict, "the order was already submitted"},
 	{CodeLaneExists, KindConflict, "a lane with this id exists"},
+	{CodeStreetExists, KindConflict, "a street with this id exists"},
+	{CodeCommunityExists, KindConflict, "a community with this id exists"},
 	{CodeMemberExists, KindConflict, "a member with this id exists"},
 	{CodeTokenExists, KindConflict, "a token with this id exists"},
 	{CodeAccountExists, KindConflict, "an account with this username exists"},
