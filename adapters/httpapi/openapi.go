@@ -166,7 +166,7 @@ var schemas = map[string]any{
 	"Action": obj(map[string]any{"member": "string", "reason": "string", "note": "string", "minutes": "integer", "solved": "boolean", "stars": "integer",
 		"comment": "string", "receipt": "string", "level": map[string]any{"enum": []string{"community", "street"}}, "text": "string", "internal": "boolean"}),
 	"Story": obj(map[string]any{"order": "string", "as_of": map[string]any{"type": []string{"string", "null"}}, "seq": "integer", "state": map[string]any{"type": []string{"object", "null"}}, "events": map[string]any{"type": "array"}, "later": "integer"}, "order", "events"),
-	"Backlog": obj(map[string]any{"lane": "string", "name": "string", "community": "string", "street": "string",
+	"Backlog": obj(map[string]any{"lane": "string", "name": "string", "community": "string", "street": "string", "community_name": "string", "street_name": "string",
 		"counts": obj(map[string]any{"open": "integer", "dispatched": "integer", "accepted": "integer", "completed": "integer", "callback": "integer", "overdue": "integer", "live": "integer"}),
 		"items":  refArray("BacklogItem"), "next_cursor": "string", "sort": "string", "as_of": "string", "seq": "integer", "callback_after_hours": "number"}, "lane", "counts", "items", "next_cursor"),
 	"BacklogItem": obj(map[string]any{"id": "string", "number": "string", "title": "string", "category": "string", "priority": "string", "status": "string",
