@@ -32,11 +32,12 @@ func (v *View) communityName(id string) string {
 	if p, ok := v.communities[id]; ok && p.Name != "" {
 		return p.Name
 	}
-	return communityByID(id)
+	return CommunityByID(id)
 }
 
-// communityByID calls a community that has no registered name by its id: taoyuan社区.
-func communityByID(id string) string {
+// CommunityByID calls a community that has no registered name by its id: taoyuan社区.
+// Everything that shows a community falls back to it.
+func CommunityByID(id string) string {
 	if id == "" {
 		return "社区"
 	}
