@@ -102,11 +102,13 @@ func (a *API) auditOrder(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, story)
 }
 
-// storyNames are the lane's and the members' names from the directory.
+// storyNames are the lane's, its places' and the members' names from the directory.
 func (a *API) storyNames(laneID string, recs []domain.Recorded) query.StoryNames {
 	names := query.StoryNames{Members: map[string]member.Profile{}}
 	if l, ok := a.svc.Dir.Lane(laneID); ok {
 		names.Lane, names.Place = l.ID, lane.Registered{Name: l.Name, Community: l.Community, Street: l.Street, Station: l.Station}
+		names.CommunityName, _ = a.svc.Dir.CommunityName(l.Community)
+		names.StreetName, _ = a.svc.Dir.StreetName(l.Street)
 	}
 	for _, id := range query.StoryMembers(recs) {
 		if m, ok := a.svc.Dir.Member(id); ok {
