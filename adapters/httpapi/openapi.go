@@ -51,11 +51,12 @@ var operations = map[string]op{
 	"GET /api/v1/streets":      {summary: "List the street offices", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
 	"POST /api/v1/communities": {summary: "Register a community (社区) with its name, in a registered street", tag: "places", auth: "admin", body: "Community", ok: 201, okBody: "Community", errs: writeErrs},
 	"GET /api/v1/communities":  {summary: "List the communities", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
-	"POST /api/v1/lanes":       {summary: "Register a lane; its street must be its community's when the community is registered", tag: "places", auth: "admin", body: "Lane", ok: 201, okBody: "Lane", errs: writeErrs},
-	"GET /api/v1/lanes":        {summary: "List the lanes", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
-	"POST /api/v1/members":     {summary: "Register a member", tag: "places", auth: "admin", body: "Member", ok: 201, okBody: "Member", errs: writeErrs},
-	"GET /api/v1/members":      {summary: "List the members", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
-	"GET /api/v1/categories":   {summary: "The category catalogue: each category's deadlines (minutes) and the questions intake asks (Open311 datatypes)", tag: "places", ok: 200, okBody: "Items", errs: readErrs},
+
+	"POST /api/v1/lanes":     {summary: "Register a lane", tag: "places", auth: "admin", body: "Lane", ok: 201, okBody: "Lane", errs: writeErrs},
+	"GET /api/v1/lanes":      {summary: "List the lanes", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
+	"POST /api/v1/members":   {summary: "Register a member", tag: "places", auth: "admin", body: "Member", ok: 201, okBody: "Member", errs: writeErrs},
+	"GET /api/v1/members":    {summary: "List the members", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
+	"GET /api/v1/categories": {summary: "The category catalogue: each category's deadlines (minutes) and the questions intake asks (Open311 datatypes)", tag: "places", ok: 200, okBody: "Items", errs: readErrs},
 	"PUT /api/v1/categories/{code}": {summary: "Define a category, or change one whole: it overrides the default catalogue's category of its code, or adds one; zero deadlines are the defaults", tag: "places",
 		auth: "admin", body: "CategoryDefine", ok: 200, okBody: "Category", errs: writeErrs},
 
