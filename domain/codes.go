@@ -54,6 +54,12 @@ const (
 	CodeScheduleExists Code = "schedule.exists"
 	CodeCampaignExists Code = "campaign.exists"
 
+	// Places: streets and communities.
+	CodeStreetNotFound    Code = "street.not-found"
+	CodeCommunityNotFound Code = "community.not-found"
+	CodeStreetExists      Code = "street.exists"
+	CodeCommunityExists   Code = "community.exists"
+
 	CodeTransitionRefused Code = "order.transition-refused"
 	CodeEscalationNotUp   Code = "order.escalation-not-up"
 	CodeNoteOnCancelled   Code = "order.cancelled"
@@ -102,6 +108,8 @@ var Codes = []CodeInfo{
 
 	{CodeOrderNotFound, KindNotFound, "no such order"},
 	{CodeLaneNotFound, KindNotFound, "no such lane"},
+	{CodeStreetNotFound, KindNotFound, "no such street"},
+	{CodeCommunityNotFound, KindNotFound, "no such community"},
 	{CodeMemberNotFound, KindNotFound, "no such member"},
 	{CodeTokenNotFound, KindNotFound, "no such token"},
 	{CodeScheduleNotFound, KindNotFound, "no such schedule"},
@@ -110,6 +118,8 @@ var Codes = []CodeInfo{
 
 	{CodeOrderExists, KindConflict, "the order was already submitted"},
 	{CodeLaneExists, KindConflict, "a lane with this id exists"},
+	{CodeStreetExists, KindConflict, "a street with this id exists"},
+	{CodeCommunityExists, KindConflict, "a community with this id exists"},
 	{CodeMemberExists, KindConflict, "a member with this id exists"},
 	{CodeTokenExists, KindConflict, "a token with this id exists"},
 	{CodeAccountExists, KindConflict, "an account with this username exists"},

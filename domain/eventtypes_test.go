@@ -9,9 +9,11 @@ import (
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
 	"github.com/redlane/redlane/domain/category"
+	"github.com/redlane/redlane/domain/community"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/domain/street"
 )
 
 var wireName = regexp.MustCompile(`^redlane\.[a-z]+\.[a-z_]+\.v[0-9]+$`)
@@ -33,6 +35,8 @@ func TestEventTypeNames(t *testing.T) {
 		{member.AggregateType, member.Events, []string{member.TypeRegistered, member.TypeUpdated, member.TypeRetired}},
 		{access.AggregateType, access.Events, []string{access.TypeIssued, access.TypeRevoked}},
 		{category.AggregateType, category.Events, []string{category.TypeDefined}},
+		{street.AggregateType, street.Events, []string{street.TypeRegistered, street.TypeRenamed}},
+		{community.AggregateType, community.Events, []string{community.TypeRegistered, community.TypeRenamed}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.aggregate+" registers exactly its well-named types", func(t *testing.T) {

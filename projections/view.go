@@ -7,9 +7,11 @@ import (
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
+	"github.com/redlane/redlane/domain/community"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/domain/street"
 )
 
 // View is a read model: a pure, deterministic fold of stored events into JSON documents,
@@ -47,6 +49,8 @@ var Events = func() *domain.Registry {
 		domain.Def[lane.Registered](), domain.Def[lane.Updated](),
 		domain.Def[member.Registered](), domain.Def[member.Updated](), domain.Def[member.Retired](),
 		domain.Def[access.Issued](), domain.Def[access.Revoked](),
+		domain.Def[street.Registered](), domain.Def[street.Renamed](),
+		domain.Def[community.Registered](), domain.Def[community.Renamed](),
 	)
 	return r
 }()

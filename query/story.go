@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/community"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/domain/street"
 	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/projections/feed"
 )
@@ -76,12 +78,15 @@ func StoryUpTo(recs []domain.Recorded, asOf *time.Time) int {
 	return len(recs)
 }
 
-// StoryNames are the lane and the members an order's story speaks of, as the
-// directory or the log knows them.
+// StoryNames are the lane, its community and street, and the members an order's story
+// speaks of, as the directory or the log knows them.
 type StoryNames struct {
 	Lane    string
 	Place   lane.Registered
 	Members map[string]member.Profile
+	// CommunityName and StreetName are the names of Place's community and street, when
+	// they are registered.
+	CommunityName, StreetName string
 }
 
 // StoryMembers lists the members an order's events name, each once, in order.
@@ -102,13 +107,20 @@ func StoryMembers(recs []domain.Recorded) []string {
 }
 
 // Story shows an order's events, each worded as the linkage feed words it (with the
-// lane's and the members' names; "" for an event the feed does not show, such as an
+// lane's, its places' and the members' names; "" for an event the feed does not show, such as an
 // internal note, or one Redlane did not sign). The requester's phone in an event's data
 // is masked unless unmask.
 func Story(recs []domain.Recorded, names StoryNames, unmask bool) []StoryEvent {
 	fv := feed.New()
 	if names.Lane != "" {
 		fv.Apply(domain.Recorded{Envelope: domain.Envelope{AggregateType: lane.AggregateType, AggregateID: names.Lane}}, names.Place)
+	}
+	if names.StreetName != "" {
+		fv.Apply(domain.Recorded{Envelope: domain.Envelope{AggregateType: street.AggregateType, AggregateID: names.Place.Street}}, street.Registered{Name: names.StreetName})
+	}
+	if names.CommunityName != "" {
+		fv.Apply(domain.Recorded{Envelope: domain.Envelope{AggregateType: community.AggregateType, AggregateID: names.Place.Community}},
+			community.Registered{Name: names.CommunityName, Street: names.Place.Street})
 	}
 	for id, p := range names.Members {
 		fv.Apply(domain.Recorded{Envelope: domain.Envelope{AggregateType: member.AggregateType, AggregateID: id}}, member.Registered(p))

@@ -10,15 +10,18 @@ import (
 	"github.com/redlane/redlane/domain/access"
 	"github.com/redlane/redlane/domain/campaign"
 	"github.com/redlane/redlane/domain/category"
+	"github.com/redlane/redlane/domain/community"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/domain/schedule"
+	"github.com/redlane/redlane/domain/street"
 	"github.com/redlane/redlane/query"
 )
 
-// Directory is an in-memory index of lanes, members and access tokens, folded from their
-// events: it answers listings and looks tokens up by digest. It is fed both by this
+// Directory is an in-memory index of places (streets, communities, lanes), members and
+// access tokens, folded from their events: it answers listings and names, and looks
+// tokens up by digest. It is fed both by this
 // process's own appends (so a write is visible at once) and by a follower of the log (so
 // writes from other processes arrive too); applying an event twice is harmless.
 type Directory struct {
@@ -33,6 +36,9 @@ type Directory struct {
 	// categories are the categories admins defined, which override or add to the
 	// default catalogue.
 	categories map[string]entry[category.State]
+
+	streets     map[string]entry[street.State]
+	communities map[string]entry[community.State]
 }
 
 type entry[S any] struct {
@@ -53,11 +59,15 @@ func NewDirectory() *Directory {
 		campaigns: map[string]entry[campaign.State]{},
 
 		categories: map[string]entry[category.State]{},
+
+		streets:     map[string]entry[street.State]{},
+		communities: map[string]entry[community.State]{},
 	}
 }
 
 // DirectoryTypes are the aggregate types a Directory follows.
-var DirectoryTypes = []string{lane.AggregateType, member.AggregateType, access.AggregateType, schedule.AggregateType, campaign.AggregateType, category.AggregateType}
+var DirectoryTypes = []string{lane.AggregateType, member.AggregateType, access.AggregateType, schedule.AggregateType, campaign.AggregateType, category.AggregateType,
+	street.AggregateType, community.AggregateType}
 
 // Apply folds one stored event in. Events at or below what the directory has seen for
 // that aggregate are ignored, so replays and redeliveries are harmless.
@@ -76,6 +86,10 @@ func (d *Directory) Apply(rec domain.Recorded) error {
 		return applyTo(d.campaigns, id, rec, campaign.Aggregate)
 	case category.AggregateType:
 		return applyTo(d.categories, id, rec, category.Aggregate)
+	case street.AggregateType:
+		return applyTo(d.streets, id, rec, street.Aggregate)
+	case community.AggregateType:
+		return applyTo(d.communities, id, rec, community.Aggregate)
 	case access.AggregateType:
 		if err := applyTo(d.tokens, id, rec, access.Aggregate); err != nil {
 			return err
@@ -210,6 +224,8 @@ func (s *Service) StoryNames(laneID string, recs []domain.Recorded) query.StoryN
 	names := query.StoryNames{Members: map[string]member.Profile{}}
 	if l, ok := s.Dir.Lane(laneID); ok {
 		names.Lane, names.Place = l.ID, lane.Registered{Name: l.Name, Community: l.Community, Street: l.Street, Station: l.Station}
+		names.CommunityName, _ = s.Dir.CommunityName(l.Community)
+		names.StreetName, _ = s.Dir.StreetName(l.Street)
 	}
 	for _, id := range query.StoryMembers(recs) {
 		if m, ok := s.Dir.Member(id); ok {
@@ -217,4 +233,44 @@ func (s *Service) StoryNames(laneID string, recs []domain.Recorded) query.StoryN
 		}
 	}
 	return names
+}
+
+// Street returns a street office by id.
+func (d *Directory) Street(id string) (street.State, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	e, ok := d.streets[id]
+	return e.state, ok
+}
+
+// Community returns a community by id.
+func (d *Directory) Community(id string) (community.State, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	e, ok := d.communities[id]
+	return e.state, ok
+}
+
+// Streets lists street offices by id.
+func (d *Directory) Streets() []street.State {
+	return sorted(d, d.streets, func(s street.State) string { return s.ID })
+}
+
+// Communities lists communities by id.
+func (d *Directory) Communities() []community.State {
+	return sorted(d, d.communities, func(s community.State) string { return s.ID })
+}
+
+// StreetName returns the name of a registered street office; ok is false when the
+// street is not registered.
+func (d *Directory) StreetName(id string) (name string, ok bool) {
+	s, ok := d.Street(id)
+	return s.Name, ok && s.Name != ""
+}
+
+// CommunityName returns the name of a registered community; ok is false when the
+// community is not registered.
+func (d *Directory) CommunityName(id string) (name string, ok bool) {
+	c, ok := d.Community(id)
+	return c.Name, ok && c.Name != ""
 }

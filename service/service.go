@@ -22,11 +22,13 @@ import (
 	"github.com/redlane/redlane/domain/access"
 	"github.com/redlane/redlane/domain/campaign"
 	"github.com/redlane/redlane/domain/category"
+	"github.com/redlane/redlane/domain/community"
 	"github.com/redlane/redlane/domain/erasure"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/domain/schedule"
+	"github.com/redlane/redlane/domain/street"
 )
 
 // Config wires a Service.
@@ -73,6 +75,9 @@ type Service struct {
 
 	categories *domain.Runner[category.State]
 
+	streets     *domain.Runner[street.State]
+	communities *domain.Runner[community.State]
+
 	dummyOnce sync.Once // dummyHash
 	dummy     []byte
 }
@@ -109,6 +114,9 @@ func New(cfg Config) *Service {
 		erasures:  domain.NewRunner(cfg.Store, erasure.Aggregate, cfg.NewID, domain.WithCacheSize(0)),
 
 		categories: domain.NewRunner(cfg.Store, category.Aggregate, cfg.NewID),
+
+		streets:     domain.NewRunner(cfg.Store, street.Aggregate, cfg.NewID),
+		communities: domain.NewRunner(cfg.Store, community.Aggregate, cfg.NewID),
 	}
 }
 
@@ -283,7 +291,7 @@ func (s *Service) RegisterLane(ctx context.Context, m domain.Meta, id string, cm
 		return lane.State{}, domain.Invalid("id", domain.IDRule)
 	}
 	snap, recs, err := s.lanes.Execute(ctx, id, m, func(snap domain.Snapshot[lane.State]) ([]domain.Event, error) {
-		return lane.Decide(snap.State, cmd, lane.Env{Actor: m.Actor, Exists: snap.Exists()})
+		return lane.Decide(snap.State, cmd, lane.Env{Actor: m.Actor, Exists: snap.Exists(), CommunityStreet: s.communityStreet(cmd.Community)})
 	})
 	if err != nil {
 		return lane.State{}, err

@@ -26,6 +26,7 @@ import (
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/domain/schedule"
+	"github.com/redlane/redlane/domain/street"
 	"github.com/redlane/redlane/projections/feed"
 	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
@@ -209,6 +210,16 @@ func (m *memAPI) order(state order.Status) string {
 }
 
 // account opens an auditor's account whose password is 正确的密码 1234 and returns its username.
+// street registers a new street and returns its id.
+func (m *memAPI) street() string {
+	m.tb.Helper()
+	id := "s-" + uuid.NewString()[:8]
+	if _, err := m.svc.RegisterStreet(context.Background(), m.svc.Meta(service.Admin, ""), id, street.Register{Name: "东城街道"}); err != nil {
+		m.tb.Fatal(err)
+	}
+	return id
+}
+
 func (m *memAPI) account() string {
 	m.tb.Helper()
 	username := "u" + uuid.NewString()[:8]
@@ -309,6 +320,16 @@ var accessTable = []accessRow{
 	// Only a session ends a session: API tokens and receipts are none.
 	{"DELETE /api/v1/sessions/current", "", fixed("DELETE", "/api/v1/sessions/current", ""),
 		[13]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+	{"POST /api/v1/streets", "", func(m *memAPI) accessReq {
+		return accessReq{method: "POST", path: "/api/v1/streets", body: `{"id":"s-` + uuid.NewString()[:8] + `","name":"东城街道"}`}
+	}, [13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	{"GET /api/v1/streets", "", fixed("GET", "/api/v1/streets", ""),
+		[13]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401}},
+	{"POST /api/v1/communities", "", func(m *memAPI) accessReq {
+		return accessReq{method: "POST", path: "/api/v1/communities", body: `{"id":"c-` + uuid.NewString()[:8] + `","name":"塔苑社区","street":"` + m.street() + `"}`}
+	}, [13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	{"GET /api/v1/communities", "", fixed("GET", "/api/v1/communities", ""),
+		[13]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401}},
 	{"POST /api/v1/lanes", "", func(m *memAPI) accessReq {
 		return accessReq{method: "POST", path: "/api/v1/lanes", body: `{"id":"kongyuan-` + uuid.NewString()[:8] + `","name":"孔园","community":"taoyuan","street":"dongcheng"}`}
 	}, [13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},

@@ -7,9 +7,11 @@ import (
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
 	"github.com/redlane/redlane/domain/category"
+	"github.com/redlane/redlane/domain/community"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/domain/street"
 )
 
 type tokenRequest struct {
@@ -86,12 +88,96 @@ func (a *API) registerLane(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, l)
 }
 
+// laneView is a lane as the API lists it: with the names of its community and street,
+// when they are registered places.
+type laneView struct {
+	lane.State
+	CommunityName string `json:"community_name,omitempty"`
+	StreetName    string `json:"street_name,omitempty"`
+}
+
 func (a *API) listLanes(w http.ResponseWriter, r *http.Request) {
 	if _, err := a.actor(r); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": a.svc.Dir.Lanes()})
+	lanes := a.svc.Dir.Lanes()
+	out := make([]laneView, len(lanes))
+	for i, l := range lanes {
+		out[i].State = l
+		out[i].CommunityName, _ = a.svc.Dir.CommunityName(l.Community)
+		out[i].StreetName, _ = a.svc.Dir.StreetName(l.Street)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+type streetRequest struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+func (a *API) registerStreet(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	if err == nil {
+		err = forbidUnless(actor.Role == domain.RoleAdmin, domain.CodeAdminOnly, "only an admin manages streets")
+	}
+	var req streetRequest
+	if err == nil {
+		err = readBody(w, r, &req)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s, err := a.svc.RegisterStreet(r.Context(), a.meta(r, actor), req.ID, street.Register{Name: req.Name})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, s)
+}
+
+func (a *API) listStreets(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.actor(r); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": a.svc.Dir.Streets()})
+}
+
+type communityRequest struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Street string `json:"street"`
+}
+
+func (a *API) registerCommunity(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.actor(r)
+	if err == nil {
+		err = forbidUnless(actor.Role == domain.RoleAdmin, domain.CodeAdminOnly, "only an admin manages communities")
+	}
+	var req communityRequest
+	if err == nil {
+		err = readBody(w, r, &req)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	c, err := a.svc.RegisterCommunity(r.Context(), a.meta(r, actor), req.ID, community.Register{Name: req.Name, Street: req.Street})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, c)
+}
+
+func (a *API) listCommunities(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.actor(r); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": a.svc.Dir.Communities()})
 }
 
 type memberRequest struct {

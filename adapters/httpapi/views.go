@@ -85,8 +85,11 @@ func (a *API) laneBacklog(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	communityName, _ := a.svc.Dir.CommunityName(l.Community)
+	streetName, _ := a.svc.Dir.StreetName(l.Street)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"lane": laneID, "name": l.Name, "community": l.Community, "street": l.Street,
+		"community_name": communityName, "street_name": streetName,
 		"counts": page.Counts, "items": page.Items, "next_cursor": page.Next,
 		"seq": a.index.Seq(), "as_of": page.AsOf, "sort": q.Sort,
 		"callback_after_hours": a.index.CallbackAfter().Hours(),

@@ -22,6 +22,7 @@ import (
 	"github.com/redlane/redlane/projections/all"
 	"github.com/redlane/redlane/projections/backlog"
 	"github.com/redlane/redlane/query"
+	"github.com/redlane/redlane/service"
 )
 
 const adminToken = testworld.AdminToken
@@ -36,6 +37,7 @@ type harness struct {
 	views *jsviews.Views
 	index *query.Index
 	o311  *open311.Server
+	svc   *service.Service
 }
 
 // world is a small district's tokens.
@@ -55,7 +57,7 @@ func newHarness(tb testing.TB, cfg open311.Config) *harness {
 	tb.Cleanup(func() { stop(); <-done })
 	srv := httptest.NewServer(o.Mount(httpapi.New(httpapi.Config{Service: svc, Views: vs, Index: index})))
 	tb.Cleanup(srv.Close)
-	h := &harness{t: tb, url: srv.URL, store: store, views: vs, index: index, o311: o}
+	h := &harness{t: tb, url: srv.URL, store: store, views: vs, index: index, o311: o, svc: svc}
 	h.eventually("the ledger catches up", func() bool { return o.Ready() == nil })
 	return h
 }

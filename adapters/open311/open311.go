@@ -90,8 +90,8 @@ type Config struct {
 	// MaxDistance is how far, in metres, a request's lat and long may be from the lane
 	// it goes to (the nearest that carries a point); default 2,000.
 	MaxDistance float64
-	// CommunityName names a community (agency_responsible); nil calls it by its id,
-	// as the linkage feed does (taoyuan社区).
+	// CommunityName names a community (agency_responsible): redlane serve calls it by
+	// its registered name (塔苑社区); nil calls it by its id (taoyuan社区).
 	CommunityName func(id string) string
 	// AllowRead, when set, is asked before every read: false answers 429 with
 	// Retry-After (anonymous callers are limited per address).

@@ -73,6 +73,15 @@ func (h *handler) memberName(id string) string {
 	return id
 }
 
+// communityName is what the pages call a community: its registered name, else its id
+// with 社区 as before places had names.
+func (h *handler) communityName(id string) string {
+	if name, ok := h.svc.Dir.CommunityName(id); ok {
+		return name
+	}
+	return feed.CommunityByID(id)
+}
+
 func (h *handler) laneName(id string) string {
 	if l, ok := h.svc.Dir.Lane(id); ok && l.Name != "" {
 		return l.Name
@@ -92,14 +101,15 @@ type rateView struct {
 
 // ratesView are a community's three rates for the month.
 type ratesView struct {
-	Community string
-	Period    string
-	Orders    int
-	Rates     []rateView
+	Community     string
+	CommunityName string
+	Period        string
+	Orders        int
+	Rates         []rateView
 }
 
 func (h *handler) rates(ctx context.Context, community, period string) (ratesView, error) {
-	rv := ratesView{Community: community, Period: period}
+	rv := ratesView{Community: community, CommunityName: h.communityName(community), Period: period}
 	rep, err := h.monthReport(ctx, community, period)
 	if err != nil {
 		return rv, err
@@ -126,6 +136,7 @@ func (h *handler) rates(ctx context.Context, community, period string) (ratesVie
 // laneView is one lane on the board.
 type laneView struct {
 	ID, Name, Community string
+	CommunityName       string // what the page shows: the name, never the bare id
 	Counts              query.Counts
 	Items               []itemView
 	Rates               ratesView
@@ -184,7 +195,7 @@ func (h *handler) boardData(ctx context.Context, s session, params url.Values) (
 	rates := map[string]ratesView{}
 	for _, id := range lanes {
 		l, _ := h.svc.Dir.Lane(id)
-		lv := laneView{ID: id, Name: nameOr(l.Name, id), Community: nameOr(l.Community, ""), Focused: focus != ""}
+		lv := laneView{ID: id, Name: nameOr(l.Name, id), Community: l.Community, CommunityName: h.communityName(l.Community), Focused: focus != ""}
 		var q query.BacklogQuery
 		var err error
 		if lv.Focused {

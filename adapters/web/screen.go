@@ -35,7 +35,7 @@ type screenPage struct {
 	Title     string
 	Lane      string
 	Station   string
-	Community string
+	Community string // the community's name
 	Scope     string // lane or community
 	Entries   []entryView
 	Clock     string
@@ -96,7 +96,7 @@ func (h *handler) screen(w http.ResponseWriter, r *http.Request) {
 	now := h.svc.Now()
 	p := screenPage{
 		Title: nameOr(l.Name, l.ID) + " · 联动信息", Lane: nameOr(l.Name, l.ID), Station: l.Station,
-		Community: l.Community, Scope: scope, Entries: entries, Clock: now.In(projections.Shanghai).Format("15:04:05"),
+		Community: h.communityName(l.Community), Scope: scope, Entries: entries, Clock: now.In(projections.Shanghai).Format("15:04:05"),
 		Date:    now.In(projections.Shanghai).Format("2006年1月2日"),
 		LiveSrc: withParams("/screen/"+l.ID+"/events", "scope", scope, "after", strconv.FormatUint(last, 10)),
 	}

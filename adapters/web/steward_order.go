@@ -16,6 +16,7 @@ import (
 type orderView struct {
 	ID, Number, Title, Description string
 	Category, Lane, LaneID         string
+	Community                      string // the community's name
 	Requester, Phone               string
 	Address                        string // shown with the whole phone only
 	Mode, Channel, Priority        string
@@ -63,7 +64,7 @@ func (h *handler) orderView(ctx context.Context, snap domain.Snapshot[order.Stat
 	}
 	v := orderView{
 		ID: st.ID, Number: st.Number, Title: st.Title, Description: st.Description,
-		Category: h.categoryName(st.Category), Lane: h.laneName(st.Lane), LaneID: st.Lane,
+		Category: h.categoryName(st.Category), Lane: h.laneName(st.Lane), LaneID: st.Lane, Community: h.communityName(st.Community),
 		Requester: req.Name, Phone: phone, Address: address,
 		Mode: modeName(st.Mode), Channel: channelName(st.Channel), Priority: priorityName(st.Priority),
 		Status: statusName(st.Status), StatusCode: string(st.Status),

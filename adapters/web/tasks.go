@@ -21,7 +21,7 @@ import (
 // tasksData is the member's live task list.
 type tasksData struct {
 	Name      string
-	Community string
+	Community string     // the member's community's name
 	Mine      []itemView // dispatched to the member, accepted by them, or done awaiting a rating
 	Open      []itemView // open orders in the member's community they may claim
 	MineCount int        // all of Mine's kind, beyond this page
@@ -108,7 +108,7 @@ func (h *handler) tasksData(ctx context.Context, s session, params url.Values) (
 	}
 	// Every lane: a steward may dispatch to a member of another community.
 	now := h.svc.Now()
-	d := tasksData{Name: nameOr(m.Name, m.ID), Community: m.Community, Seq: h.backlogSeq(), AsOf: shanghaiSeconds(now), CSRF: s.CSRF()}
+	d := tasksData{Name: nameOr(m.Name, m.ID), Community: h.communityName(m.Community), Seq: h.backlogSeq(), AsOf: shanghaiSeconds(now), CSRF: s.CSRF()}
 	var all, community []string
 	for _, l := range h.svc.Dir.Lanes() {
 		all = append(all, l.ID)

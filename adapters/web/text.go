@@ -205,6 +205,8 @@ var fieldMessages = []struct{ prefix, zh string }{
 	{"is not in the catalogue", "不在服务目录中"},
 	{"is not a known lane", "没有这条街巷"},
 	{"no such lane", "没有这条街巷"},
+	{"no such street", "没有这个街道"},
+	{"must be the street of community", "须与所属社区的街道一致"},
 	{"no such member", "没有这位党员"},
 	{"is not an active member", "不是在册党员"},
 	{"the order is already with this member", "工单已在这位党员手中"},
@@ -275,6 +277,11 @@ var codeTexts = map[domain.Code]string{
 	domain.CodeSignInFailed:   "用户名或密码不对。",
 	domain.CodeScheduleExists: "这个编号的周期服务已存在。",
 	domain.CodeCampaignExists: "这个编号的主题活动已存在。",
+
+	domain.CodeStreetNotFound:    "找不到这个街道。",
+	domain.CodeCommunityNotFound: "找不到这个社区。",
+	domain.CodeStreetExists:      "这个编号的街道已存在。",
+	domain.CodeCommunityExists:   "这个编号的社区已存在。",
 
 	domain.CodeTransitionRefused: "工单当前为「{status}」，不能{action}。",
 	domain.CodeEscalationNotUp:   "工单已上报到{level}，只能继续向上级上报。",

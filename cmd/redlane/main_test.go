@@ -195,6 +195,13 @@ func TestServeInProcess(t *testing.T) {
 	if len(lanes.Items) != len(app.DemoLanes) {
 		t.Fatalf("%d lanes after a second --demo start, want %d", len(lanes.Items), len(app.DemoLanes))
 	}
+	var communities struct {
+		Items []struct{ ID, Name, Street string }
+	}
+	c.must(200, "GET", "/api/v1/communities", toks["审计"], nil, &communities)
+	if len(communities.Items) != 2 || communities.Items[0].Name != "塔苑社区" || communities.Items[1].Name != "迎春社区" {
+		t.Fatalf("the demo's communities after a second start: %+v", communities.Items)
+	}
 	waitReady(t, c.base)
 	var metrics []byte
 	c.call("GET", "/metrics", "", nil, &metrics)

@@ -6,6 +6,9 @@
 //     belongs to; its id never changes.
 //  3. A lane may carry its station's street address and a point (latitude and
 //     longitude, WGS 84) where apps that place requests on a map find it.
+//  4. A lane in a registered community is in that community's street office. A
+//     community that was never registered (lanes from before places had names) is
+//     taken as the lane names it.
 package lane
 
 import (
@@ -94,6 +97,9 @@ func (Update) isCommand()   {}
 type Env struct {
 	Actor  domain.Actor
 	Exists bool // whether the lane has been registered: its stream has events
+	// CommunityStreet is the street of the community the command names, when that
+	// community is registered; "" when it is not.
+	CommunityStreet string
 }
 
 // Decide decides cmd against s and returns the events it yields, or why it is refused.
@@ -111,10 +117,10 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 	return nil, domain.Errorf(domain.KindInternal, "unknown lane command %T", cmd)
 }
 
-// decideRegister enforces rule 2: a lane is registered once, with a name, a community
-// and a street office.
+// decideRegister enforces rules 2 and 4: a lane is registered once, with a name, a
+// community and a street office, the community's own when it is registered.
 func decideRegister(s State, c Register, env Env) ([]domain.Event, error) {
-	fields, err := clean(Registered(c))
+	fields, err := clean(Registered(c), env)
 	if err != nil {
 		return nil, err
 	}
@@ -124,10 +130,10 @@ func decideRegister(s State, c Register, env Env) ([]domain.Event, error) {
 	return []domain.Event{fields}, nil
 }
 
-// decideUpdate enforces rule 2: a registered lane's names and community may change, its
-// id never; a change to what it already is changes nothing.
+// decideUpdate enforces rules 2 and 4: a registered lane's names and community may
+// change, its id never; a change to what it already is changes nothing.
 func decideUpdate(s State, c Update, env Env) ([]domain.Event, error) {
-	fields, err := clean(Registered(c))
+	fields, err := clean(Registered(c), env)
 	if err != nil {
 		return nil, err
 	}
@@ -140,8 +146,9 @@ func decideUpdate(s State, c Update, env Env) ([]domain.Event, error) {
 	return []domain.Event{Updated(fields)}, nil
 }
 
-// clean trims a lane's names and checks that it has a name, a community and a street.
-func clean(fields Registered) (Registered, error) {
+// clean trims a lane's names and checks that it has a name, a community and a street,
+// and that the street is the community's when the community is registered.
+func clean(fields Registered, env Env) (Registered, error) {
 	fields.Name = strings.TrimSpace(fields.Name)
 	fields.Station = strings.TrimSpace(fields.Station)
 	fields.Address = strings.TrimSpace(fields.Address)
@@ -150,6 +157,8 @@ func clean(fields Registered) (Registered, error) {
 	fields.Name = domain.CleanText(&v, "name", fields.Name, false)
 	v.Check(domain.ValidID(fields.Community), "community", domain.IDRule)
 	v.Check(domain.ValidID(fields.Street), "street", domain.IDRule)
+	v.Check(env.CommunityStreet == "" || fields.Street == env.CommunityStreet || !domain.ValidID(fields.Street),
+		"street", "must be the street of community "+fields.Community+": "+env.CommunityStreet)
 	fields.Address = domain.CleanText(&v, "address", fields.Address, false)
 	v.Check(utf8.RuneCountInString(fields.Address) <= MaxAddress, "address", "is too long")
 	if p := fields.Point; p != nil {

@@ -114,6 +114,7 @@ type laneCase struct {
 	given []domain.Event
 	cmd   lane.Command
 	by    domain.Actor
+	in    string // the street of the named community, when it is registered
 	want  outcome
 	after *lane.State // the state the yielded events make, when checked
 }
@@ -190,6 +191,17 @@ func TestDecide(t *testing.T) {
 			given: []domain.Event{withPoint(28.65, 121.42)}, cmd: lane.Update(rouqiao), want: yields(lane.Updated(rouqiao)),
 		},
 		{name: "nil command is refused internal", cmd: nil, by: admin, want: refused(domain.KindInternal)},
+		{name: "register in a registered community of the same street yields Registered", cmd: lane.Register(rouqiao), by: admin, in: "dongcheng", want: yields(rouqiao)},
+		{name: "register in a registered community of another street is invalid street", cmd: lane.Register(rouqiao), by: admin, in: "xicheng", want: invalid("street")},
+		{name: "register with a bad street in a registered community is invalid street once", cmd: lane.Register{Name: "x", Community: "tayuan", Street: "s.1"}, by: admin, in: "dongcheng", want: invalid("street")},
+		{
+			name: "update into a registered community of another street is invalid street", given: []domain.Event{rouqiao}, by: admin, in: "xicheng",
+			cmd: lane.Update{Name: "柔桥后巷", Community: "yingchun", Street: "dongcheng"}, want: invalid("street"),
+		},
+		{
+			name: "update into a registered community with its street yields Updated", given: []domain.Event{rouqiao}, by: admin, in: "xicheng",
+			cmd: lane.Update{Name: "柔桥后巷", Community: "yingchun", Street: "xicheng"}, want: yields(lane.Updated{Name: "柔桥后巷", Community: "yingchun", Street: "xicheng"}),
+		},
 	}
 	for _, role := range nonAdmins {
 		by := domain.Actor{ID: "tok-x", Role: role, Lanes: []string{"rouqiao"}}
@@ -202,7 +214,7 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, exists := given(t, tt.given...)
-			got, err := lane.Decide(s, tt.cmd, lane.Env{Actor: tt.by, Exists: exists})
+			got, err := lane.Decide(s, tt.cmd, lane.Env{Actor: tt.by, Exists: exists, CommunityStreet: tt.in})
 			checkOutcome(t, got, err, tt.want)
 			if tt.after != nil {
 				after, _ := given(t, append(slices.Clone(tt.given), got...)...)

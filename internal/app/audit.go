@@ -29,9 +29,11 @@ import (
 
 	"github.com/redlane/redlane/adapters/eventstoredb"
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/community"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/domain/street"
 	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/projections/backlog"
 	"github.com/redlane/redlane/projections/record"
@@ -223,6 +225,15 @@ func storyNames(ctx context.Context, store *jsstore.Store, recs []domain.Recorde
 			}
 		}
 	}
+	if names.Lane != "" {
+		var err error
+		if names.CommunityName, err = placeName(ctx, store, community.AggregateType, names.Place.Community); err != nil {
+			return names, err
+		}
+		if names.StreetName, err = placeName(ctx, store, street.AggregateType, names.Place.Street); err != nil {
+			return names, err
+		}
+	}
 	for _, id := range query.StoryMembers(recs) {
 		if !ok(id) {
 			continue
@@ -241,6 +252,32 @@ func storyNames(ctx context.Context, store *jsstore.Store, recs []domain.Recorde
 		}
 	}
 	return names, nil
+}
+
+// placeName is a street's or a community's name as its own events in the log last gave
+// it, or "" when it was never registered.
+func placeName(ctx context.Context, store *jsstore.Store, aggType, id string) (string, error) {
+	if !domain.ValidID(id) {
+		return "", nil
+	}
+	evs, err := store.Load(ctx, aggType, id, 0)
+	if err != nil {
+		return "", err
+	}
+	name := ""
+	for _, rec := range evs {
+		switch e, _ := projections.Events.Decode(rec.Envelope); e := e.(type) {
+		case street.Registered:
+			name = e.Name
+		case street.Renamed:
+			name = e.Name
+		case community.Registered:
+			name = e.Name
+		case community.Renamed:
+			name = e.Name
+		}
+	}
+	return name, nil
 }
 
 // ReplayOut is the views as they stood at a moment.

@@ -12,13 +12,57 @@ import (
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
 	"github.com/redlane/redlane/domain/campaign"
+	"github.com/redlane/redlane/domain/community"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/domain/schedule"
+	"github.com/redlane/redlane/domain/street"
 	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/service"
 )
+
+// demoStreets and demoCommunities are the demo district's places, registered before its
+// lanes so that every page shows their names.
+var (
+	demoStreets = []struct {
+		id string
+		street.Register
+	}{
+		{"dongcheng", street.Register{Name: "东城街道"}},
+		{"xicheng", street.Register{Name: "西城街道"}},
+	}
+	demoCommunities = []struct {
+		id string
+		community.Register
+	}{
+		{"taoyuan", community.Register{Name: "塔苑社区", Street: "dongcheng"}},
+		{"yingchun", community.Register{Name: "迎春社区", Street: "xicheng"}},
+	}
+)
+
+// loadDemoPlaces registers the demo's streets and communities that are not registered
+// yet: a demo loaded before places had names gets them too.
+func loadDemoPlaces(ctx context.Context, svc *service.Service) error {
+	m := svc.Meta(service.Admin, "")
+	for _, s := range demoStreets {
+		if _, ok := svc.Dir.Street(s.id); ok {
+			continue
+		}
+		if _, err := svc.RegisterStreet(ctx, m, s.id, s.Register); err != nil && domain.KindOf(err) != domain.KindConflict {
+			return fmt.Errorf("street %s: %w", s.id, err)
+		}
+	}
+	for _, c := range demoCommunities {
+		if _, ok := svc.Dir.Community(c.id); ok {
+			continue
+		}
+		if _, err := svc.RegisterCommunity(ctx, m, c.id, c.Register); err != nil && domain.KindOf(err) != domain.KindConflict {
+			return fmt.Errorf("community %s: %w", c.id, err)
+		}
+	}
+	return nil
+}
 
 // DemoLanes and the demo members and tokens are the demo district, from the programme Redlane is modelled on: 东城街道 with 塔苑社区,
 // 西城街道 with 迎春社区, and lanes among the "36 streets and 72 lanes".
@@ -89,6 +133,9 @@ func loadDemoAccounts(ctx context.Context, svc *service.Service, log *slog.Logge
 // loadDemo registers the demo district once. On the first load it also issues demo tokens
 // and writes them to DATA/demo-tokens.json (mode 0600), never to the log.
 func loadDemo(ctx context.Context, svc *service.Service, dataDir string, log *slog.Logger) error {
+	if err := loadDemoPlaces(ctx, svc); err != nil {
+		return err
+	}
 	if _, loaded := svc.Dir.Lane(DemoLanes[0].id); loaded {
 		log.Info("demo data already loaded")
 		return loadDemoAccounts(ctx, svc, log)

@@ -8,7 +8,7 @@
 // JSON (times RFC 3339, UTC):
 //
 //	lane.<laneID>   {"lane":"rouqiao-houxiang","name":"柔桥后巷","community":"taoyuan",
-//	                 "street":"dongcheng",
+//	                 "street":"dongcheng","community_name":"塔苑社区","street_name":"东城街道",
 //	                 "counts":{"open":1,"dispatched":1,"accepted":0,"completed":1,"overdue":1},
 //	                 "live":3,"seq":42}
 //
@@ -26,6 +26,14 @@
 // live orders by status; live is their total and counts.overdue how many of them are
 // marked overdue. name is "" until the lane's own registration is seen; community and
 // street then come from the order that named the lane.
+//
+// community_name and street_name are the names the places were registered with; they are
+// left out for a place never registered, which is then shown by its id.
+//
+//	community.<id>  {"name":"塔苑社区","street":"dongcheng","seq":7}
+//	street.<id>     {"name":"东城街道","seq":6}
+//
+// are the registered places, kept so that a restored view still names them.
 //
 // order.<orderID> is one order as the backlog sees it (type Order), live or not. An order
 // is live (on its lane's backlog) while its status is open, dispatched, accepted or
@@ -51,8 +59,10 @@ import (
 	"time"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/community"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/domain/street"
 	"github.com/redlane/redlane/projections"
 )
 
@@ -61,8 +71,10 @@ const Name = "backlog"
 
 // Key prefixes of the view's documents.
 const (
-	lanePrefix  = "lane."
-	orderPrefix = "order."
+	lanePrefix      = "lane."
+	orderPrefix     = "order."
+	communityPrefix = "community."
+	streetPrefix    = "street."
 )
 
 // LaneKey is the key of lane's backlog document.
@@ -77,9 +89,13 @@ type Lane struct {
 	Name      string `json:"name"`
 	Community string `json:"community"`
 	Street    string `json:"street"`
-	Counts    Counts `json:"counts"`
-	Live      int    `json:"live"` // the lane's live orders
-	Seq       uint64 `json:"seq"`
+	// CommunityName and StreetName are the places' registered names, "" when the place
+	// is not registered.
+	CommunityName string `json:"community_name,omitempty"`
+	StreetName    string `json:"street_name,omitempty"`
+	Counts        Counts `json:"counts"`
+	Live          int    `json:"live"` // the lane's live orders
+	Seq           uint64 `json:"seq"`
 }
 
 // Counts are a backlog's items by status, and how many of them are overdue.
@@ -120,6 +136,14 @@ type Order struct {
 	Seq uint64 `json:"seq"`
 }
 
+// Place is the document community.<id> or street.<id>: a registered place's name, and
+// a community's street.
+type Place struct {
+	Name   string `json:"name"`
+	Street string `json:"street,omitempty"`
+	Seq    uint64 `json:"seq"`
+}
+
 // Live reports whether an order in status s belongs on its lane's backlog.
 func Live(s order.Status) bool {
 	switch s {
@@ -154,18 +178,25 @@ type View struct {
 	applied projections.Applied // redeliveries change nothing
 	lanes   map[string]*laneState
 	orders  map[string]*orderState
+	// communities and streets are the registered places, by id.
+	communities map[string]Place
+	streets     map[string]Place
 }
 
 // New returns an empty backlog.
 func New() *View {
-	return &View{lanes: map[string]*laneState{}, orders: map[string]*orderState{}}
+	return &View{lanes: map[string]*laneState{}, orders: map[string]*orderState{},
+		communities: map[string]Place{}, streets: map[string]Place{}}
 }
 
 // Name is "backlog", permanent.
 func (v *View) Name() string { return Name }
 
-// Types lists the aggregates the backlog reads: order and lane.
-func (v *View) Types() []string { return []string{order.AggregateType, lane.AggregateType} }
+// Types lists the aggregates the backlog reads: order, lane, and the places whose names
+// lanes carry.
+func (v *View) Types() []string {
+	return []string{order.AggregateType, lane.AggregateType, street.AggregateType, community.AggregateType}
+}
 
 // Apply folds one event in and returns the keys of the documents it changed: the lane's
 // for a lane event; the order's, and its lane's when the order is or was live, for an
@@ -185,6 +216,14 @@ func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
 		return v.applyLane(rec, lane.Registered(e))
 	case order.Submitted:
 		return v.submitted(rec, e)
+	case street.Registered:
+		return v.applyStreet(rec, e.Name)
+	case street.Renamed:
+		return v.applyStreet(rec, e.Name)
+	case community.Registered:
+		return v.applyCommunity(rec, Place{Name: e.Name, Street: e.Street, Seq: rec.Seq})
+	case community.Renamed:
+		return v.applyCommunity(rec, Place{Name: e.Name, Street: v.communities[id].Street, Seq: rec.Seq})
 	}
 	o := v.orders[id]
 	if o == nil {
@@ -239,6 +278,34 @@ func (v *View) applyLane(rec domain.Recorded, e lane.Registered) []string {
 	}
 	l.name, l.comm, l.street, l.seq = e.Name, e.Community, e.Street, rec.Seq
 	return []string{l.key}
+}
+
+// applyStreet keeps a street's name and changes the documents of its lanes.
+func (v *View) applyStreet(rec domain.Recorded, name string) []string {
+	id := rec.AggregateID
+	v.streets[id] = Place{Name: name, Seq: rec.Seq}
+	return v.touchLanes(rec, []string{streetPrefix + id}, func(l *laneState) bool { return l.street == id })
+}
+
+// applyCommunity keeps a community's name and changes the documents of its lanes.
+func (v *View) applyCommunity(rec domain.Recorded, p Place) []string {
+	id := rec.AggregateID
+	v.communities[id] = p
+	return v.touchLanes(rec, []string{communityPrefix + id}, func(l *laneState) bool { return l.comm == id })
+}
+
+// touchLanes marks the lanes that in holds as changed by rec and adds their keys to keys,
+// in order.
+func (v *View) touchLanes(rec domain.Recorded, keys []string, in func(*laneState) bool) []string {
+	n := len(keys)
+	for _, l := range v.lanes {
+		if in(l) {
+			l.seq = rec.Seq
+			keys = append(keys, l.key)
+		}
+	}
+	slices.Sort(keys[n:])
+	return keys
 }
 
 // lane returns the lane id, first making it with the community and street given.
@@ -311,13 +378,25 @@ func (v *View) Doc(key string) []byte {
 		if l == nil {
 			return nil
 		}
-		doc = l.doc()
+		doc = l.doc(v)
 	} else if id, ok := strings.CutPrefix(key, orderPrefix); ok {
 		o := v.orders[id]
 		if o == nil {
 			return nil
 		}
 		doc = Order{Lane: o.lane.id, Community: o.comm, Street: o.street, Item: o.item, Seq: o.seq}
+	} else if id, ok := strings.CutPrefix(key, communityPrefix); ok {
+		p, known := v.communities[id]
+		if !known {
+			return nil
+		}
+		doc = p
+	} else if id, ok := strings.CutPrefix(key, streetPrefix); ok {
+		p, known := v.streets[id]
+		if !known {
+			return nil
+		}
+		doc = p
 	} else {
 		return nil
 	}
@@ -328,8 +407,9 @@ func (v *View) Doc(key string) []byte {
 	return b
 }
 
-func (l *laneState) doc() Lane {
-	d := Lane{Lane: l.id, Name: l.name, Community: l.comm, Street: l.street, Live: len(l.items), Seq: l.seq}
+func (l *laneState) doc(v *View) Lane {
+	d := Lane{Lane: l.id, Name: l.name, Community: l.comm, Street: l.street, Live: len(l.items), Seq: l.seq,
+		CommunityName: v.communities[l.comm].Name, StreetName: v.streets[l.street].Name}
 	for _, o := range l.items {
 		switch o.item.Status {
 		case order.StatusOpen:
@@ -413,6 +493,16 @@ func (v *View) restore(key string, doc []byte) error {
 		}
 		v.put(&orderState{key: key, lane: v.lane(d.Lane, d.Community, d.Street), comm: d.Community, street: d.Street, item: utc(d.Item), seq: d.Seq})
 		return nil
+	}
+	for prefix, m := range map[string]map[string]Place{communityPrefix: v.communities, streetPrefix: v.streets} {
+		if id, ok := strings.CutPrefix(key, prefix); ok && id != "" {
+			var p Place
+			if err := json.Unmarshal(doc, &p); err != nil {
+				return fmt.Errorf("restore %s: %w", key, err)
+			}
+			m[id] = p
+			return nil
+		}
 	}
 	return fmt.Errorf("restore %s: not a key of the backlog", key)
 }

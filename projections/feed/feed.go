@@ -7,8 +7,9 @@
 // never carries reasons, notes, comments or descriptions: an internal note makes no
 // entry at all, a public note only says that there is news. Stewards (and a member
 // writing a public note) are named by the envelope's actorname, members an order goes to
-// by their member events, categories by order.DefaultCatalog(); communities, which no
-// event names, by their ids (taoyuan社区). Token events make no entry.
+// by their member events, categories by order.DefaultCatalog(); communities and streets
+// by the names their own events give them (塔苑社区, 东城街道), or, for one never
+// registered, by the id (taoyuan社区). Token, street and community events make no entry.
 //
 // # Entries
 //
@@ -45,7 +46,8 @@
 //	lane.registered, updated   places, organisations
 //	member.registered, updated, retired
 //	                           people, organisations
-//	token.*, anything else     no entry
+//	token.*, street.*, community.*, anything else
+//	                           no entry
 //
 // # Documents
 //
@@ -56,6 +58,8 @@
 //	             written at submission; title has the requester's name and phone replaced
 //	member.<id>  {"name":"李明","community":"taoyuan"}
 //	lane.<id>    {"name":"柔桥后巷","station":"柔桥后巷驿站","community":"taoyuan","street":"dongcheng"}
+//	community.<id> {"name":"塔苑社区","street":"dongcheng"}
+//	street.<id>  {"name":"东城街道"}
 //
 // An order event for an order the view has never seen submitted makes no entry, as does
 // a second submission of one order.
@@ -69,9 +73,11 @@ import (
 	"time"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/community"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/domain/street"
 )
 
 // Name is the view's permanent name: it names its storage and its durable consumer.
@@ -114,6 +120,13 @@ type memberDoc struct {
 	Community string `json:"community"`
 }
 
+// placeDoc is the document community.<id> or street.<id>: a place's name (and a
+// community's street).
+type placeDoc struct {
+	Name   string `json:"name"`
+	Street string `json:"street,omitempty"`
+}
+
 // laneDoc is the document lane.<id>.
 type laneDoc struct {
 	Name      string `json:"name"`
@@ -128,21 +141,26 @@ type View struct {
 	orders  map[string]*orderDoc
 	members map[string]*memberDoc
 	lanes   map[string]*laneDoc
-	entries []Entry
-	hint    int // how many entries the last Take returned: the next batch's capacity
+	// communities and streets are the registered places, by id.
+	communities map[string]*placeDoc
+	streets     map[string]*placeDoc
+	entries     []Entry
+	hint        int // how many entries the last Take returned: the next batch's capacity
 }
 
 // New returns an empty feed.
 func New() *View {
-	return &View{orders: map[string]*orderDoc{}, members: map[string]*memberDoc{}, lanes: map[string]*laneDoc{}}
+	return &View{orders: map[string]*orderDoc{}, members: map[string]*memberDoc{}, lanes: map[string]*laneDoc{},
+		communities: map[string]*placeDoc{}, streets: map[string]*placeDoc{}}
 }
 
 // Name is "feed", permanent.
 func (v *View) Name() string { return Name }
 
-// Types lists the aggregates the feed reads: order, lane and member.
+// Types lists the aggregates the feed reads: order, lane, member, and the places whose
+// names it writes.
 func (v *View) Types() []string {
-	return []string{order.AggregateType, lane.AggregateType, member.AggregateType}
+	return []string{order.AggregateType, lane.AggregateType, member.AggregateType, street.AggregateType, community.AggregateType}
 }
 
 // Take returns the entries made by Apply since the last Take, in order, and forgets them.
@@ -180,6 +198,18 @@ func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
 		return v.applyMember(rec, ev, id, member.Profile(e))
 	case member.Updated:
 		return v.applyMember(rec, ev, id, member.Profile(e))
+	case street.Registered:
+		return v.applyPlace(v.streets, "street.", id, placeDoc{Name: e.Name})
+	case street.Renamed:
+		return v.applyPlace(v.streets, "street.", id, placeDoc{Name: e.Name})
+	case community.Registered:
+		return v.applyPlace(v.communities, "community.", id, placeDoc{Name: e.Name, Street: e.Street})
+	case community.Renamed:
+		p := placeDoc{Name: e.Name}
+		if old := v.communities[id]; old != nil {
+			p.Street = old.Street
+		}
+		return v.applyPlace(v.communities, "community.", id, p)
 	case member.Retired:
 		m := v.members[id]
 		if m == nil {
@@ -198,6 +228,15 @@ func (v *View) applyLane(rec domain.Recorded, ev domain.Event, id string, e lane
 	v.lanes[id] = &laneDoc{Name: e.Name, Station: e.Station, Community: e.Community, Street: e.Street}
 	v.emit(rec, ev, "", Entry{Lane: id, Community: e.Community, Street: e.Street}, v.text(rec, ev, nil, id))
 	return []string{"lane." + id}
+}
+
+// applyPlace keeps a place's name; it makes no entry.
+func (v *View) applyPlace(m map[string]*placeDoc, prefix, id string, p placeDoc) []string {
+	if id == "" {
+		return nil
+	}
+	m[id] = &p
+	return []string{prefix + id}
 }
 
 func (v *View) applyMember(rec domain.Recorded, ev domain.Event, id string, p member.Profile) []string {
@@ -244,6 +283,14 @@ func (v *View) Doc(key string) []byte {
 		if l, ok := v.lanes[id]; ok {
 			doc = l
 		}
+	case "community":
+		if p, ok := v.communities[id]; ok {
+			doc = p
+		}
+	case "street":
+		if p, ok := v.streets[id]; ok {
+			doc = p
+		}
 	}
 	if doc == nil {
 		return nil
@@ -277,6 +324,11 @@ func (v *View) Restore(key string, doc []byte) error {
 		var l laneDoc
 		if err = strictUnmarshal(doc, &l); err == nil {
 			v.lanes[id] = &l
+		}
+	case "community", "street":
+		var p placeDoc
+		if err = strictUnmarshal(doc, &p); err == nil {
+			map[string]map[string]*placeDoc{"community": v.communities, "street": v.streets}[kind][id] = &p
 		}
 	default:
 		return fmt.Errorf("feed: restore %q: not a key of this view", key)

@@ -26,7 +26,7 @@ func TestViewIdentity(t *testing.T) {
 	if v.Name() != "feed" {
 		t.Errorf("Name() = %q, want feed", v.Name())
 	}
-	if got, want := v.Types(), []string{"order", "lane", "member"}; !slices.Equal(got, want) {
+	if got, want := v.Types(), []string{"order", "lane", "member", "street", "community"}; !slices.Equal(got, want) {
 		t.Errorf("Types() = %v, want %v", got, want)
 	}
 }

@@ -26,8 +26,18 @@ func categoryName(code string) string {
 	return code
 }
 
-// communityName is how a community is called: its id, as no event names communities.
-func communityName(id string) string {
+// communityName is how a community is called: the name it was registered with, else
+// (a community from before places had names) its id with 社区.
+func (v *View) communityName(id string) string {
+	if p, ok := v.communities[id]; ok && p.Name != "" {
+		return p.Name
+	}
+	return CommunityByID(id)
+}
+
+// CommunityByID calls a community that has no registered name by its id: taoyuan社区.
+// Everything that shows a community falls back to it.
+func CommunityByID(id string) string {
 	if id == "" {
 		return "社区"
 	}
@@ -35,6 +45,21 @@ func communityName(id string) string {
 		return id
 	}
 	return id + "社区"
+}
+
+// escalatedTo names where an order went up to: its community's or street's name, when
+// registered, else the level.
+func (v *View) escalatedTo(level order.Level, o *orderDoc) string {
+	if level == order.LevelStreet {
+		if p, ok := v.streets[o.Street]; ok && p.Name != "" {
+			return p.Name
+		}
+		return "街道"
+	}
+	if p, ok := v.communities[o.Community]; ok && p.Name != "" {
+		return p.Name
+	}
+	return "社区"
 }
 
 // stationName is the station of a lane as the feed knows it: its station's name, else the
@@ -141,10 +166,7 @@ func (v *View) text(rec domain.Recorded, ev domain.Event, o *orderDoc, id string
 	case order.Cancelled:
 		return t + "已撤销"
 	case order.Escalated:
-		if e.Level == order.LevelStreet {
-			return t + "已上报至街道（街道兜底）"
-		}
-		return t + "已上报至社区（街道兜底）"
+		return t + "已上报至" + v.escalatedTo(e.Level, o) + "（街道兜底）"
 	case order.Reopened:
 		return t + "转为重办"
 	case order.Noted:
@@ -158,11 +180,11 @@ func (v *View) text(rec domain.Recorded, ev domain.Event, o *orderDoc, id string
 		}
 		return t + "已超时"
 	case lane.Registered:
-		return "新驿站" + quote(stationOf(e.Station, e.Name, id)) + "在" + communityName(e.Community) + "启用"
+		return "新驿站" + quote(stationOf(e.Station, e.Name, id)) + "在" + v.communityName(e.Community) + "启用"
 	case lane.Updated:
 		return "驿站" + quote(stationOf(e.Station, e.Name, id)) + "信息已更新"
 	case member.Registered:
-		belongs := communityName(e.Community)
+		belongs := v.communityName(e.Community)
 		if len(e.Teams) > 0 {
 			belongs = strings.Join(e.Teams, "、")
 		}

@@ -8,6 +8,11 @@ import (
 	"github.com/redlane/redlane/projections/feed"
 )
 
+// communityDoc is the document community.<id>: a registered community's name.
+type communityDoc struct {
+	Name string `json:"name"`
+}
+
 // Report returns the report of a community for a period (YYYY-MM), and whether there is
 // one: it is what Doc encodes, for callers that hold the view.
 func (v *View) Report(community, period string) (Report, bool) {
@@ -15,7 +20,7 @@ func (v *View) Report(community, period string) (Report, bool) {
 	if m == nil || !m.hasReport {
 		return Report{}, false
 	}
-	return m.report(), true
+	return m.report(v.communities[community]), true
 }
 
 // Doc returns the document under key as JSON, or nil.
@@ -32,7 +37,7 @@ func (v *View) Doc(key string) []byte {
 		switch {
 		case m == nil:
 		case kind == "report" && m.hasReport:
-			doc = m.report()
+			doc = m.report(v.communities[community])
 		case kind == "members" && m.hasTally:
 			doc = m.tallies()
 		}
@@ -43,6 +48,10 @@ func (v *View) Doc(key string) []byte {
 	case "member":
 		if mb, ok := v.members[rest]; ok {
 			doc = mb
+		}
+	case "community":
+		if name, ok := v.communities[rest]; ok {
+			doc = communityDoc{Name: name}
 		}
 	}
 	if doc == nil {
@@ -126,6 +135,13 @@ func (v *View) restore(key string, doc []byte) error {
 			return err
 		}
 		v.members[rest] = &mb
+		return nil
+	case "community":
+		var c communityDoc
+		if err := json.Unmarshal(doc, &c); err != nil {
+			return err
+		}
+		v.communities[rest] = c.Name
 		return nil
 	}
 	return fmt.Errorf("not a key of this view")

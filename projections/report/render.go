@@ -12,6 +12,15 @@ import (
 	"github.com/redlane/redlane/projections/feed"
 )
 
+// Place is what the report calls its community: the registered name, else the id with
+// 社区 (taoyuan社区).
+func (r Report) Place() string {
+	if r.CommunityName != "" {
+		return r.CommunityName
+	}
+	return feed.CommunityByID(r.Community)
+}
+
 func rateText(r *float64) string {
 	if r == nil {
 		return ""
@@ -45,6 +54,7 @@ func WriteCSV(w io.Writer, r Report, laneNames map[string]string) error {
 	rows := [][]string{
 		{"栏目", "代码", "名称", "数值", "样本"},
 		{"概况", "community", "社区", r.Community, ""},
+		{"概况", "community_name", "社区名称", r.Place(), ""},
 		{"概况", "period", "月份", r.Period, ""},
 		{"概况", "orders", "工单数", strconv.Itoa(r.Orders), ""},
 		{"三率", "response_rate", "响应率", rateText(r.ResponseRate), strconv.Itoa(r.ResponseSample)},
@@ -116,7 +126,8 @@ func WriteHTML(w io.Writer, r Report, laneNames map[string]string) error {
 			Width: max(0, 100*float64(m.Points)/float64(topMax))})
 	}
 	data := map[string]any{
-		"R": r,
+		"R":     r,
+		"Place": r.Place(),
 		"Rates": []bar{
 			rate("响应率", r.ResponseRate, r.ResponseSample),
 			rate("解决率", r.ResolutionRate, r.RatingSample),
@@ -148,7 +159,7 @@ func WriteHTML(w io.Writer, r Report, laneNames map[string]string) error {
 var reportPage = template.Must(template.New("report").Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.R.Community}} 社区 {{.R.Period}} 月度报告</title>
+<title>{{.Place}} {{.R.Period}} 月度报告</title>
 <style>
 body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:1.5rem;color:#222;max-width:52rem}
 h1{color:#b71c1c;font-size:1.5rem} h2{font-size:1.1rem;border-bottom:2px solid #b71c1c;padding-bottom:.2rem;margin-top:1.8rem}
@@ -158,7 +169,7 @@ h1{color:#b71c1c;font-size:1.5rem} h2{font-size:1.1rem;border-bottom:2px solid #
 .val{position:absolute;left:.4rem;top:.1rem;font-size:.85rem;color:#111}
 .summary{font-size:1.05rem}
 </style></head><body>
-<h1>{{.R.Community}} 社区 · {{.R.Period}} 月度服务报告</h1>
+<h1>{{.Place}} · {{.R.Period}} 月度服务报告</h1>
 <p class="summary">本月受理诉求 <strong>{{.R.Orders}}</strong> 件。</p>
 <h2>三率</h2>
 {{range .Rates}}<div class="row"><span>{{.Label}}</span><div class="track"><div class="fill" style="width:{{printf "%.1f" .Width}}%"></div><span class="val">{{.Value}}</span></div></div>

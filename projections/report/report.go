@@ -38,7 +38,7 @@
 // # Documents
 //
 //	report.<community>.<YYYY-MM>   a Report:
-//	  {"community":"taoyuan","period":"2026-11","orders":4,
+//	  {"community":"taoyuan","community_name":"塔苑社区","period":"2026-11","orders":4,
 //	   "response_rate":0.6666666666666666,"resolution_rate":0.5,"satisfaction_rate":0.5,
 //	   "response_sample":3,"rating_sample":2,"responded":2,"solved":1,"satisfied":1,
 //	   "by_category":{"repair":2,...},"by_lane":{"kongyuan":1,...},
@@ -54,6 +54,10 @@
 //	                    accept deadline, not yet accepted), "cancelled" (before it was due)
 //	                    (cancelled before anyone accepted it)
 //	member.<id>                    {"name":"李明","community":"taoyuan"}
+//	community.<id>                 {"name":"塔苑社区"}: a registered community's name
+//
+// community_name is the community's registered name; it is left out for a community
+// never registered, which is then shown by its id.
 //
 // Events of an order the view has never seen submitted, and a second submission of one
 // order, change nothing.
@@ -65,6 +69,7 @@ import (
 	"time"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/community"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
@@ -81,7 +86,8 @@ const TopN = 5
 // Report is the document report.<community>.<YYYY-MM>.
 type Report struct {
 	Community        string         `json:"community"`
-	Period           string         `json:"period"` // YYYY-MM in Asia/Shanghai
+	CommunityName    string         `json:"community_name,omitempty"` // as registered; "" when it is not
+	Period           string         `json:"period"`                   // YYYY-MM in Asia/Shanghai
 	Orders           int            `json:"orders"`
 	ResponseRate     *float64       `json:"response_rate"`     // 响应率; null when response_sample is 0
 	ResolutionRate   *float64       `json:"resolution_rate"`   // 解决率; null when rating_sample is 0
@@ -176,6 +182,8 @@ type View struct {
 	months  map[monthKey]*month
 	orders  map[string]*orderDoc
 	members map[string]*memberDoc
+	// communities are the registered communities' names, by id (documents community.<id>).
+	communities map[string]string
 
 	// the month last computed, since events mostly come in time order
 	from, to time.Time
@@ -184,15 +192,17 @@ type View struct {
 
 // New returns an empty report view.
 func New() *View {
-	return &View{months: map[monthKey]*month{}, orders: map[string]*orderDoc{}, members: map[string]*memberDoc{}}
+	return &View{months: map[monthKey]*month{}, orders: map[string]*orderDoc{}, members: map[string]*memberDoc{},
+		communities: map[string]string{}}
 }
 
 // Name is "reports", permanent.
 func (v *View) Name() string { return Name }
 
-// Types lists the aggregates the view reads: order, member and lane.
+// Types lists the aggregates the view reads: order, member, lane, and community for the
+// names reports carry.
 func (v *View) Types() []string {
-	return []string{order.AggregateType, member.AggregateType, lane.AggregateType}
+	return []string{order.AggregateType, member.AggregateType, lane.AggregateType, community.AggregateType}
 }
 
 var dimensionIndex = func() map[string]int {
@@ -344,8 +354,29 @@ func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
 		if mb := v.members[id]; mb != nil {
 			v.countFeed(&ch, rec, ev, mb.Community, "")
 		}
+	case community.Registered:
+		v.named(&ch, rec, id, e.Name)
+	case community.Renamed:
+		v.named(&ch, rec, id, e.Name)
 	}
 	return ch
+}
+
+// named keeps a community's name and changes the reports of its months, in key order.
+func (v *View) named(ch *changes, rec domain.Recorded, id, name string) {
+	v.communities[id] = name
+	ch.add("community." + id)
+	var ks []string
+	for k, m := range v.months {
+		if k.community == id && m.hasReport {
+			m.seq = rec.Seq
+			ks = append(ks, m.docKey)
+		}
+	}
+	slices.Sort(ks)
+	for _, k := range ks {
+		ch.add(k)
+	}
 }
 
 // accepted records an order's first acceptance, which decides its response.
@@ -427,10 +458,10 @@ func rate(n, d int) *float64 {
 	return &r
 }
 
-// report makes the Report of a month.
-func (m *month) report() Report {
+// report makes the Report of a month, its community called name.
+func (m *month) report(name string) Report {
 	r := Report{
-		Community: m.key.community, Period: m.key.period, Orders: m.orders,
+		Community: m.key.community, CommunityName: name, Period: m.key.period, Orders: m.orders,
 		ResponseSample: m.due, RatingSample: m.ratings,
 		Responded: m.responded, Solved: m.solved, Satisfied: m.satisfied,
 		ByCategory: copyCounts(m.byCategory), ByLane: copyCounts(m.byLane),

@@ -26,7 +26,7 @@ func TestViewIdentity(t *testing.T) {
 	if v.Name() != "reports" {
 		t.Errorf("Name() = %q, want reports", v.Name())
 	}
-	if got, want := v.Types(), []string{"order", "member", "lane"}; !slices.Equal(got, want) {
+	if got, want := v.Types(), []string{"order", "member", "lane", "community"}; !slices.Equal(got, want) {
 		t.Errorf("Types() = %v, want %v", got, want)
 	}
 }
