@@ -149,6 +149,7 @@ func TestBrowser(t *testing.T) {
 	}
 	start := time.Now()
 	h := newHarness(t)
+	h.registerPlaces() // the district as an admin sets it up: places named before lanes
 	w := h.seed()
 	id, receipt := h.submitWith(order.Submit{Category: "repair", Title: "楼道灯不亮了", Description: "三单元二楼的感应灯坏了，老人晚上下楼不方便",
 		Requester: order.Requester{Name: "张阿姨", Phone: "13812345678"}, Channel: order.ChannelStation})
@@ -215,6 +216,9 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(item)))
 	if got := steward.text(fmt.Sprintf(`li[data-order=%q]`, urgent)); !strings.Contains(got, "超时") || !strings.Contains(got, "紧急") {
 		t.Errorf("the urgent order is not marked overdue: %q", got)
+	}
+	if got := steward.text("main"); !strings.Contains(got, "塔苑社区") || strings.Contains(got, "taoyuan社区") {
+		t.Errorf("the board does not call the community by its name: %q", got)
 	}
 	if got := steward.text(".counts-bar .c-overdue"); !strings.Contains(got, "1") {
 		t.Errorf("overdue count %q, want 1", got)
