@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -105,15 +104,5 @@ func (a *Applied) Fresh(rec domain.Recorded) bool {
 func (a *Applied) Saw(seq uint64) {
 	if seq > a.seq {
 		a.seq = seq
-	}
-}
-
-// SawDoc is Saw of the position a restored document records in its "seq", if any.
-func (a *Applied) SawDoc(doc []byte) {
-	var d struct {
-		Seq uint64 `json:"seq"`
-	}
-	if json.Unmarshal(doc, &d) == nil {
-		a.Saw(d.Seq)
 	}
 }

@@ -466,7 +466,6 @@ func (v *View) Restore(key string, doc []byte) error {
 	if err := v.restore(key, doc); err != nil {
 		return err
 	}
-	v.applied.SawDoc(doc)
 	return nil
 }
 
@@ -481,6 +480,7 @@ func (v *View) restore(key string, doc []byte) error {
 		}
 		l := v.lane(id, d.Community, d.Street)
 		l.name, l.comm, l.street, l.seq = d.Name, d.Community, d.Street, d.Seq
+		v.applied.Saw(d.Seq)
 		return nil
 	}
 	if id, ok := strings.CutPrefix(key, orderPrefix); ok {
@@ -492,6 +492,7 @@ func (v *View) restore(key string, doc []byte) error {
 			return fmt.Errorf("restore %s: the document is of order %q in lane %q", key, d.ID, d.Lane)
 		}
 		v.put(&orderState{key: key, lane: v.lane(d.Lane, d.Community, d.Street), comm: d.Community, street: d.Street, item: utc(d.Item), seq: d.Seq})
+		v.applied.Saw(d.Seq)
 		return nil
 	}
 	for prefix, m := range map[string]map[string]Place{communityPrefix: v.communities, streetPrefix: v.streets} {

@@ -137,7 +137,6 @@ func (v *View) Restore(key string, doc []byte) error {
 	if err := v.restore(key, doc); err != nil {
 		return err
 	}
-	v.applied.SawDoc(doc)
 	return nil
 }
 
@@ -192,6 +191,7 @@ func (v *View) restore(key string, doc []byte) error {
 			r.events[i].Time = r.events[i].Time.UTC()
 		}
 		m.records[d.Period] = r
+		v.applied.Saw(d.Seq)
 		v.attach(r, d.Community)
 		return nil
 	case strings.HasPrefix(key, explainPrefix):
@@ -230,6 +230,7 @@ func (v *View) restore(key string, doc []byte) error {
 			v.rankings[key] = rk
 		}
 		rk.seq = d.Seq
+		v.applied.Saw(d.Seq)
 		return nil
 	}
 	return fmt.Errorf("restore %s: not a key of the records view", key)

@@ -69,7 +69,6 @@ func (v *View) Restore(key string, doc []byte) error {
 	if err := v.restore(key, doc); err != nil {
 		return fmt.Errorf("reports: restore %q: %w", key, err)
 	}
-	v.applied.SawDoc(doc)
 	return nil
 }
 
@@ -106,6 +105,7 @@ func (v *View) restore(key string, doc []byte) error {
 				m.dims[i] = r.FeedByDimension[d]
 			}
 			m.seq, m.hasReport = r.Seq, true
+			v.applied.Saw(r.Seq)
 			return nil
 		}
 		var ts tallies
