@@ -398,6 +398,9 @@ func (s *Server) open(ctx context.Context) error {
 	proxies := s.cfg.TrustedProxies
 	// One allowance per address for public intake, by the API and by the intake form.
 	intake := httpapi.IntakeLimiter(s.cfg.IntakeRate, s.cfg.IntakeBurst)
+	// Open311 GeoReport v2 answers everything under /open311/v2/ itself (open311.go);
+	// /readyz waits for its ledger as for the views.
+	o311 := startOpen311(ctx, svc, store, log, s.cfg.Open311Jurisdiction, s.cfg.FeedRate, proxies)
 	api := httpapi.New(httpapi.Config{
 		Sessions: sessions, SessionTTL: s.cfg.SessionTTL,
 		Service: svc, Log: log, Registry: reg, Views: vs, Index: index,
@@ -420,6 +423,9 @@ func (s *Server) open(ctx context.Context) error {
 			}
 			if err := index.Ready(); err != nil {
 				return err
+			}
+			if err := o311.Ready(); err != nil {
+				return fmt.Errorf("open311: %w", err)
 			}
 			return vs.Ready(ctx, views)
 		},
@@ -462,8 +468,6 @@ func (s *Server) open(ctx context.Context) error {
 	pages = httpapi.LimitForm(httpapi.NewLimiter(1.0/6, 10), "/receipt", proxies, func(*http.Request) bool { return true }, pages)
 	// Sign-in attempts: ten at once per address, then one every six seconds.
 	pages = httpapi.LimitForm(httpapi.NewLimiter(1.0/6, 10), "/signin", proxies, func(*http.Request) bool { return true }, pages)
-	// Open311 GeoReport v2 answers everything under /open311/v2/ itself (open311.go).
-	o311 := startOpen311(ctx, svc, store, log, s.cfg.Open311Jurisdiction, s.cfg.FeedRate, proxies)
 	handler := httpapi.WithLifetime(closing, s.cfg.BodyTimeout, httpapi.WithRequestLog(log, m.streams, o311.Mount(
 		httpapi.LimitStreams(s.cfg.MaxStreamsPerAddress, s.cfg.MaxStreams, proxies, httpapi.LimitReads(feedLimiter(s.cfg.FeedRate), proxies, gzip(httpapi.RefuseWritesWhile(func() error {
 			if !nc.IsConnected() {
