@@ -37,7 +37,10 @@ func (h *handler) base(r *http.Request, s *session, title string) base {
 		if name == "" {
 			name = s.Actor.ID
 		}
-		b.Who = name + "（" + roleName(s.Actor.Role) + "）"
+		b.Who = name
+		if role := roleName(s.Actor.Role); role != name {
+			b.Who += "（" + role + "）"
+		}
 		switch s.Actor.Role {
 		case domain.RoleSteward:
 			b.Nav = []link{{Href: "/board", Label: "工作台"}, {Href: "/intake", Label: "代居民点单"}}
