@@ -88,6 +88,7 @@ var eventNames = map[string]string{
 	order.TypeReopened:   "重办",
 	order.TypeNoted:      "备注",
 	order.TypeOverdue:    "超时",
+	order.TypeReturned:   "退回下级",
 }
 
 func eventName(t string) string { return nameOr(eventNames[t], t) }
@@ -227,7 +228,7 @@ func fieldMessage(msg string) string {
 var actionNames = map[string]string{
 	"dispatch": "派单", "claim": "领办", "reassign": "改派", "accept": "接单", "decline": "退回",
 	"complete": "办结", "rate": "评价", "cancel": "取消", "escalate": "上报", "reopen": "重办",
-	"note": "备注",
+	"note": "备注", "return": "退回下级", "close": "结案",
 }
 
 // codeTexts word each refusal's code in Chinese: what a page shows under its title.
@@ -285,6 +286,8 @@ var codeTexts = map[domain.Code]string{
 
 	domain.CodeTransitionRefused: "工单当前为「{status}」，不能{action}。",
 	domain.CodeEscalationNotUp:   "工单已上报到{level}，只能继续向上级上报。",
+	domain.CodeOutsideCommunity:  "只能派给本社区的党员。",
+	domain.CodeOfficeOnly:        "工单目前在{level}办理，只有上报到的社区或街道才能这样处理。",
 	domain.CodeNoteOnCancelled:   "已取消的工单不能再添加备注。",
 	domain.CodeVersionMismatch:   "工单已被他人更新，请刷新后再试。",
 	domain.CodeIdempotencyReused: "这份表单已提交过，请重新填写。",
