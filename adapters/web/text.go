@@ -27,13 +27,15 @@ var statusNames = map[order.Status]string{
 func statusName(s order.Status) string { return nameOr(statusNames[s], string(s)) }
 
 var roleNames = map[domain.Role]string{
-	domain.RoleAdmin:    "管理员",
-	domain.RoleSteward:  "驿站管家",
-	domain.RoleMember:   "党员",
-	domain.RoleOperator: "接线员",
-	domain.RoleAuditor:  "审计员",
-	domain.RoleResident: "居民",
-	domain.RoleSystem:   "系统",
+	domain.RoleAdmin:     "管理员",
+	domain.RoleSteward:   "驿站管家",
+	domain.RoleMember:    "党员",
+	domain.RoleOperator:  "接线员",
+	domain.RoleAuditor:   "审计员",
+	domain.RoleCommunity: "社区工作人员",
+	domain.RoleStreet:    "街道工作人员",
+	domain.RoleResident:  "居民",
+	domain.RoleSystem:    "系统",
 }
 
 func roleName(r domain.Role) string { return nameOr(roleNames[r], string(r)) }
@@ -314,6 +316,9 @@ func describe(err error) problem {
 	switch de.Kind {
 	case domain.KindInvalid:
 		p := problem{Status: http.StatusBadRequest, Title: "填写有误，请检查后再提交"}
+		if _, worded := codeTexts[de.Code]; worded && de.Code != domain.CodeInvalidInput {
+			return problem{Status: http.StatusBadRequest, Title: p.Title, Lines: []string{codeText(de)}}
+		}
 		for _, f := range de.Fields {
 			p.Lines = append(p.Lines, fieldName(f.Field)+"："+fieldMessage(f.Message))
 		}
@@ -344,6 +349,8 @@ var done = map[string]string{
 	"escalate": "已上报。",
 	"reopen":   "工单已重办，回到待派单。",
 	"note":     "备注已添加。",
+	"return":   "已退回下级办理。",
+	"close":    "工单已结案。",
 	"signout":  "已退出登录。",
 }
 
