@@ -75,6 +75,9 @@ func TestOfficePages(t *testing.T) {
 	must(t, b.get("/escalations"), http.StatusOK, "没有上报到本级的工单")
 	must(t, b.get("/escalations/orders/"+id), http.StatusOK, "只能查看") // it reached them: still theirs to read
 	must(t, b.get("/board"), http.StatusForbidden)
+	sb := h.browser()
+	sb.signIn(w.steward)
+	must(t, sb.get("/board"), http.StatusOK, "上级已退回，由驿站办理")
 
 	// The street closes what reaches it; a steward has no board of escalations.
 	h.act(w.steward, id, order.Escalate{Level: order.LevelStreet, Reason: "涉及两个社区"})

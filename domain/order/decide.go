@@ -373,7 +373,7 @@ func decideClose(s State, c Close, env Env) ([]domain.Event, error) {
 	if err := inStatus(s, "close", StatusOpen, StatusDispatched, StatusAccepted); err != nil {
 		return nil, err
 	}
-	return one(Cancelled{Reason: c.Reason})
+	return one(Cancelled(c))
 }
 
 // decideReopen enforces rule 2: only a steward of the lane reopens a completed or closed
