@@ -108,6 +108,9 @@ func TestWhoListsEscalations(t *testing.T) {
 		{"a steward", domain.Actor{Role: domain.RoleSteward, Lanes: []string{"l"}}, order.LevelCommunity, false, nil, nil},
 		{"a member", domain.Actor{Role: domain.RoleMember, Member: "m-1"}, order.LevelCommunity, false, nil, nil},
 	}
+	if ok, comms, _ := query.MayListEscalations(domain.Actor{Role: domain.RoleCommunity}, order.LevelCommunity); !ok || comms == nil {
+		t.Error("community staff bound to nothing would list every community")
+	}
 	for _, tc := range cases {
 		ok, comms, strts := query.MayListEscalations(tc.actor, tc.level)
 		if ok != tc.ok || (ok && (!slices.Equal(comms, tc.comms) || !slices.Equal(strts, tc.strts))) {

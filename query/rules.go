@@ -8,7 +8,6 @@
 package query
 
 import (
-	"slices"
 	"time"
 
 	"github.com/redlane/redlane/domain"
@@ -124,15 +123,16 @@ func MaySearch(actor domain.Actor) bool {
 // MayListEscalations reports whether actor may list the orders escalated to level, and
 // which communities and streets the listing is held to (nil: any): admins and auditors
 // list every level everywhere; community staff the community level in their
-// communities; street staff the street level in their streets.
+// communities; street staff the street level in their streets (never nil for them, so
+// an office bound to nothing lists nothing).
 func MayListEscalations(actor domain.Actor, level order.Level) (ok bool, communities, streets []string) {
 	switch actor.Role {
 	case domain.RoleAdmin, domain.RoleAuditor:
 		return true, nil, nil
 	case domain.RoleCommunity:
-		return level == order.LevelCommunity, slices.Clip(actor.Communities), nil
+		return level == order.LevelCommunity, append([]string{}, actor.Communities...), nil
 	case domain.RoleStreet:
-		return level == order.LevelStreet, nil, slices.Clip(actor.Streets)
+		return level == order.LevelStreet, nil, append([]string{}, actor.Streets...)
 	}
 	return false, nil, nil
 }
