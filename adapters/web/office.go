@@ -61,7 +61,6 @@ type officeOrderPage struct {
 	Candidates  []candidateView
 	CanEscalate bool // community level: send on up to the street
 	Live        bool
-	Reason      string // why it came to this level
 }
 
 func (h *handler) officeBoard(w http.ResponseWriter, r *http.Request) {
