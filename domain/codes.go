@@ -37,6 +37,7 @@ const (
 	CodeMemberGone       Code = "access.member-gone"
 	CodeReadNotAllowed   Code = "access.read-not-allowed"
 	CodeScheduleLaneOnly Code = "access.schedule-lane-steward-only"
+	CodeOfficeOnly       Code = "access.escalation-office-only"
 
 	CodeOrderNotFound    Code = "order.not-found"
 	CodeLaneNotFound     Code = "lane.not-found"
@@ -62,6 +63,7 @@ const (
 
 	CodeTransitionRefused Code = "order.transition-refused"
 	CodeEscalationNotUp   Code = "order.escalation-not-up"
+	CodeOutsideCommunity  Code = "order.member-outside-community"
 	CodeNoteOnCancelled   Code = "order.cancelled"
 	CodeVersionMismatch   Code = "order.version-mismatch"
 	CodeIdempotencyReused Code = "idempotency.key-reused"
@@ -105,6 +107,7 @@ var Codes = []CodeInfo{
 	{CodeMemberGone, KindForbidden, "the member this token stands for no longer exists"},
 	{CodeReadNotAllowed, KindForbidden, "the caller may not read this"},
 	{CodeScheduleLaneOnly, KindForbidden, "only an admin or a steward of the lane defines or ends its schedules"},
+	{CodeOfficeOnly, KindForbidden, "only the office the order is escalated to (community staff of its community at level community, street staff of its street at level street) may do this"},
 
 	{CodeOrderNotFound, KindNotFound, "no such order"},
 	{CodeLaneNotFound, KindNotFound, "no such lane"},
@@ -128,6 +131,7 @@ var Codes = []CodeInfo{
 
 	{CodeTransitionRefused, KindConflict, "the order's state does not allow this action now"},
 	{CodeEscalationNotUp, KindConflict, "escalation only goes up: the order is at this level or above"},
+	{CodeOutsideCommunity, KindInvalid, "community and street staff hand an order only to an active member of the order's community; errors names the member field"},
 	{CodeNoteOnCancelled, KindConflict, "the order is cancelled: nothing more is added to it"},
 	{CodeVersionMismatch, KindConflict, "If-Match named a version the order has moved past: reload it"},
 	{CodeIdempotencyReused, KindConflict, "the Idempotency-Key was already used for a different request"},

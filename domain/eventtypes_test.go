@@ -29,7 +29,7 @@ func TestEventTypeNames(t *testing.T) {
 		{order.AggregateType, order.Events, []string{
 			order.TypeSubmitted, order.TypeDispatched, order.TypeReassigned, order.TypeClaimed, order.TypeAccepted,
 			order.TypeDeclined, order.TypeCompleted, order.TypeRated, order.TypeCancelled, order.TypeEscalated,
-			order.TypeReopened, order.TypeNoted, order.TypeOverdue,
+			order.TypeReopened, order.TypeNoted, order.TypeOverdue, order.TypeReturned,
 		}},
 		{lane.AggregateType, lane.Events, []string{lane.TypeRegistered, lane.TypeUpdated}},
 		{member.AggregateType, member.Events, []string{member.TypeRegistered, member.TypeUpdated, member.TypeRetired}},

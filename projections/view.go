@@ -44,7 +44,7 @@ var Events = func() *domain.Registry {
 		domain.Def[order.Claimed](), domain.Def[order.Accepted](), domain.Def[order.Declined](),
 		domain.Def[order.Completed](), domain.Def[order.Rated](), domain.Def[order.Cancelled](),
 		domain.Def[order.Escalated](), domain.Def[order.Reopened](), domain.Def[order.Noted](),
-		domain.Def[order.MarkedOverdue](),
+		domain.Def[order.MarkedOverdue](), domain.Def[order.Returned](),
 		domain.Def[lane.Registered](), domain.Def[lane.Updated](),
 		domain.Def[member.Registered](), domain.Def[member.Updated](), domain.Def[member.Retired](),
 		domain.Def[access.Issued](), domain.Def[access.Revoked](),

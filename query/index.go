@@ -41,10 +41,12 @@ type Index struct {
 	orders  map[string]*entry            // every order kept
 	numbers map[string]string            // order number → id, of the orders kept
 	lanes   map[string]map[string]*entry // live orders by lane
-	seq     uint64                       // the view's checkpoint as last delivered
-	loaded  bool                         // the watch has delivered every stored document
-	changed chan struct{}                // closed, and replaced, when seq advances
-	bad     int                          // documents that did not decode, since the last reset
+	// escalated are the live orders above lane level: the offices' boards.
+	escalated map[string]*entry
+	seq       uint64        // the view's checkpoint as last delivered
+	loaded    bool          // the watch has delivered every stored document
+	changed   chan struct{} // closed, and replaced, when seq advances
+	bad       int           // documents that did not decode, since the last reset
 }
 
 type entry struct {
@@ -79,6 +81,7 @@ func (x *Index) Reset() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.orders, x.numbers, x.lanes, x.seq, x.loaded, x.bad = map[string]*entry{}, map[string]string{}, map[string]map[string]*entry{}, 0, false, 0
+	x.escalated = map[string]*entry{}
 }
 
 // Loaded marks that every document stored when the watch began has been delivered.
@@ -165,6 +168,9 @@ func (x *Index) Put(d backlog.Order) {
 			x.lanes[d.Lane] = l
 		}
 		l[d.ID] = e
+		if d.Escalation != "" && d.Escalation != order.LevelLane {
+			x.escalated[d.ID] = e
+		}
 	}
 }
 
@@ -174,6 +180,7 @@ func (x *Index) remove(id string) {
 		return
 	}
 	delete(x.orders, id)
+	delete(x.escalated, id)
 	if x.numbers[old.doc.Number] == id {
 		delete(x.numbers, old.doc.Number)
 	}

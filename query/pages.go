@@ -301,7 +301,7 @@ func (x *Index) Search(q SearchQuery) (SearchPage, error) {
 			!q.From.IsZero() && d.SubmittedAt.Before(q.From),
 			!q.To.IsZero() && !d.SubmittedAt.Before(q.To),
 			text != "" && !strings.HasPrefix(e.number, text) && !strings.Contains(e.title, text),
-			q.May != nil && !q.May(Place{Lane: d.Lane, Community: d.Community, Assignee: d.Assignee}):
+			q.May != nil && !q.May(Place{Lane: d.Lane, Community: d.Community, Street: d.Street, Assignee: d.Assignee, Reached: d.Reached}):
 			continue
 		}
 		sel.offer(e, key{B: -d.SubmittedAt.UnixNano(), ID: d.ID})
@@ -415,4 +415,87 @@ func (s *selection) result(show func(backlog.Order) Item) ([]Item, string) {
 	next := s.cur
 	next.After = &last
 	return out, next.encode()
+}
+
+// EscalationQuery asks for one page of the live orders escalated to a level: a
+// community's or a street office's board (兜底).
+type EscalationQuery struct {
+	Level       order.Level // community or street
+	Communities []string    // only orders of these communities; nil: any
+	Streets     []string    // only orders of these streets; nil: any
+	Status      string      // "", or a live status
+	Sort        string      // SortUrgency (default) or SortAge
+	Limit       int
+	Cursor      string
+	Now         time.Time
+}
+
+// EscalationPage is one page of a board of escalated orders.
+type EscalationPage struct {
+	Items []Item    `json:"items"`
+	Next  string    `json:"next_cursor"`
+	AsOf  time.Time `json:"as_of"`
+	Total int       `json:"total"` // the orders the board holds, on every page
+}
+
+// ParseEscalationQuery reads a board's query from URL parameters; an error names the
+// field. community and street narrow it to one place.
+func ParseEscalationQuery(v url.Values, now time.Time) (EscalationQuery, error) {
+	q := EscalationQuery{Level: order.Level(v.Get("escalation")), Status: v.Get("status"), Sort: v.Get("sort"), Cursor: v.Get("cursor"), Now: now}
+	if q.Level != order.LevelCommunity && q.Level != order.LevelStreet {
+		return q, domain.Invalid("escalation", "must be community or street")
+	}
+	if c := v.Get("community"); c != "" {
+		q.Communities = []string{c}
+	}
+	if s := v.Get("street"); s != "" {
+		q.Streets = []string{s}
+	}
+	switch order.Status(q.Status) {
+	case "", order.StatusOpen, order.StatusDispatched, order.StatusAccepted:
+	default:
+		return q, domain.Invalid("status", "must be open, dispatched or accepted")
+	}
+	switch q.Sort {
+	case "":
+		q.Sort = SortUrgency
+	case SortUrgency, SortAge:
+	default:
+		return q, domain.Invalid("sort", "must be urgency or age")
+	}
+	var err error
+	q.Limit, err = parseLimit(v.Get("limit"))
+	return q, err
+}
+
+// Escalations cuts one page of the unfinished orders escalated to q.Level, in the
+// communities and streets it names; its cost follows the district's escalated orders,
+// never all of them.
+func (x *Index) Escalations(q EscalationQuery) (EscalationPage, error) {
+	q.Limit = cmp.Or(q.Limit, DefaultLimit)
+	q.Sort = cmp.Or(q.Sort, SortUrgency)
+	cur, err := decodeCursor(q.Cursor, q.Now)
+	if err != nil {
+		return EscalationPage{}, err
+	}
+	now := cur.AsOf
+	page := EscalationPage{Items: []Item{}, AsOf: now}
+	sel := newSelection(q.Limit, cur)
+	x.mu.RLock()
+	for _, e := range x.escalated {
+		d := &e.doc
+		switch {
+		case d.Escalation != q.Level,
+			d.Status == order.StatusCompleted, // done: the lane awaits its rating
+			q.Status != "" && string(d.Status) != q.Status,
+			q.Communities != nil && !slices.Contains(q.Communities, d.Community),
+			q.Streets != nil && !slices.Contains(q.Streets, d.Street):
+			continue
+		}
+		page.Total++
+		sel.offer(e, backlogKey(q.Sort, d.Item, Overdue(d.Item, now)))
+	}
+	x.mu.RUnlock()
+	page.Items, page.Next = sel.result(func(d backlog.Order) Item { return x.item(d, now) })
+	return page, nil
 }

@@ -60,16 +60,25 @@ func AwaitingCallback(it backlog.Item, now time.Time, after time.Duration) bool 
 	return it.Status == order.StatusCompleted && it.CompletedAt != nil && after > 0 && !now.Before(it.CompletedAt.Add(after))
 }
 
-// Place is where an order is and whose it is: what the read rules look at.
+// Place is where an order is and whose it is: what the read rules look at. Reached is
+// the highest level it was ever escalated to ("" or lane: never).
 type Place struct {
-	Lane, Community, Assignee string
+	Lane, Community, Street, Assignee string
+	Reached                           order.Level
+}
+
+// PlaceOf is where the order in s is and whose it is.
+func PlaceOf(s order.State) Place {
+	return Place{Lane: s.Lane, Community: s.Community, Street: s.Street, Assignee: s.Assignee, Reached: s.Reached}
 }
 
 // MayRead reports whether actor may read an order at place. memberCommunity is the
 // community of the actor's member, when the actor is one ("" otherwise). Admins,
 // auditors, hotline operators and residents (by receipt) read any order; a steward the
 // orders of the lanes they keep; a member the orders dispatched to them and those of
-// their own community.
+// their own community; community staff the orders of their communities that are or
+// were escalated to the community (or beyond), street staff those of their streets that
+// are or were escalated to the street.
 func MayRead(actor domain.Actor, p Place, memberCommunity string) bool {
 	switch actor.Role {
 	case domain.RoleAdmin, domain.RoleAuditor, domain.RoleOperator, domain.RoleResident:
@@ -81,6 +90,10 @@ func MayRead(actor domain.Actor, p Place, memberCommunity string) bool {
 			return false
 		}
 		return actor.Member == p.Assignee || (memberCommunity != "" && memberCommunity == p.Community)
+	case domain.RoleCommunity:
+		return actor.CommunityStaffOf(p.Community) && p.Reached.AtLeast(order.LevelCommunity)
+	case domain.RoleStreet:
+		return actor.StreetStaffOf(p.Street) && p.Reached.AtLeast(order.LevelStreet)
 	}
 	return false
 }
@@ -97,11 +110,29 @@ func SeesPhone(actor domain.Actor, p Place, status order.Status) bool {
 }
 
 // MaySearch reports whether actor may search orders at all: the people who work with
-// many orders. Residents find theirs by receipt; members see theirs on their task page.
+// many orders (each then finds only what MayRead lets them). Residents find theirs by
+// receipt; members see theirs on their task page.
 func MaySearch(actor domain.Actor) bool {
 	switch actor.Role {
-	case domain.RoleAdmin, domain.RoleAuditor, domain.RoleOperator, domain.RoleSteward:
+	case domain.RoleAdmin, domain.RoleAuditor, domain.RoleOperator, domain.RoleSteward, domain.RoleCommunity, domain.RoleStreet:
 		return true
 	}
 	return false
+}
+
+// MayListEscalations reports whether actor may list the orders escalated to level, and
+// which communities and streets the listing is held to (nil: any): admins and auditors
+// list every level everywhere; community staff the community level in their
+// communities; street staff the street level in their streets (never nil for them, so
+// an office bound to nothing lists nothing).
+func MayListEscalations(actor domain.Actor, level order.Level) (ok bool, communities, streets []string) {
+	switch actor.Role {
+	case domain.RoleAdmin, domain.RoleAuditor:
+		return true, nil, nil
+	case domain.RoleCommunity:
+		return level == order.LevelCommunity, append([]string{}, actor.Communities...), nil
+	case domain.RoleStreet:
+		return level == order.LevelStreet, nil, append([]string{}, actor.Streets...)
+	}
+	return false, nil, nil
 }

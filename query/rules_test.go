@@ -37,6 +37,34 @@ func TestWhoSeesWhat(t *testing.T) {
 		{"an admin", domain.Actor{Role: domain.RoleAdmin}, "", order.StatusAccepted, true, false},
 		{"a member token with no member", domain.Actor{Role: domain.RoleMember}, "", order.StatusDispatched, false, false},
 	}
+	// The offices read what reached them, the phone masked.
+	taoyuan := domain.Actor{Role: domain.RoleCommunity, Communities: []string{"taoyuan"}}
+	yingchun := domain.Actor{Role: domain.RoleCommunity, Communities: []string{"yingchun"}}
+	dongcheng := domain.Actor{Role: domain.RoleStreet, Streets: []string{"dongcheng"}}
+	offices := []struct {
+		name    string
+		actor   domain.Actor
+		reached order.Level
+		read    bool
+	}{
+		{"community staff, an order never escalated", taoyuan, "", false},
+		{"community staff, an order at lane level", taoyuan, order.LevelLane, false},
+		{"community staff, an order that reached the community", taoyuan, order.LevelCommunity, true},
+		{"community staff, an order that reached the street", taoyuan, order.LevelStreet, true},
+		{"staff of another community", yingchun, order.LevelCommunity, false},
+		{"street staff, an order that reached only the community", dongcheng, order.LevelCommunity, false},
+		{"street staff, an order that reached the street", dongcheng, order.LevelStreet, true},
+		{"staff of another street", domain.Actor{Role: domain.RoleStreet, Streets: []string{"xicheng"}}, order.LevelStreet, false},
+	}
+	for _, tc := range offices {
+		p := query.Place{Lane: "rouqiao-houxiang", Community: "taoyuan", Street: "dongcheng", Assignee: "m-1", Reached: tc.reached}
+		if got := query.MayRead(tc.actor, p, ""); got != tc.read {
+			t.Errorf("%s: MayRead %v, want %v", tc.name, got, tc.read)
+		}
+		if query.SeesPhone(tc.actor, p, order.StatusDispatched) {
+			t.Errorf("%s: sees the whole phone", tc.name)
+		}
+	}
 	for _, tc := range cases {
 		if got := query.MayRead(tc.actor, place, tc.community); got != tc.read {
 			t.Errorf("%s: MayRead %v, want %v", tc.name, got, tc.read)

@@ -183,6 +183,9 @@ func (s *Service) redactActs(ctx context.Context, st order.State, events []domai
 		case order.Reopened:
 			e.Reason, err = text(e.Reason)
 			events[i] = e
+		case order.Returned:
+			e.Reason, err = text(e.Reason)
+			events[i] = e
 		}
 		if err != nil {
 			return nil, err

@@ -192,7 +192,8 @@ func (s *Service) ActorOfToken(id string) (domain.Actor, error) {
 }
 
 func actorOf(t access.State) domain.Actor {
-	return domain.Actor{ID: t.ID, Name: t.Issued.Name, Role: t.Issued.Role, Lanes: t.Issued.Lanes, Member: t.Issued.Member}
+	return domain.Actor{ID: t.ID, Name: t.Issued.Name, Role: t.Issued.Role, Lanes: t.Issued.Lanes, Member: t.Issued.Member,
+		Communities: t.Issued.Communities, Streets: t.Issued.Streets}
 }
 
 // Receipt returns the resident's receipt for an order: a keyed digest of its id, so it
@@ -255,6 +256,14 @@ func (s *Service) issue(ctx context.Context, m domain.Meta, id string, req acces
 	if req.Member != "" {
 		_, ok := s.Dir.Member(req.Member)
 		v.Check(ok, "member", "no such member: "+req.Member)
+	}
+	for i, c := range req.Communities {
+		_, ok := s.Dir.Community(c)
+		v.Check(ok, fmt.Sprintf("communities[%d]", i), "no such community: "+c)
+	}
+	for i, st := range req.Streets {
+		_, ok := s.Dir.Street(st)
+		v.Check(ok, fmt.Sprintf("streets[%d]", i), "no such street: "+st)
 	}
 	if err := v.Err(); err != nil {
 		return "", "", err

@@ -22,6 +22,7 @@ import (
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/access"
 	"github.com/redlane/redlane/domain/campaign"
+	"github.com/redlane/redlane/domain/community"
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
@@ -122,6 +123,16 @@ func newMemAPI(tb testing.TB, cfg httpapi.Config) *memAPI {
 	}
 	m := &memAPI{tb: tb, api: httpapi.New(cfg), svc: svc, store: store, tokens: map[string]string{"admin": memAdmin}}
 	ctx, admin := context.Background(), svc.Meta(service.Admin, "")
+	for _, st := range []struct{ id, name, community, communityName string }{
+		{"dongcheng", "东城街道", "taoyuan", "塔苑社区"}, {"xicheng", "西城街道", "yingchun", "迎春社区"},
+	} {
+		if _, err := svc.RegisterStreet(ctx, admin, st.id, street.Register{Name: st.name}); err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := svc.RegisterCommunity(ctx, admin, st.community, community.Register{Name: st.communityName, Street: st.id}); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	for id, l := range map[string]lane.Register{
 		"rouqiao-houxiang": {Name: "柔桥后巷", Community: "taoyuan", Street: "dongcheng"},
 		"wudongqiao":       {Name: "五洞桥", Community: "yingchun", Street: "xicheng"},
@@ -140,14 +151,18 @@ func newMemAPI(tb testing.TB, cfg httpapi.Config) *memAPI {
 		}
 	}
 	for name, iss := range map[string]access.Issue{
-		"steward":       {Role: domain.RoleSteward, Lanes: []string{"rouqiao-houxiang"}, Name: "王芳"},
-		"other steward": {Role: domain.RoleSteward, Lanes: []string{"wudongqiao"}, Name: "刘洋"},
-		"assigned":      {Role: domain.RoleMember, Member: "m-1", Name: "李明"},
-		"member":        {Role: domain.RoleMember, Member: "m-2", Name: "陈静"},
-		"outsider":      {Role: domain.RoleMember, Member: "m-9", Name: "王律师"},
-		"operator":      {Role: domain.RoleOperator, Name: "96345"},
-		"auditor":       {Role: domain.RoleAuditor, Name: "审计"},
-		"revoked":       {Role: domain.RoleSteward, Lanes: []string{"rouqiao-houxiang"}, Name: "离职管家"},
+		"steward":         {Role: domain.RoleSteward, Lanes: []string{"rouqiao-houxiang"}, Name: "王芳"},
+		"other steward":   {Role: domain.RoleSteward, Lanes: []string{"wudongqiao"}, Name: "刘洋"},
+		"assigned":        {Role: domain.RoleMember, Member: "m-1", Name: "李明"},
+		"member":          {Role: domain.RoleMember, Member: "m-2", Name: "陈静"},
+		"outsider":        {Role: domain.RoleMember, Member: "m-9", Name: "王律师"},
+		"operator":        {Role: domain.RoleOperator, Name: "96345"},
+		"auditor":         {Role: domain.RoleAuditor, Name: "审计"},
+		"revoked":         {Role: domain.RoleSteward, Lanes: []string{"rouqiao-houxiang"}, Name: "离职管家"},
+		"community":       {Role: domain.RoleCommunity, Communities: []string{"taoyuan"}, Name: "塔苑社区"},
+		"other community": {Role: domain.RoleCommunity, Communities: []string{"yingchun"}, Name: "迎春社区"},
+		"street":          {Role: domain.RoleStreet, Streets: []string{"dongcheng"}, Name: "东城街道"},
+		"other street":    {Role: domain.RoleStreet, Streets: []string{"xicheng"}, Name: "西城街道"},
 	} {
 		id, secret, err := svc.IssueToken(ctx, admin, iss)
 		if err != nil {
@@ -209,6 +224,26 @@ func (m *memAPI) order(state order.Status) string {
 	return snap.ID
 }
 
+// escalated makes an order of lane A in state, as order does, and has the steward
+// escalate it to level.
+func (m *memAPI) escalated(state order.Status, level order.Level) string {
+	m.tb.Helper()
+	id := m.order(state)
+	if _, err := m.svc.Act(context.Background(), m.svc.Meta(m.actor("steward"), ""), id, order.Escalate{Level: level, Reason: "需要协调"}, 0); err != nil {
+		m.tb.Fatal(err)
+	}
+	return id
+}
+
+// onEscalated makes a fresh order in state escalated to level for each principal, and a
+// request about it.
+func onEscalated(state order.Status, level order.Level, method, suffix, body string) func(*memAPI) accessReq {
+	return func(m *memAPI) accessReq {
+		id := m.escalated(state, level)
+		return accessReq{method: method, path: "/api/v1/orders/" + id + suffix, body: body, order: id}
+	}
+}
+
 // account opens an auditor's account whose password is 正确的密码 1234 and returns its username.
 // street registers a new street and returns its id.
 func (m *memAPI) street() string {
@@ -265,6 +300,7 @@ func (m *memAPI) serve(method, path string, body []byte, header http.Header) *ht
 var principals = []string{
 	"no token", "bad token", "revoked", "admin", "steward", "other steward", "assigned",
 	"member", "outsider", "operator", "auditor", "receipt", "other receipt",
+	"community", "other community", "street", "other street",
 }
 
 // accessReq is one request of a row, made afresh for each principal.
@@ -278,151 +314,187 @@ type accessRow struct {
 	route string // the pattern, as Routes lists it
 	name  string // what the row tries, when a route has several rows
 	req   func(m *memAPI) accessReq
-	want  [13]int // by principals
+	want  [17]int // by principals
 }
 
 // Columns: none, bad, revoked, admin, steward (of the order's lane), other steward,
 // assigned member, member of the community, outsider (another community), operator,
-// auditor, receipt of this order, receipt of another.
+// auditor, receipt of this order, receipt of another; then the offices: community staff
+// of the order's community (taoyuan), of another (yingchun), street staff of the
+// order's street (dongcheng), of another (xicheng).
 var accessTable = []accessRow{
 	{"GET /healthz", "", fixed("GET", "/healthz", ""),
-		[13]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		[17]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 	{"GET /readyz", "", fixed("GET", "/readyz", ""),
-		[13]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		[17]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 	{"GET /metrics", "", fixed("GET", "/metrics", ""),
-		[13]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		[17]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/openapi.json", "", fixed("GET", "/api/v1/openapi.json", ""),
-		[13]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		[17]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 	{"POST /api/v1/tokens", "", fixed("POST", "/api/v1/tokens", `{"role":"auditor","name":"新审计"}`),
-		[13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+		[17]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"DELETE /api/v1/tokens/{id}", "", func(m *memAPI) accessReq {
 		id, _, err := m.svc.IssueToken(context.Background(), m.svc.Meta(service.Admin, ""), access.Issue{Role: domain.RoleAuditor, Name: "临时"})
 		if err != nil {
 			m.tb.Fatal(err)
 		}
 		return accessReq{method: "DELETE", path: "/api/v1/tokens/" + id}
-	}, [13]int{401, 401, 401, 204, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	}, [17]int{401, 401, 401, 204, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/accounts", "", func(m *memAPI) accessReq {
 		return accessReq{method: "POST", path: "/api/v1/accounts", body: `{"username":"u` + uuid.NewString()[:8] + `","password":"正确的密码 1234","name":"审计","role":"auditor"}`}
-	}, [13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	}, [17]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"GET /api/v1/accounts", "", fixed("GET", "/api/v1/accounts", ""),
-		[13]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+		[17]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"PUT /api/v1/accounts/{username}/password", "", func(m *memAPI) accessReq {
 		return accessReq{method: "PUT", path: "/api/v1/accounts/" + m.account() + "/password", body: `{"password":"另一个密码 2222"}`}
-	}, [13]int{401, 401, 401, 204, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	}, [17]int{401, 401, 401, 204, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"DELETE /api/v1/accounts/{username}", "", func(m *memAPI) accessReq {
 		return accessReq{method: "DELETE", path: "/api/v1/accounts/" + m.account()}
-	}, [13]int{401, 401, 401, 204, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	}, [17]int{401, 401, 401, 204, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	// Anyone may sign in with a right pair; the bearer sent along is not looked at.
 	{"POST /api/v1/sessions", "", func(m *memAPI) accessReq {
 		return accessReq{method: "POST", path: "/api/v1/sessions", body: `{"username":"` + m.account() + `","password":"正确的密码 1234"}`}
-	}, [13]int{201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201}},
+	}, [17]int{201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201}},
 	// Only a session ends a session: API tokens and receipts are none.
 	{"DELETE /api/v1/sessions/current", "", fixed("DELETE", "/api/v1/sessions/current", ""),
-		[13]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		[17]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"POST /api/v1/streets", "", func(m *memAPI) accessReq {
 		return accessReq{method: "POST", path: "/api/v1/streets", body: `{"id":"s-` + uuid.NewString()[:8] + `","name":"东城街道"}`}
-	}, [13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	}, [17]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"GET /api/v1/streets", "", fixed("GET", "/api/v1/streets", ""),
-		[13]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401}},
+		[17]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 200, 200, 200, 200}},
 	{"POST /api/v1/communities", "", func(m *memAPI) accessReq {
 		return accessReq{method: "POST", path: "/api/v1/communities", body: `{"id":"c-` + uuid.NewString()[:8] + `","name":"塔苑社区","street":"` + m.street() + `"}`}
-	}, [13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	}, [17]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"GET /api/v1/communities", "", fixed("GET", "/api/v1/communities", ""),
-		[13]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401}},
+		[17]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 200, 200, 200, 200}},
 	{"POST /api/v1/lanes", "", func(m *memAPI) accessReq {
 		return accessReq{method: "POST", path: "/api/v1/lanes", body: `{"id":"kongyuan-` + uuid.NewString()[:8] + `","name":"孔园","community":"taoyuan","street":"dongcheng"}`}
-	}, [13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	}, [17]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"GET /api/v1/lanes", "", fixed("GET", "/api/v1/lanes", ""),
-		[13]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401}},
+		[17]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 200, 200, 200, 200}},
 	{"POST /api/v1/members", "", func(m *memAPI) accessReq {
 		return accessReq{method: "POST", path: "/api/v1/members", body: `{"id":"m-` + uuid.NewString()[:8] + `","name":"周老师","community":"taoyuan"}`}
-	}, [13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	}, [17]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"GET /api/v1/members", "", fixed("GET", "/api/v1/members", ""),
-		[13]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401}},
+		[17]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 200, 200, 200, 200}},
 	{"GET /api/v1/categories", "", fixed("GET", "/api/v1/categories", ""),
-		[13]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		[17]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 	{"PUT /api/v1/categories/{code}", "", fixed("PUT", "/api/v1/categories/heating",
 		`{"name":"供暖报修","skills":["repair"],"questions":[{"code":"rooms","description":"几个房间不热？","datatype":"number","required":true}]}`),
-		[13]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+		[17]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	// Residents submit without a token; a receipt is no token, so they submit too.
 	{"POST /api/v1/orders", "", fixed("POST", "/api/v1/orders",
 		`{"lane":"rouqiao-houxiang","category":"repair","title":"水管漏水","requester":{"name":"李大爷","phone":"13900001111"}}`),
-		[13]int{201, 401, 401, 403, 201, 403, 403, 403, 403, 201, 403, 201, 201}},
+		[17]int{201, 401, 401, 403, 201, 403, 403, 403, 403, 201, 403, 201, 201, 403, 403, 403, 403}},
 	// Members read their community's orders; the phone is masked for all but stewards.
 	{"GET /api/v1/orders/{id}", "", onOrder(order.StatusDispatched, "GET", "", ""),
-		[13]int{401, 401, 401, 200, 200, 403, 200, 200, 403, 200, 200, 200, 401}},
+		[17]int{401, 401, 401, 200, 200, 403, 200, 200, 403, 200, 200, 200, 401, 403, 403, 403, 403}},
 	// A receipt is a keyed digest of the order's id: one for an unknown id proves nothing
 	// exists, and finds nothing.
 	{"GET /api/v1/orders/{id}", "unknown order", func(m *memAPI) accessReq {
 		return accessReq{method: "GET", path: "/api/v1/orders/no-such-order", order: "no-such-order"}
-	}, [13]int{401, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 401}},
+	}, [17]int{401, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 401, 404, 404, 404, 404}},
 	{"GET /api/v1/orders/{id}/events", "", onOrder(order.StatusDispatched, "GET", "/events", ""),
-		[13]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 200, 401, 401}},
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 200, 401, 401, 403, 403, 403, 403}},
 	{"GET /api/v1/audit/orders/{id}", "", func(m *memAPI) accessReq {
 		id := m.order(order.StatusDispatched)
 		return accessReq{method: "GET", path: "/api/v1/audit/orders/" + id, order: id}
 	},
-		[13]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 200, 401, 401}},
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 200, 401, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/orders/{id}/{action}", "dispatch", onOrder(order.StatusOpen, "POST", "/dispatch", `{"member":"m-1"}`),
-		[13]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401}},
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/orders/{id}/{action}", "reassign", onOrder(order.StatusDispatched, "POST", "/reassign", `{"member":"m-2","reason":"出差"}`),
-		[13]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401}},
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401, 403, 403, 403, 403}},
 	// m-1 is of the lane's community too: on an open order nobody is assigned yet.
 	{"POST /api/v1/orders/{id}/{action}", "claim", onOrder(order.StatusOpen, "POST", "/claim", ""),
-		[13]int{401, 401, 401, 403, 403, 403, 200, 200, 403, 403, 403, 403, 401}},
+		[17]int{401, 401, 401, 403, 403, 403, 200, 200, 403, 403, 403, 403, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/orders/{id}/{action}", "accept", onOrder(order.StatusDispatched, "POST", "/accept", ""),
-		[13]int{401, 401, 401, 403, 403, 403, 200, 403, 403, 403, 403, 403, 401}},
+		[17]int{401, 401, 401, 403, 403, 403, 200, 403, 403, 403, 403, 403, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/orders/{id}/{action}", "decline", onOrder(order.StatusDispatched, "POST", "/decline", `{"reason":"没空"}`),
-		[13]int{401, 401, 401, 403, 403, 403, 200, 403, 403, 403, 403, 403, 401}},
+		[17]int{401, 401, 401, 403, 403, 403, 200, 403, 403, 403, 403, 403, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/orders/{id}/{action}", "complete", onOrder(order.StatusAccepted, "POST", "/complete", `{"note":"好了","minutes":20}`),
-		[13]int{401, 401, 401, 403, 403, 403, 200, 403, 403, 403, 403, 403, 401}},
+		[17]int{401, 401, 401, 403, 403, 403, 200, 403, 403, 403, 403, 403, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/orders/{id}/{action}", "rate", onOrder(order.StatusCompleted, "POST", "/rate", `{"solved":true,"stars":4}`),
-		[13]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 200, 401}},
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 200, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/orders/{id}/{action}", "cancel", onOrder(order.StatusOpen, "POST", "/cancel", `{"reason":"不需要了"}`),
-		[13]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 200, 401}},
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 200, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/orders/{id}/{action}", "escalate", onOrder(order.StatusOpen, "POST", "/escalate", `{"level":"community","reason":"久拖"}`),
-		[13]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401}},
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/orders/{id}/{action}", "reopen", onOrder(order.StatusClosed, "POST", "/reopen", `{"reason":"又坏了"}`),
-		[13]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401}},
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/orders/{id}/{action}", "note", onOrder(order.StatusAccepted, "POST", "/note", `{"text":"已联系"}`),
-		[13]int{401, 401, 401, 403, 200, 403, 200, 403, 403, 403, 403, 403, 401}},
+		[17]int{401, 401, 401, 403, 200, 403, 200, 403, 403, 403, 403, 403, 401, 403, 403, 403, 403}},
+	// The offices (兜底): an order escalated to the community is the community's to act on
+	// and read, and the street's once it goes up there; the lane's steward keeps it too.
+	{"GET /api/v1/orders/{id}", "escalated to the community", onEscalated(order.StatusDispatched, order.LevelCommunity, "GET", "", ""),
+		[17]int{401, 401, 401, 200, 200, 403, 200, 200, 403, 200, 200, 200, 401, 200, 403, 403, 403}},
+	{"GET /api/v1/orders/{id}", "escalated to the street", onEscalated(order.StatusDispatched, order.LevelStreet, "GET", "", ""),
+		[17]int{401, 401, 401, 200, 200, 403, 200, 200, 403, 200, 200, 200, 401, 200, 403, 200, 403}},
+	{"POST /api/v1/orders/{id}/{action}", "dispatch at community level", onEscalated(order.StatusOpen, order.LevelCommunity, "POST", "/dispatch", `{"member":"m-2"}`),
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401, 200, 403, 403, 403}},
+	{"POST /api/v1/orders/{id}/{action}", "dispatch at street level", onEscalated(order.StatusOpen, order.LevelStreet, "POST", "/dispatch", `{"member":"m-2"}`),
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401, 403, 403, 200, 403}},
+	// An office hands an order only to a member of its community: m-9 is yingchun's.
+	{"POST /api/v1/orders/{id}/{action}", "dispatch outside the community", onEscalated(order.StatusOpen, order.LevelCommunity, "POST", "/dispatch", `{"member":"m-9"}`),
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401, 400, 403, 403, 403}},
+	{"POST /api/v1/orders/{id}/{action}", "reassign at community level", onEscalated(order.StatusAccepted, order.LevelCommunity, "POST", "/reassign", `{"member":"m-2","reason":"出差"}`),
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401, 200, 403, 403, 403}},
+	{"POST /api/v1/orders/{id}/{action}", "escalate from community to street", onEscalated(order.StatusOpen, order.LevelCommunity, "POST", "/escalate", `{"level":"street","reason":"跨社区"}`),
+		[17]int{401, 401, 401, 403, 200, 403, 403, 403, 403, 403, 403, 403, 401, 200, 403, 403, 403}},
+	{"POST /api/v1/orders/{id}/{action}", "return", onEscalated(order.StatusDispatched, order.LevelCommunity, "POST", "/return", `{"reason":"驿站可以处理"}`),
+		[17]int{401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401, 200, 403, 403, 403}},
+	{"POST /api/v1/orders/{id}/{action}", "return from the street", onEscalated(order.StatusOpen, order.LevelStreet, "POST", "/return", `{"reason":"社区先协调"}`),
+		[17]int{401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401, 403, 403, 200, 403}},
+	{"POST /api/v1/orders/{id}/{action}", "close", onEscalated(order.StatusAccepted, order.LevelCommunity, "POST", "/close", `{"reason":"已转交城管"}`),
+		[17]int{401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401, 200, 403, 403, 403}},
+	{"POST /api/v1/orders/{id}/{action}", "close at street level", onEscalated(order.StatusOpen, order.LevelStreet, "POST", "/close", `{"reason":"重复诉求"}`),
+		[17]int{401, 401, 401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401, 403, 403, 200, 403}},
+	// The offices' boards: each lists its own level in its own places.
+	{"GET /api/v1/orders", "community board", fixed("GET", "/api/v1/orders?escalation=community", ""),
+		[17]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 200, 401, 401, 200, 200, 403, 403}},
+	{"GET /api/v1/orders", "street board", fixed("GET", "/api/v1/orders?escalation=street", ""),
+		[17]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 200, 401, 401, 403, 403, 200, 200}},
+	{"GET /api/v1/orders", "another community's board", fixed("GET", "/api/v1/orders?escalation=community&community=yingchun", ""),
+		[17]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 200, 401, 401, 403, 200, 403, 403}},
+	{"GET /api/v1/orders", "a street's board of one of its communities", fixed("GET", "/api/v1/orders?escalation=street&community=taoyuan", ""),
+		[17]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 200, 401, 401, 403, 403, 200, 403}},
 	{"POST /api/v1/orders/{id}/{action}", "unknown action", onOrder(order.StatusOpen, "POST", "/teleport", `{}`),
-		[13]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
+		[17]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
 	// Anyone may look a receipt up (an unknown number here: the same 404 as a wrong phone).
 	{"POST /api/v1/receipts/lookup", "", fixed("POST", "/api/v1/receipts/lookup", `{"number":"20261130-NOSUCH","phone":"13812345678"}`),
-		[13]int{404, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
+		[17]int{404, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
 	// Stewards search what they may read (their lanes); members use their task page.
 	{"GET /api/v1/orders", "", fixed("GET", "/api/v1/orders?q=%E7%81%AF", ""),
-		[13]int{401, 401, 401, 200, 200, 200, 403, 403, 403, 200, 200, 401, 401}},
+		[17]int{401, 401, 401, 200, 200, 200, 403, 403, 403, 200, 200, 401, 401, 200, 200, 200, 200}},
 	{"GET /api/v1/lanes/{lane}/backlog", "", fixed("GET", "/api/v1/lanes/rouqiao-houxiang/backlog", ""),
-		[13]int{401, 401, 401, 200, 200, 403, 403, 403, 403, 403, 200, 401, 401}},
+		[17]int{401, 401, 401, 200, 200, 403, 403, 403, 403, 403, 200, 401, 401, 403, 403, 403, 403}},
 	// Any steward reads any member's record; a member reads only their own.
 	{"GET /api/v1/members/{id}/record", "", fixed("GET", "/api/v1/members/m-1/record", ""),
-		[13]int{401, 401, 401, 200, 200, 200, 200, 403, 403, 403, 200, 401, 401}},
+		[17]int{401, 401, 401, 200, 200, 200, 200, 403, 403, 403, 200, 401, 401, 403, 403, 403, 403}},
 	{"GET /api/v1/evaluations", "", fixed("GET", "/api/v1/evaluations?community=taoyuan", ""),
-		[13]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401}},
+		[17]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 200, 200, 200, 200}},
 	// The linkage feed is public by design: it names no resident.
 	{"GET /api/v1/feed", "", fixed("GET", "/api/v1/feed", ""),
-		[13]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		[17]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/feed/stream", "", fixed("GET", "/api/v1/feed/stream", ""),
-		[13]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		[17]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 	{"POST /api/v1/schedules", "", func(m *memAPI) accessReq {
 		return accessReq{method: "POST", path: "/api/v1/schedules", body: `{"id":"s-` + uuid.NewString()[:8] + `","lane":"rouqiao-houxiang",` +
 			`"category":"repair","title":"独居老人探访","requester":{"name":"王奶奶","phone":"13700001111"},"every":"weekly","weekday":2,"at":"09:30","from":"2026-12-01"}`}
-	}, [13]int{401, 401, 401, 201, 201, 403, 403, 403, 403, 403, 403, 401, 401}},
+	}, [17]int{401, 401, 401, 201, 201, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	// Everyone with a token lists schedules, but sees only those of orders they may read
 	// (TestScheduleListIsFiltered).
 	{"GET /api/v1/schedules", "", fixed("GET", "/api/v1/schedules", ""),
-		[13]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401}},
+		[17]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 200, 200, 200, 200}},
 	{"DELETE /api/v1/schedules/{id}", "", func(m *memAPI) accessReq {
 		return accessReq{method: "DELETE", path: "/api/v1/schedules/" + m.schedule("rouqiao-houxiang")}
-	}, [13]int{401, 401, 401, 204, 204, 403, 403, 403, 403, 403, 403, 401, 401}},
+	}, [17]int{401, 401, 401, 204, 204, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/campaigns", "", func(m *memAPI) accessReq {
 		return accessReq{method: "POST", path: "/api/v1/campaigns", body: `{"id":"c-` + uuid.NewString()[:8] + `","theme":"冬季暖心","community":"taoyuan","from":"2026-12-01","until":"2026-12-31"}`}
-	}, [13]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	}, [17]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"GET /api/v1/campaigns", "", fixed("GET", "/api/v1/campaigns", ""),
-		[13]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401}},
+		[17]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 200, 200, 200, 200}},
 	{"DELETE /api/v1/campaigns/{id}", "", func(m *memAPI) accessReq {
 		id := "c-" + uuid.NewString()[:8]
 		if _, err := m.svc.LaunchCampaign(context.Background(), m.svc.Meta(service.Admin, ""), id,
@@ -430,16 +502,16 @@ var accessTable = []accessRow{
 			m.tb.Fatal(err)
 		}
 		return accessReq{method: "DELETE", path: "/api/v1/campaigns/" + id}
-	}, [13]int{401, 401, 401, 204, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+	}, [17]int{401, 401, 401, 204, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"POST /api/v1/privacy/erase", "", fixed("POST", "/api/v1/privacy/erase", `{"phone":"13812345678"}`),
-		[13]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401}},
+		[17]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"GET /api/v1/reports/monthly", "", fixed("GET", "/api/v1/reports/monthly?community=taoyuan", ""),
-		[13]int{401, 401, 401, 200, 200, 200, 403, 403, 403, 200, 200, 401, 401}},
+		[17]int{401, 401, 401, 200, 200, 200, 403, 403, 403, 200, 200, 401, 401, 200, 200, 200, 200}},
 }
 
 // The actions of POST /api/v1/orders/{id}/{action}, as spec/api.md lists them: each
 // must have its row.
-var actions = []string{"dispatch", "claim", "reassign", "accept", "decline", "complete", "rate", "cancel", "escalate", "reopen", "note"}
+var actions = []string{"dispatch", "claim", "reassign", "accept", "decline", "complete", "rate", "cancel", "escalate", "reopen", "note", "return", "close"}
 
 func fixed(method, path, body string) func(*memAPI) accessReq {
 	return func(*memAPI) accessReq { return accessReq{method: method, path: path, body: body} }

@@ -48,7 +48,10 @@ type accountView struct {
 	Role     domain.Role `json:"role"`
 	Lanes    []string    `json:"lanes"`
 	Member   string      `json:"member"`
-	Revoked  bool        `json:"revoked"`
+	// Communities and Streets bind community and street staff.
+	Communities []string `json:"communities"`
+	Streets     []string `json:"streets"`
+	Revoked     bool     `json:"revoked"`
 }
 
 func viewAccount(t access.State) accountView {
@@ -56,7 +59,16 @@ func viewAccount(t access.State) accountView {
 	if lanes == nil {
 		lanes = []string{}
 	}
-	return accountView{ID: t.ID, Username: t.Issued.Username, Name: t.Issued.Name, Role: t.Issued.Role, Lanes: lanes, Member: t.Issued.Member, Revoked: t.Revoked}
+	return accountView{ID: t.ID, Username: t.Issued.Username, Name: t.Issued.Name, Role: t.Issued.Role, Lanes: lanes, Member: t.Issued.Member,
+		Communities: orEmpty(t.Issued.Communities), Streets: orEmpty(t.Issued.Streets), Revoked: t.Revoked}
+}
+
+// orEmpty is a list as JSON shows it: [] rather than null.
+func orEmpty(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
 }
 
 // admin authenticates the request as the admin, or says why not.
@@ -76,17 +88,14 @@ func (a *API) createAccount(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = readBody(w, r, &req)
 	}
-	if err == nil && (len(req.Communities) > 0 || len(req.Streets) > 0) {
-		err = &domain.Error{Kind: domain.KindInvalid, Message: "invalid input", Fields: []domain.FieldError{
-			{Field: "role", Message: "community and street accounts are not served yet"}}}
-	}
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	t, err := a.svc.CreateAccount(r.Context(), a.meta(r, actor), service.NewAccount{
 		Username: strings.TrimSpace(req.Username), Password: req.Password,
-		Issue: access.Issue{Role: req.Role, Lanes: req.Lanes, Member: req.Member, Name: req.Name},
+		Issue: access.Issue{Role: req.Role, Lanes: req.Lanes, Member: req.Member, Name: req.Name,
+			Communities: req.Communities, Streets: req.Streets},
 	})
 	if err != nil {
 		a.fail(w, r, err)

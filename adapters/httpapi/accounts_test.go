@@ -80,3 +80,34 @@ func TestARevokedAccountSignsInNoMore(t *testing.T) {
 	h.must(401, h.do("POST", "/api/v1/sessions", "", map[string]any{"username": "shenji", "password": "新的审计员密码5678"}))
 	h.must(404, h.do("DELETE", "/api/v1/accounts/nobody", adminToken, nil))
 }
+
+// TestCommunityAndStreetAccounts: the admin opens accounts for community and street staff,
+// bound to places that exist; an unknown place, or places of the wrong kind, are 400
+// naming the field and open nothing.
+func TestCommunityAndStreetAccounts(t *testing.T) {
+	h := newHarness(t)
+	h.seedOffices()
+	acct := h.must(201, h.do("POST", "/api/v1/accounts", adminToken, map[string]any{"username": "tayuan", "password": "塔苑社区 2026", "name": "塔苑社区", "role": "community", "communities": []string{"taoyuan"}}))
+	if acct.str("role") != "community" || !strings.Contains(string(acct.raw), `"communities":["taoyuan"]`) {
+		t.Fatalf("community account answered %s", acct.raw)
+	}
+	h.must(201, h.do("POST", "/api/v1/accounts", adminToken, map[string]any{"username": "dongcheng", "password": "东城街道 2026", "name": "东城街道", "role": "street", "streets": []string{"dongcheng"}}))
+	before := h.count()
+	for field, body := range map[string]map[string]any{
+		"communities[0]": {"username": "nowhere", "password": "塔苑社区 2026", "role": "community", "communities": []string{"nowhere"}},
+		"streets[1]":     {"username": "nowhere", "password": "塔苑社区 2026", "role": "street", "streets": []string{"dongcheng", "nanhu"}},
+		"communities":    {"username": "nowhere", "password": "塔苑社区 2026", "role": "community"},
+		"streets":        {"username": "nowhere", "password": "塔苑社区 2026", "role": "community", "communities": []string{"taoyuan"}, "streets": []string{"dongcheng"}},
+	} {
+		if got := h.must(400, h.do("POST", "/api/v1/accounts", adminToken, body)).problemFields(); len(got) != 1 || got[0] != field {
+			t.Errorf("a bad %s: fields %v", field, got)
+		}
+	}
+	if h.count() != before {
+		t.Fatal("a refused account wrote events")
+	}
+	s := h.must(201, h.do("POST", "/api/v1/sessions", "", map[string]any{"username": "tayuan", "password": "塔苑社区 2026"}))
+	if !strings.Contains(string(s.raw), `"role":"community"`) {
+		t.Fatalf("sign-in answered %s", s.raw)
+	}
+}

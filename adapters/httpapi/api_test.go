@@ -125,6 +125,8 @@ type world struct {
 	steward, steward2, otherSteward string // steward2 shares the lane; otherSteward has lane B only
 	member, member2, outsider       string // member tokens: m-1, m-2 (same community), m-9 (other)
 	auditor, operator               string
+	// Community and street staff: taoyuan's, yingchun's, dongcheng's and xicheng's.
+	taoyuan, yingchun, dongcheng, xicheng string
 }
 
 func (h *harness) seed() world {
@@ -151,6 +153,31 @@ func (h *harness) seed() world {
 		auditor:      tok(map[string]any{"role": "auditor", "name": "审计"}),
 		operator:     tok(map[string]any{"role": "operator", "name": "96345"}),
 	}
+}
+
+// seedOffices seeds the world, registers its streets and communities by name, and issues
+// tokens to their staff.
+func (h *harness) seedOffices() world {
+	h.t.Helper()
+	w := h.seed()
+	for _, p := range []struct{ path, id, name, street string }{
+		{"/api/v1/streets", "dongcheng", "东城街道", ""}, {"/api/v1/streets", "xicheng", "西城街道", ""},
+		{"/api/v1/communities", "taoyuan", "塔苑社区", "dongcheng"}, {"/api/v1/communities", "yingchun", "迎春社区", "xicheng"},
+	} {
+		body := map[string]any{"id": p.id, "name": p.name}
+		if p.street != "" {
+			body["street"] = p.street
+		}
+		h.must(201, h.do("POST", p.path, adminToken, body))
+	}
+	tok := func(body map[string]any) string {
+		return h.must(201, h.do("POST", "/api/v1/tokens", adminToken, body)).str("token")
+	}
+	w.taoyuan = tok(map[string]any{"role": "community", "communities": []string{"taoyuan"}, "name": "塔苑社区"})
+	w.yingchun = tok(map[string]any{"role": "community", "communities": []string{"yingchun"}, "name": "迎春社区"})
+	w.dongcheng = tok(map[string]any{"role": "street", "streets": []string{"dongcheng"}, "name": "东城街道"})
+	w.xicheng = tok(map[string]any{"role": "street", "streets": []string{"xicheng"}, "name": "西城街道"})
+	return w
 }
 
 var request = map[string]any{

@@ -120,7 +120,7 @@ func (a *API) view(ctx context.Context, snap domain.Snapshot[order.State], actor
 		return orderView{}, err
 	}
 	phone := req.Phone
-	sees := query.SeesPhone(actor, query.Place{Lane: s.Lane, Community: s.Community, Assignee: s.Assignee}, s.Status)
+	sees := query.SeesPhone(actor, query.PlaceOf(s), s.Status)
 	if !erased && !sees {
 		phone = order.MaskPhone(phone)
 	}
@@ -297,7 +297,7 @@ func (a *API) mayRead(actor domain.Actor, s order.State) bool {
 	if m, ok := a.svc.Dir.Member(actor.Member); ok && actor.Role == domain.RoleMember {
 		community = m.Community
 	}
-	return query.MayRead(actor, query.Place{Lane: s.Lane, Community: s.Community, Assignee: s.Assignee}, community)
+	return query.MayRead(actor, query.PlaceOf(s), community)
 }
 
 func (a *API) orderEvents(w http.ResponseWriter, r *http.Request) {
@@ -372,6 +372,10 @@ func (b actionBody) command(action string) (order.Command, bool) {
 		return order.Escalate{Level: order.Level(b.Level), Reason: b.Reason}, true
 	case "reopen":
 		return order.Reopen{Reason: b.Reason}, true
+	case "return":
+		return order.Return{Reason: b.Reason}, true
+	case "close":
+		return order.Close{Reason: b.Reason}, true
 	case "note":
 		return order.Note{Text: b.Text, Internal: b.Internal}, true
 	}

@@ -15,10 +15,12 @@ import (
 )
 
 type tokenRequest struct {
-	Role   domain.Role `json:"role"`
-	Lanes  []string    `json:"lanes"`
-	Member string      `json:"member"`
-	Name   string      `json:"name"`
+	Role        domain.Role `json:"role"`
+	Lanes       []string    `json:"lanes"`
+	Member      string      `json:"member"`
+	Communities []string    `json:"communities"`
+	Streets     []string    `json:"streets"`
+	Name        string      `json:"name"`
 }
 
 func (a *API) issueToken(w http.ResponseWriter, r *http.Request) {
@@ -34,12 +36,14 @@ func (a *API) issueToken(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	id, secret, err := a.svc.IssueToken(r.Context(), a.meta(r, actor), access.Issue{Role: req.Role, Lanes: req.Lanes, Member: req.Member, Name: req.Name})
+	id, secret, err := a.svc.IssueToken(r.Context(), a.meta(r, actor), access.Issue{Role: req.Role, Lanes: req.Lanes, Member: req.Member, Name: req.Name,
+		Communities: req.Communities, Streets: req.Streets})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "token": secret, "role": req.Role, "lanes": req.Lanes, "member": req.Member, "name": req.Name})
+	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "token": secret, "role": req.Role, "lanes": req.Lanes, "member": req.Member, "name": req.Name,
+		"communities": orEmpty(req.Communities), "streets": orEmpty(req.Streets)})
 }
 
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -96,9 +97,14 @@ func (a *API) laneBacklog(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// searchOrders answers GET /api/v1/orders: the orders the caller may read, newest first.
+// searchOrders answers GET /api/v1/orders: the orders the caller may read, newest first;
+// with escalation=community|street, an office's board instead (escalations).
 func (a *API) searchOrders(w http.ResponseWriter, r *http.Request) {
 	actor, err := a.actor(r)
+	if err == nil && r.URL.Query().Has("escalation") {
+		a.escalations(w, r, actor)
+		return
+	}
 	if err == nil {
 		err = forbidUnless(query.MaySearch(actor), domain.CodeReadNotAllowed,
 			"stewards, hotline operators, auditors and admins search orders")
@@ -120,6 +126,84 @@ func (a *API) searchOrders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// boardItem is an order on an office's board, with its places' names.
+type boardItem struct {
+	query.Item
+	LaneName      string `json:"lane_name"`
+	CommunityName string `json:"community_name"`
+	StreetName    string `json:"street_name"`
+}
+
+// escalations answers GET /api/v1/orders?escalation=community|street: the unfinished
+// orders escalated to that level, in the caller's communities or streets (query.
+// MayListEscalations), most urgent first, paged like the backlog. community= and
+// street= narrow it to one place, which must be the caller's.
+func (a *API) escalations(w http.ResponseWriter, r *http.Request, actor domain.Actor) {
+	q, err := query.ParseEscalationQuery(r.URL.Query(), a.svc.Now())
+	if err == nil {
+		err = a.holdToArea(actor, &q)
+	}
+	if err == nil && a.index == nil {
+		err = domain.Errorf(domain.KindInternal, "the backlog index is not configured")
+	}
+	var page query.EscalationPage
+	if err == nil {
+		page, err = a.index.Escalations(q)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	items := make([]boardItem, len(page.Items))
+	for i, it := range page.Items {
+		items[i] = boardItem{Item: it, CommunityName: it.Community, StreetName: it.Street, LaneName: it.Lane}
+		if l, ok := a.svc.Dir.Lane(it.Lane); ok && l.Name != "" {
+			items[i].LaneName = l.Name
+		}
+		if n, ok := a.svc.Dir.CommunityName(it.Community); ok {
+			items[i].CommunityName = n
+		}
+		if n, ok := a.svc.Dir.StreetName(it.Street); ok {
+			items[i].StreetName = n
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"escalation": q.Level, "items": items, "next_cursor": page.Next,
+		"as_of": page.AsOf, "total": page.Total, "sort": q.Sort, "seq": a.index.Seq()})
+}
+
+// holdToArea holds an office's board to its own places: what it asked for, if that is
+// its own, else all of its own.
+func (a *API) holdToArea(actor domain.Actor, q *query.EscalationQuery) error {
+	ok, communities, streets := query.MayListEscalations(actor, q.Level)
+	if !ok {
+		return domain.Refuse(domain.KindForbidden, domain.CodeReadNotAllowed,
+			"community staff list the orders escalated to the community, street staff those escalated to the street")
+	}
+	hold := func(field string, asked *[]string, own []string) error {
+		if own == nil {
+			return nil
+		}
+		if *asked == nil {
+			*asked = own
+			return nil
+		}
+		if !slices.Contains(own, (*asked)[0]) {
+			return domain.Refuse(domain.KindForbidden, domain.CodeReadNotAllowed, "%s %s is not yours", field, (*asked)[0])
+		}
+		return nil
+	}
+	if err := hold("community", &q.Communities, communities); err != nil {
+		return err
+	}
+	if actor.Role == domain.RoleStreet && q.Communities != nil {
+		// A street's staff narrow their board to one of their streets' communities.
+		if c, ok := a.svc.Dir.Community(q.Communities[0]); !ok || !slices.Contains(streets, c.Street) {
+			return domain.Refuse(domain.KindForbidden, domain.CodeReadNotAllowed, "community %s is not in your streets", q.Communities[0])
+		}
+	}
+	return hold("street", &q.Streets, streets)
 }
 
 func (a *API) memberRecord(w http.ResponseWriter, r *http.Request) {

@@ -77,6 +77,8 @@ func fold(r *request, rec domain.Recorded, ev domain.Event) bool {
 		r.Status, text = order.StatusCancelled, "诉求已撤销"
 	case order.Escalated:
 		r.Escalation, text = e.Level, "已上报"+levelName(e.Level)+"协调办理"
+	case order.Returned:
+		r.Escalation, text = e.Level, "已退回"+levelName(e.Level)+"办理"
 	case order.Reopened:
 		r.Status, r.CompleteBy, text = order.StatusOpen, e.CompleteBy, "诉求已重办"
 	case order.Noted:

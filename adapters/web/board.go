@@ -35,6 +35,7 @@ type itemView struct {
 	Address              string       // where to go, when the resident gave it (task page)
 	Tel                  template.URL // tel: and the phone's digits, built here from digits only
 	Escalation           string       // 社区 or 街道 when escalated, else ""
+	SentBack             bool         // sent back down to the lane by the office it was escalated to
 	Theme                string
 	AcceptBy, CompleteBy string
 	Lane                 string // the lane's name
@@ -55,6 +56,8 @@ func (h *handler) itemView(it query.Item, laneName string) itemView {
 	}
 	if it.Escalation != "" && it.Escalation != order.LevelLane {
 		v.Escalation = levelName(it.Escalation)
+	} else {
+		v.SentBack = it.SentBack
 	}
 	return v
 }

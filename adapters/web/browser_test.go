@@ -157,6 +157,10 @@ func TestBrowser(t *testing.T) {
 		Requester: order.Requester{Name: "王奶奶", Phone: "13900002222"}, Channel: order.ChannelHotline, Mode: order.ModeInstant})
 	h.submitWith(order.Submit{Category: "city", Title: "柔桥后巷流动摊点夜半扰民", Mode: order.ModeThematic, Theme: "平安街巷",
 		Requester: order.Requester{Name: "陈先生", Phone: "13700003333"}, Channel: order.ChannelTerminal})
+	// One the lane could not solve, escalated to 塔苑社区 (兜底).
+	escalated, _ := h.submitWith(order.Submit{Category: "city", Title: "楼道堆放杂物堵塞消防通道", Description: "三号楼一楼楼道堆满旧家具",
+		Requester: order.Requester{Name: "刘师傅", Phone: "13600004444"}, Channel: order.ChannelStation})
+	h.act(w.steward, escalated, order.Escalate{Level: order.LevelCommunity, Reason: "涉及物业，需社区协调清理"})
 	h.advance(20 * time.Minute) // the urgent order's 15 minutes to be accepted have passed
 	h.settle()
 	dir := artefacts(t)
@@ -274,6 +278,38 @@ func TestBrowser(t *testing.T) {
 	screen.waitFor("the terminal to show the acceptance", `document.querySelector("#feed .entry").innerText.includes("李明接单「楼道灯不亮了」")`)
 	t.Logf("the live flow took %s", time.Since(start).Round(time.Millisecond))
 
+	// 塔苑社区's staff sign in onto their own board, find the escalated order with its
+	// lane's and community's names and the reason, and dispatch it within the community.
+	if _, err := h.svc.CreateAccount(context.Background(), h.svc.Meta(service.Admin, ""), service.NewAccount{
+		Username: "tayuan", Password: "redlane-demo",
+		Issue: access.Issue{Role: domain.RoleCommunity, Communities: []string{"taoyuan"}, Name: "塔苑社区"}}); err != nil {
+		t.Fatal(err)
+	}
+	escItem := fmt.Sprintf(`li[data-order=%q]`, escalated)
+	office := newTab("community")
+	office.do("sign in as the community",
+		chromedp.Navigate(h.url+"/"), chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "tayuan"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "redlane-demo"),
+		chromedp.Click(chromedp.CSS("#signin")),
+		chromedp.WaitVisible(chromedp.CSS(escItem)))
+	if got := office.text(escItem); !strings.Contains(got, "柔桥后巷 · 塔苑社区") || !strings.Contains(got, "涉及物业，需社区协调清理") || !strings.Contains(got, "上报于") {
+		t.Errorf("the community's board shows the escalated order as %q", got)
+	}
+	office.do("open the escalated order",
+		chromedp.Click(chromedp.CSS(escItem+` a.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#assign-form`)))
+	if got := office.text("#assign-form"); strings.Contains(got, "王律师") || !strings.Contains(got, "李明") {
+		t.Errorf("the community's member picker reads %q, want only taoyuan's members", got)
+	}
+	office.do("dispatch within the community",
+		chromedp.Click(chromedp.CSS(`.cand[data-member="m-002"] input`)),
+		chromedp.Click(chromedp.CSS(`#submit-dispatch`)))
+	office.waitFor("the dispatched order on the community's board", `location.pathname === "/escalations" && location.search.includes("ok=dispatch") && document.querySelector('`+escItem+`[data-status="dispatched"]') !== null`)
+	if got := office.text(escItem); !strings.Contains(got, "陈静") {
+		t.Errorf("after the community's dispatch the item reads %q", got)
+	}
+
 	// Every page, at both sizes. The public pages are seen by a visitor with no session.
 	visitor := screen
 	auditor := newTab("auditor")
@@ -294,6 +330,8 @@ func TestBrowser(t *testing.T) {
 		{"screen", "/screen/rouqiao-houxiang", visitor, "#feed .entry"},
 		{"audit", "/audit/orders/" + id, auditor, ".history .event"},
 		{"auditor-home", "/", auditor, `input[name="order"]`},
+		{"escalations", "/escalations", office, escItem},
+		{"office-order", "/escalations/orders/" + escalated, office, "#assign-form"},
 	}
 	for _, size := range sizes {
 		for _, p := range pages {

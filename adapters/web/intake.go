@@ -271,6 +271,8 @@ func (h *handler) publicTimeline(ctx context.Context, id string) ([]timelineEntr
 		case order.Cancelled:
 		case order.Escalated:
 			e.Extra = "上报到" + levelName(v.Level)
+		case order.Returned:
+			e.Extra = "退回到" + levelName(v.Level)
 		case order.Reopened:
 			e.Extra = "工单重新办理"
 		case order.Noted:

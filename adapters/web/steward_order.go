@@ -338,6 +338,10 @@ func command(action string, f url.Values) (order.Command, error) {
 		return order.Escalate{Level: order.Level(get("level")), Reason: get("reason")}, nil
 	case "reopen":
 		return order.Reopen{Reason: get("reason")}, nil
+	case "return":
+		return order.Return{Reason: get("reason")}, nil
+	case "close":
+		return order.Close{Reason: get("reason")}, nil
 	case "note":
 		internal := get("internal")
 		return order.Note{Text: get("text"), Internal: internal == "1" || internal == "on" || internal == "true"}, nil

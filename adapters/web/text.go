@@ -27,13 +27,15 @@ var statusNames = map[order.Status]string{
 func statusName(s order.Status) string { return nameOr(statusNames[s], string(s)) }
 
 var roleNames = map[domain.Role]string{
-	domain.RoleAdmin:    "管理员",
-	domain.RoleSteward:  "驿站管家",
-	domain.RoleMember:   "党员",
-	domain.RoleOperator: "接线员",
-	domain.RoleAuditor:  "审计员",
-	domain.RoleResident: "居民",
-	domain.RoleSystem:   "系统",
+	domain.RoleAdmin:     "管理员",
+	domain.RoleSteward:   "驿站管家",
+	domain.RoleMember:    "党员",
+	domain.RoleOperator:  "接线员",
+	domain.RoleAuditor:   "审计员",
+	domain.RoleCommunity: "社区工作人员",
+	domain.RoleStreet:    "街道工作人员",
+	domain.RoleResident:  "居民",
+	domain.RoleSystem:    "系统",
 }
 
 func roleName(r domain.Role) string { return nameOr(roleNames[r], string(r)) }
@@ -88,6 +90,7 @@ var eventNames = map[string]string{
 	order.TypeReopened:   "重办",
 	order.TypeNoted:      "备注",
 	order.TypeOverdue:    "超时",
+	order.TypeReturned:   "退回下级",
 }
 
 func eventName(t string) string { return nameOr(eventNames[t], t) }
@@ -227,7 +230,7 @@ func fieldMessage(msg string) string {
 var actionNames = map[string]string{
 	"dispatch": "派单", "claim": "领办", "reassign": "改派", "accept": "接单", "decline": "退回",
 	"complete": "办结", "rate": "评价", "cancel": "取消", "escalate": "上报", "reopen": "重办",
-	"note": "备注",
+	"note": "备注", "return": "退回下级", "close": "结案",
 }
 
 // codeTexts word each refusal's code in Chinese: what a page shows under its title.
@@ -285,6 +288,8 @@ var codeTexts = map[domain.Code]string{
 
 	domain.CodeTransitionRefused: "工单当前为「{status}」，不能{action}。",
 	domain.CodeEscalationNotUp:   "工单已上报到{level}，只能继续向上级上报。",
+	domain.CodeOutsideCommunity:  "只能派给本社区的党员。",
+	domain.CodeOfficeOnly:        "工单目前在{level}办理，只有上报到的社区或街道才能这样处理。",
 	domain.CodeNoteOnCancelled:   "已取消的工单不能再添加备注。",
 	domain.CodeVersionMismatch:   "工单已被他人更新，请刷新后再试。",
 	domain.CodeIdempotencyReused: "这份表单已提交过，请重新填写。",
@@ -311,6 +316,9 @@ func describe(err error) problem {
 	switch de.Kind {
 	case domain.KindInvalid:
 		p := problem{Status: http.StatusBadRequest, Title: "填写有误，请检查后再提交"}
+		if _, worded := codeTexts[de.Code]; worded && de.Code != domain.CodeInvalidInput {
+			return problem{Status: http.StatusBadRequest, Title: p.Title, Lines: []string{codeText(de)}}
+		}
 		for _, f := range de.Fields {
 			p.Lines = append(p.Lines, fieldName(f.Field)+"："+fieldMessage(f.Message))
 		}
@@ -341,6 +349,8 @@ var done = map[string]string{
 	"escalate": "已上报。",
 	"reopen":   "工单已重办，回到待派单。",
 	"note":     "备注已添加。",
+	"return":   "已退回下级办理。",
+	"close":    "工单已结案。",
 	"signout":  "已退出登录。",
 }
 

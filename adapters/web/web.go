@@ -150,6 +150,10 @@ func (h *handler) routes() {
 	h.mux.HandleFunc("GET /board/orders/{id}", h.stewardOrder)
 	h.mux.HandleFunc("POST /board/orders/{id}/{action}", h.stewardAct)
 
+	h.mux.HandleFunc("GET /escalations", h.officeBoard)
+	h.mux.HandleFunc("GET /escalations/orders/{id}", h.officeOrder)
+	h.mux.HandleFunc("POST /escalations/orders/{id}/{action}", h.officeAct)
+
 	h.mux.HandleFunc("GET /tasks", h.tasks)
 	h.mux.HandleFunc("GET /tasks/list", h.tasksFragment)
 	h.mux.HandleFunc("GET /tasks/events", h.tasksEvents)

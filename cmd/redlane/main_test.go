@@ -202,6 +202,14 @@ func TestServeInProcess(t *testing.T) {
 	if len(communities.Items) != 2 || communities.Items[0].Name != "塔苑社区" || communities.Items[1].Name != "迎春社区" {
 		t.Fatalf("the demo's communities after a second start: %+v", communities.Items)
 	}
+	// The demo's offices sign in with the demo password, bound to their places.
+	for username, role := range map[string]string{"tayuan": "community", "dongcheng": "street"} {
+		var session struct{ Account struct{ Role string } }
+		c.must(201, "POST", "/api/v1/sessions", "", map[string]any{"username": username, "password": app.DemoPassword}, &session)
+		if session.Account.Role != role {
+			t.Errorf("demo account %s signs in as %q, want %q", username, session.Account.Role, role)
+		}
+	}
 	waitReady(t, c.base)
 	var metrics []byte
 	c.call("GET", "/metrics", "", nil, &metrics)

@@ -4,8 +4,9 @@
 //
 // Business rules:
 //  1. Only an admin issues or revokes tokens and accounts.
-//  2. A steward token is bound to one or more lanes, a member token to one member; other
-//     roles are bound to nothing.
+//  2. A steward token is bound to one or more lanes, a member token to one member, a
+//     community token to one or more communities and a street token to one or more
+//     streets; other roles are bound to nothing. Each place is named once.
 //  3. The secret is never stored: only its SHA-256 digest is in the event.
 //  4. A revoked token stays revoked; a revoked account signs nobody in.
 //  5. A username is lower-case letters, digits, '.', '_' or '-', 3 to 32 of them,
@@ -35,8 +36,11 @@ type Issued struct {
 	Role   domain.Role `json:"role"`
 	Lanes  []string    `json:"lanes,omitempty"`
 	Member string      `json:"member,omitempty"`
-	Name   string      `json:"name"`
-	Hash   string      `json:"hash"` // hex SHA-256 of the secret
+	// Communities bind a community token; Streets a street token.
+	Communities []string `json:"communities,omitempty"`
+	Streets     []string `json:"streets,omitempty"`
+	Name        string   `json:"name"`
+	Hash        string   `json:"hash"` // hex SHA-256 of the secret
 	// Username makes the token a person's account, signed in with a password.
 	Username string `json:"username,omitempty"`
 }
@@ -85,7 +89,8 @@ type State struct {
 	Revoked bool
 }
 
-// Issue asks for a token. The caller has checked that the lanes and member exist.
+// Issue asks for a token. The caller has checked that the lanes, member, communities
+// and streets exist.
 type Issue Issued
 
 // Revoke withdraws a token.
@@ -119,19 +124,30 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 }
 
 // decideIssue enforces rules 2, 3 and 5: a steward token is bound to lanes, a member
-// token to a member, others to nothing; only the secret's digest is recorded, once per
-// token; a username is well formed and taken once.
+// token to a member, a community token to communities, a street token to streets, others
+// to nothing; only the secret's digest is recorded, once per token; a username is well
+// formed and taken once.
 func decideIssue(s State, c Issue, env Env) ([]domain.Event, error) {
 	var v domain.Validator
-	v.Check(c.Role.Valid(), "role", "must be admin, steward, member, operator or auditor")
+	v.Check(c.Role.Valid(), "role", "must be admin, steward, member, operator, auditor, community or street")
 	v.Check(c.Role != domain.RoleSteward || len(c.Lanes) > 0, "lanes", "a steward token needs at least one lane")
 	v.Check(c.Role == domain.RoleSteward || len(c.Lanes) == 0, "lanes", "only steward tokens are bound to lanes")
 	v.Check(c.Role != domain.RoleMember || c.Member != "", "member", "a member token needs a member id")
 	v.Check(c.Role == domain.RoleMember || c.Member == "", "member", "only member tokens are bound to a member")
+	v.Check(c.Role != domain.RoleCommunity || len(c.Communities) > 0, "communities", "a community token needs at least one community")
+	v.Check(c.Role == domain.RoleCommunity || len(c.Communities) == 0, "communities", "only community tokens are bound to communities")
+	v.Check(c.Role != domain.RoleStreet || len(c.Streets) > 0, "streets", "a street token needs at least one street")
+	v.Check(c.Role == domain.RoleStreet || len(c.Streets) == 0, "streets", "only street tokens are bound to streets")
 	_, hexErr := hex.DecodeString(c.Hash)
 	v.Check(len(c.Hash) == 64 && hexErr == nil, "hash", "must be a hex SHA-256 digest")
 	for i, l := range c.Lanes {
 		v.Check(domain.ValidID(l) && !slices.Contains(c.Lanes[:i], l), fmt.Sprintf("lanes[%d]", i), "must be a lane id, given once")
+	}
+	for i, cm := range c.Communities {
+		v.Check(domain.ValidID(cm) && !slices.Contains(c.Communities[:i], cm), fmt.Sprintf("communities[%d]", i), "must be a community id, given once")
+	}
+	for i, st := range c.Streets {
+		v.Check(domain.ValidID(st) && !slices.Contains(c.Streets[:i], st), fmt.Sprintf("streets[%d]", i), "must be a street id, given once")
 	}
 	v.Check(c.Member == "" || domain.ValidID(c.Member), "member", domain.IDRule)
 	v.Check(len([]rune(strings.TrimSpace(c.Name))) <= 50, "name", "is too long")

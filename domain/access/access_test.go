@@ -166,6 +166,25 @@ func TestDecide(t *testing.T) {
 			name: "member token bound to lanes and no member is invalid lanes and member",
 			cmd:  issue(domain.RoleMember, []string{"rouqiao"}, ""), by: admin, want: invalid("lanes", "member"),
 		},
+		{
+			name: "community token bound to communities yields Issued", by: admin,
+			cmd:  access.Issue{Role: domain.RoleCommunity, Communities: []string{"taoyuan", "yingchun"}, Name: "塔苑社区", Hash: hash},
+			want: yields(access.Issued{Role: domain.RoleCommunity, Communities: []string{"taoyuan", "yingchun"}, Name: "塔苑社区", Hash: hash}),
+		},
+		{
+			name: "street account bound to a street yields Issued", by: admin,
+			cmd:  access.Issue{Role: domain.RoleStreet, Streets: []string{"dongcheng"}, Name: "东城街道", Hash: hash, Username: "dongcheng"},
+			want: yields(access.Issued{Role: domain.RoleStreet, Streets: []string{"dongcheng"}, Name: "东城街道", Hash: hash, Username: "dongcheng"}),
+		},
+		{name: "community token without communities is invalid communities", by: admin, cmd: access.Issue{Role: domain.RoleCommunity, Hash: hash}, want: invalid("communities")},
+		{name: "street token without streets is invalid streets", by: admin, cmd: access.Issue{Role: domain.RoleStreet, Hash: hash}, want: invalid("streets")},
+		{name: "steward token bound to communities is invalid communities", by: admin, cmd: access.Issue{Role: domain.RoleSteward, Lanes: []string{"rouqiao"}, Communities: []string{"taoyuan"}, Hash: hash}, want: invalid("communities")},
+		{name: "community token bound to streets is invalid streets", by: admin, cmd: access.Issue{Role: domain.RoleCommunity, Communities: []string{"taoyuan"}, Streets: []string{"dongcheng"}, Hash: hash}, want: invalid("streets")},
+		{name: "street token bound to lanes is invalid lanes", by: admin, cmd: access.Issue{Role: domain.RoleStreet, Streets: []string{"dongcheng"}, Lanes: []string{"rouqiao"}, Hash: hash}, want: invalid("lanes")},
+		{name: "community token bound to a member is invalid member", by: admin, cmd: access.Issue{Role: domain.RoleCommunity, Communities: []string{"taoyuan"}, Member: "m-1", Hash: hash}, want: invalid("member")},
+		{name: "auditor token bound to streets is invalid streets", by: admin, cmd: access.Issue{Role: domain.RoleAuditor, Streets: []string{"dongcheng"}, Hash: hash}, want: invalid("streets")},
+		{name: "community named twice is invalid communities[1]", by: admin, cmd: access.Issue{Role: domain.RoleCommunity, Communities: []string{"taoyuan", "taoyuan"}, Hash: hash}, want: invalid("communities[1]")},
+		{name: "street id with a space is invalid streets[0]", by: admin, cmd: access.Issue{Role: domain.RoleStreet, Streets: []string{"dong cheng"}, Hash: hash}, want: invalid("streets[0]")},
 		{name: "short hash is invalid hash", cmd: access.Issue{Role: domain.RoleAuditor, Hash: hash[1:]}, by: admin, want: invalid("hash")},
 		{name: "missing hash is invalid hash", cmd: access.Issue{Role: domain.RoleAuditor}, by: admin, want: invalid("hash")},
 		{name: "name of 51 characters is invalid name", cmd: access.Issue{Role: domain.RoleAuditor, Name: strings.Repeat("审", 51), Hash: hash}, by: admin, want: invalid("name")},
@@ -210,6 +229,10 @@ func TestEventsRoundTrip(t *testing.T) {
 	}{
 		{"Issued to a steward", stewardToken, `{"role":"steward","lanes":["rouqiao","kongyuan"],"name":"王管家","hash":"` + hash + `"}`},
 		{"Issued to a member", access.Issued{Role: domain.RoleMember, Member: "m-1", Hash: hash}, `{"role":"member","member":"m-1","name":"","hash":"` + hash + `"}`},
+		{"Issued to community staff", access.Issued{Role: domain.RoleCommunity, Communities: []string{"taoyuan"}, Name: "塔苑社区", Hash: hash},
+			`{"role":"community","communities":["taoyuan"],"name":"塔苑社区","hash":"` + hash + `"}`},
+		{"Issued to street staff", access.Issued{Role: domain.RoleStreet, Streets: []string{"dongcheng"}, Name: "东城街道", Hash: hash},
+			`{"role":"street","streets":["dongcheng"],"name":"东城街道","hash":"` + hash + `"}`},
 		{"Revoked", access.Revoked{}, `{}`},
 	}
 	for _, tt := range tests {

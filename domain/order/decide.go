@@ -69,6 +69,10 @@ func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 		return decideCancel(s, c, env)
 	case Escalate:
 		return decideEscalate(s, c, env)
+	case Return:
+		return decideReturn(s, c, env)
+	case Close:
+		return decideClose(s, c, env)
 	case Reopen:
 		return decideReopen(s, c, env)
 	case Note:
@@ -148,13 +152,17 @@ func decideSubmit(s State, c Submit, env Env) ([]domain.Event, error) {
 	})
 }
 
-// decideDispatch enforces rule 2: only a steward of the lane dispatches, to an active
-// member, and only an open order.
+// decideDispatch enforces rules 2 and 9: only a steward of the lane, or the office the
+// order is escalated to, dispatches, to an active member (the office to one of the
+// order's community), and only an open order.
 func decideDispatch(s State, c Dispatch, env Env) ([]domain.Event, error) {
-	if err := stewardOnly(s, env.Actor); err != nil {
+	if err := stewardOrOffice(s, env.Actor); err != nil {
 		return nil, err
 	}
 	if err := checkMember("member", c.Member); err != nil {
+		return nil, err
+	}
+	if err := officeMember(s, env.Actor, c.Member); err != nil {
 		return nil, err
 	}
 	if err := inStatus(s, "dispatch", StatusOpen); err != nil {
@@ -163,16 +171,20 @@ func decideDispatch(s State, c Dispatch, env Env) ([]domain.Event, error) {
 	return one(Dispatched{Member: c.Member.ID})
 }
 
-// decideReassign enforces rule 2: only a steward of the lane hands a dispatched or
-// accepted order to another member, and says why.
+// decideReassign enforces rules 2 and 9: only a steward of the lane, or the office the
+// order is escalated to (within the order's community), hands a dispatched or accepted
+// order to another member, and says why.
 func decideReassign(s State, c Reassign, env Env) ([]domain.Event, error) {
-	if err := stewardOnly(s, env.Actor); err != nil {
+	if err := stewardOrOffice(s, env.Actor); err != nil {
 		return nil, err
 	}
 	var v domain.Validator
 	checkMemberInto(&v, "member", c.Member)
 	c.Reason = checkText(&v, "reason", c.Reason, MaxReason)
 	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := officeMember(s, env.Actor, c.Member); err != nil {
 		return nil, err
 	}
 	if err := inStatus(s, "reassign", StatusDispatched, StatusAccepted); err != nil {
@@ -300,11 +312,18 @@ func decideCancel(s State, c Cancel, env Env) ([]domain.Event, error) {
 	return one(Cancelled(c))
 }
 
-// decideEscalate enforces rules 2 and 6: a steward of the lane, or the system, sends an
-// unfinished order up; escalation only goes up.
+// decideEscalate enforces rules 2, 6 and 9: a steward of the lane, the system, or the
+// office the order is escalated to, sends an unfinished order up; escalation only goes
+// up.
 func decideEscalate(s State, c Escalate, env Env) ([]domain.Event, error) {
 	a := env.Actor
-	if !a.StewardOf(s.Lane) && a.Role != domain.RoleSystem {
+	switch {
+	case a.StewardOf(s.Lane), a.Role == domain.RoleSystem:
+	case isOffice(a):
+		if err := officeOnly(s, a); err != nil {
+			return nil, err
+		}
+	default:
 		return nil, domain.Refuse(domain.KindForbidden, domain.CodeLaneStewardOnly, "only a steward of lane %s may escalate it", s.Lane)
 	}
 	var v domain.Validator
@@ -321,6 +340,40 @@ func decideEscalate(s State, c Escalate, env Env) ([]domain.Event, error) {
 			With("level", string(s.Escalation))
 	}
 	return one(Escalated(c))
+}
+
+// decideReturn enforces rules 6 and 9: only the office the order is escalated to sends
+// an unfinished order back down, one level, saying why.
+func decideReturn(s State, c Return, env Env) ([]domain.Event, error) {
+	if err := officeOnly(s, env.Actor); err != nil {
+		return nil, err
+	}
+	var v domain.Validator
+	c.Reason = checkText(&v, "reason", c.Reason, MaxReason)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := inStatus(s, "return", StatusOpen, StatusDispatched, StatusAccepted); err != nil {
+		return nil, err
+	}
+	return one(Returned{From: s.Escalation, Level: s.Escalation.Below(), Reason: c.Reason})
+}
+
+// decideClose enforces rule 10: only the office the order is escalated to closes an
+// unfinished order, saying why; it ends cancelled.
+func decideClose(s State, c Close, env Env) ([]domain.Event, error) {
+	if err := officeOnly(s, env.Actor); err != nil {
+		return nil, err
+	}
+	var v domain.Validator
+	c.Reason = checkText(&v, "reason", c.Reason, MaxReason)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := inStatus(s, "close", StatusOpen, StatusDispatched, StatusAccepted); err != nil {
+		return nil, err
+	}
+	return one(Cancelled(c))
 }
 
 // decideReopen enforces rule 2: only a steward of the lane reopens a completed or closed
@@ -402,6 +455,51 @@ func stewardOnly(s State, a domain.Actor) error {
 		return domain.Refuse(domain.KindForbidden, domain.CodeLaneStewardOnly, "only a steward of lane %s may do this", s.Lane)
 	}
 	return nil
+}
+
+// isOffice reports whether a is community or street-office staff.
+func isOffice(a domain.Actor) bool {
+	return a.Role == domain.RoleCommunity || a.Role == domain.RoleStreet
+}
+
+// OfficeOf reports whether a is the office the order in s is escalated to now (rule 9):
+// community staff of its community while it is at level community, street staff of its
+// street while it is at level street.
+func OfficeOf(s State, a domain.Actor) bool {
+	switch s.Escalation {
+	case LevelCommunity:
+		return a.CommunityStaffOf(s.Community)
+	case LevelStreet:
+		return a.StreetStaffOf(s.Street)
+	}
+	return false
+}
+
+func officeOnly(s State, a domain.Actor) error {
+	if !OfficeOf(s, a) {
+		return domain.Refuse(domain.KindForbidden, domain.CodeOfficeOnly,
+			"only the office the order is escalated to may do this: it is at level %s", s.Escalation).With("level", string(s.Escalation))
+	}
+	return nil
+}
+
+// stewardOrOffice admits a steward of the lane (rule 2) and the office the order is
+// with (rule 9); anyone else is told which of the two they are not.
+func stewardOrOffice(s State, a domain.Actor) error {
+	if isOffice(a) {
+		return officeOnly(s, a)
+	}
+	return stewardOnly(s, a)
+}
+
+// officeMember refuses, when the office acts, a member outside the order's community.
+func officeMember(s State, a domain.Actor, m MemberRef) error {
+	if !isOffice(a) || m.Community == s.Community {
+		return nil
+	}
+	e := domain.Invalid("member", "must be a member of the order's community "+s.Community)
+	e.Code = domain.CodeOutsideCommunity
+	return e
 }
 
 func assigneeOnly(s State, a domain.Actor) error {

@@ -27,6 +27,7 @@ const (
 	TypeReopened   = "redlane.order.reopened.v1"
 	TypeNoted      = "redlane.order.noted.v1"
 	TypeOverdue    = "redlane.order.overdue.v1"
+	TypeReturned   = "redlane.order.returned.v1"
 )
 
 // Requester is the resident who placed the request.
@@ -148,6 +149,14 @@ type Escalated struct {
 	Reason string `json:"reason"`
 }
 
+// Returned: the office the order was escalated to sent it back down one level (退回),
+// from From to Level: street → community, community → lane.
+type Returned struct {
+	From   Level  `json:"from"`
+	Level  Level  `json:"level"`
+	Reason string `json:"reason"`
+}
+
 // Reopened: a steward reopened a completed or closed order (重办).
 type Reopened struct {
 	Reason     string    `json:"reason"`
@@ -181,6 +190,7 @@ func (Escalated) EventType() string     { return TypeEscalated }
 func (Reopened) EventType() string      { return TypeReopened }
 func (Noted) EventType() string         { return TypeNoted }
 func (MarkedOverdue) EventType() string { return TypeOverdue }
+func (Returned) EventType() string      { return TypeReturned }
 
 // Events is the registry of the order's event types.
 var Events = func() *domain.Registry {
@@ -190,7 +200,7 @@ var Events = func() *domain.Registry {
 		domain.Def[Claimed](), domain.Def[Accepted](), domain.Def[Declined](),
 		domain.Def[Completed](), domain.Def[Rated](), domain.Def[Cancelled](),
 		domain.Def[Escalated](), domain.Def[Reopened](), domain.Def[Noted](),
-		domain.Def[MarkedOverdue](),
+		domain.Def[MarkedOverdue](), domain.Def[Returned](),
 	)
 	return r
 }()

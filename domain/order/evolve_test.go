@@ -33,6 +33,7 @@ var eventSamples = []struct {
 		AcceptBy: t0.Add(100 * time.Hour), CompleteBy: t0.Add(148 * time.Hour)}},
 	{"Cancelled", history(order.StatusDispatched), cancelled},
 	{"Escalated", history(order.StatusOpen), order.Escalated{Level: order.LevelStreet, Reason: "街道兜底"}},
+	{"Returned", []domain.Event{submitted(), order.Escalated{Level: order.LevelStreet, Reason: "跨社区"}}, order.Returned{From: order.LevelStreet, Level: order.LevelCommunity, Reason: "社区可以协调"}},
 	{"Reopened", history(order.StatusClosed), order.Reopened{Reason: "又坏了", AcceptBy: t0.Add(100 * time.Hour), CompleteBy: t0.Add(148 * time.Hour)}},
 	{"Noted", history(order.StatusAccepted), order.Noted{Text: "已联系", Internal: true}},
 	{"MarkedOverdue", history(order.StatusOpen), order.MarkedOverdue{Deadline: order.DeadlineAccept, Due: t0.Add(24 * time.Hour)}},
@@ -118,6 +119,7 @@ func TestEventWireFormat(t *testing.T) {
 		{cancelled, `{"reason":"居民撤回"}`},
 		{order.Escalated{Level: order.LevelCommunity, Reason: "r"}, `{"level":"community","reason":"r"}`},
 		{order.Reopened{Reason: "r", AcceptBy: t0, CompleteBy: t0}, `{"reason":"r","accept_by":"2025-03-01T09:00:00Z","complete_by":"2025-03-01T09:00:00Z"}`},
+		{order.Returned{From: order.LevelCommunity, Level: order.LevelLane, Reason: "r"}, `{"from":"community","level":"lane","reason":"r"}`},
 		{order.Noted{Text: "t"}, `{"text":"t","internal":false}`},
 		{order.MarkedOverdue{Deadline: order.DeadlineComplete, Due: t0}, `{"deadline":"complete","due":"2025-03-01T09:00:00Z"}`},
 	}

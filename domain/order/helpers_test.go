@@ -42,6 +42,12 @@ var (
 	auditor       = domain.Actor{ID: "tok-audit", Role: domain.RoleAuditor}
 	admin         = domain.Actor{ID: "tok-admin", Role: domain.RoleAdmin}
 	system        = domain.Actor{ID: "system", Role: domain.RoleSystem}
+	// The offices: community staff of the order's community (comm-1) and of another,
+	// street staff of its street (street-1) and of another.
+	community1 = domain.Actor{ID: "tok-c1", Name: "塔苑社区", Role: domain.RoleCommunity, Communities: []string{"comm-9", "comm-1"}}
+	community2 = domain.Actor{ID: "tok-c2", Role: domain.RoleCommunity, Communities: []string{"comm-2"}}
+	street1    = domain.Actor{ID: "tok-s1", Name: "东城街道", Role: domain.RoleStreet, Streets: []string{"street-1"}}
+	street2    = domain.Actor{ID: "tok-s2", Role: domain.RoleStreet, Streets: []string{"street-2"}}
 )
 
 // Members as the order sees them.

@@ -13,12 +13,27 @@
 //  4. The resident (with the receipt), or a steward after a call-back, rates a completed
 //     order. Solved and satisfied are separate facts; an unsolved rating reopens it.
 //  5. A resident may cancel their own order while it is open.
-//  6. Escalation only goes up: lane → community → street. Stewards escalate, and the
-//     configured rules do too: by default an order declined twice, or past a deadline,
-//     goes up to the community in the same step.
+//  6. Escalation goes up: lane → community → street. Stewards escalate, community staff
+//     send an order with them on to the street, and the configured rules escalate too:
+//     by default an order declined twice, or past a deadline, goes up to the community
+//     in the same step. The only way down is rule 9's send-back.
 //  7. Notes may be added to any order that is not cancelled, by a steward or the
 //     assigned member.
 //  8. Each deadline is marked overdue at most once per cycle, by the system.
+//  9. The office an order is escalated to (兜底) takes it on while it is there: community
+//     staff of the order's community while it is at level community, street staff of its
+//     street while it is at level street. That office dispatches and reassigns it, only
+//     to active members of the order's community; community staff send it on up to the
+//     street; and the office sends it back down one level with a reason (street →
+//     community → lane: Returned), after which the office below has it again and the
+//     lane's declines count afresh. An office acts on nothing below or beside it, though
+//     it still reads what reached it (State.Reached).
+//  10. The office an order is with may close it with a reason while it is unfinished. It
+//     ends as cancelled, the same Cancelled fact a steward's cancel records, with the
+//     office as its actor: "closed" is the resident's verdict that the problem was solved
+//     and counts towards the resolution rate, while an office that ends an order it will
+//     not pursue (not a neighbourhood matter, handed to another department, a duplicate)
+//     solved nothing.
 //
 // Anything else is refused, and a refused command yields no event.
 package order
@@ -88,6 +103,17 @@ const (
 	LevelStreet    Level = "street"
 )
 
+// Below is the level one step down: street → community → lane.
+func (l Level) Below() Level {
+	if l == LevelStreet {
+		return LevelCommunity
+	}
+	return LevelLane
+}
+
+// AtLeast reports whether l is o or above it.
+func (l Level) AtLeast(o Level) bool { return l.rank() >= o.rank() }
+
 func (l Level) rank() int {
 	switch l {
 	case LevelCommunity:
@@ -140,8 +166,11 @@ type State struct {
 	Status     Status
 	Assignee   string
 	Escalation Level
-	Declines   int // declines since the order was last opened
-	Rating     *Rating
+	// Reached is the highest level the order was ever escalated to: an office reads the
+	// orders that reached it even after sending them back down.
+	Reached  Level
+	Declines int // declines since the order was last opened or sent back down
+	Rating   *Rating
 
 	SubmittedAt time.Time
 	UpdatedAt   time.Time
@@ -158,7 +187,7 @@ func (s State) Size() int {
 	n := 1100 // measured: an order held costs about 1.6 KB of heap in all
 	for _, t := range []string{s.ID, s.Number, s.Lane, s.Community, s.Street, s.Category, s.Title, s.Description,
 		s.Requester.Name, s.Requester.Phone, s.Requester.Address.Building, s.Requester.Address.Unit, s.Requester.Address.Door, string(s.Mode), string(s.Channel), string(s.Priority), s.Idempotency,
-		s.Theme, s.Schedule, string(s.Status), s.Assignee, string(s.Escalation)} {
+		s.Theme, s.Schedule, string(s.Status), s.Assignee, string(s.Escalation), string(s.Reached)} {
 		n += len(t)
 	}
 	if s.Sealed != nil {
@@ -238,6 +267,10 @@ type (
 		Level  Level
 		Reason string
 	}
+	// Return sends an escalated order back down one level (退回).
+	Return struct{ Reason string }
+	// Close ends an escalated order the office will not pursue (办结归档 by the office).
+	Close struct{ Reason string }
 	// Reopen opens a completed or closed order again.
 	Reopen struct{ Reason string }
 	// Note adds a note.
@@ -272,6 +305,8 @@ func (Complete) isCommand()    {}
 func (Rate) isCommand()        {}
 func (Cancel) isCommand()      {}
 func (Escalate) isCommand()    {}
+func (Return) isCommand()      {}
+func (Close) isCommand()       {}
 func (Reopen) isCommand()      {}
 func (Note) isCommand()        {}
 func (MarkOverdue) isCommand() {}
@@ -324,6 +359,11 @@ func Evolve(s State, ev domain.Event, env domain.Envelope) State {
 		s.Status = StatusCancelled
 	case Escalated:
 		s.Escalation = e.Level
+		if e.Level.rank() > s.Reached.rank() {
+			s.Reached = e.Level
+		}
+	case Returned:
+		s.Escalation, s.Declines = e.Level, 0
 	case Reopened:
 		s = reopen(s, env.Time, e.AcceptBy, e.CompleteBy)
 	case Noted:

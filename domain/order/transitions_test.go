@@ -27,6 +27,12 @@ var parties = []party{
 	{"auditor", auditor},
 	{"admin", admin},
 	{"system", system},
+	// The offices act only on orders escalated to them; the matrix's orders are all
+	// at lane level (decide_office_test.go has the escalated ones).
+	{"community staff of the community", community1},
+	{"community staff of another community", community2},
+	{"street staff of the street", street1},
+	{"street staff of another street", street2},
 }
 
 func is(p party, as ...domain.Actor) bool {
@@ -185,6 +191,22 @@ var transitions = []transition{
 			return []domain.Event{order.Escalated{Level: order.LevelCommunity, Reason: "需要社区协调"}}
 		},
 		to:        same,
+		elsewhere: refused(domain.KindConflict),
+	},
+	{
+		name:      "return",
+		cmd:       func(party) order.Command { return order.Return{Reason: "街巷可以处理"} },
+		may:       func(party, order.Status) bool { return false }, // nobody: the order is at lane level
+		from:      statusesOf(order.StatusOpen, order.StatusDispatched, order.StatusAccepted),
+		to:        same,
+		elsewhere: refused(domain.KindConflict),
+	},
+	{
+		name:      "close",
+		cmd:       func(party) order.Command { return order.Close{Reason: "不属于社区服务范围"} },
+		may:       func(party, order.Status) bool { return false }, // nobody: the order is at lane level
+		from:      statusesOf(order.StatusOpen, order.StatusDispatched, order.StatusAccepted),
+		to:        order.StatusCancelled,
 		elsewhere: refused(domain.KindConflict),
 	},
 	{

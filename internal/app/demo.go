@@ -108,6 +108,9 @@ var demoAccounts = []service.NewAccount{
 	{Username: "wanglvshi", Issue: access.Issue{Role: domain.RoleMember, Member: "m-004", Name: "王律师"}},
 	{Username: "rexian", Issue: access.Issue{Role: domain.RoleOperator, Name: "96345 热线"}},
 	{Username: "shenji", Issue: access.Issue{Role: domain.RoleAuditor, Name: "审计"}},
+	// The offices a lane escalates to (兜底): 塔苑社区's staff and 东城街道's.
+	{Username: "tayuan", Issue: access.Issue{Role: domain.RoleCommunity, Communities: []string{"taoyuan"}, Name: "塔苑社区"}},
+	{Username: "dongcheng", Issue: access.Issue{Role: domain.RoleStreet, Streets: []string{"dongcheng"}, Name: "东城街道"}},
 }
 
 // loadDemoAccounts opens the demo accounts that are not open yet.

@@ -124,6 +124,14 @@ type Item struct {
 	CompletedAt *time.Time     `json:"completed_at,omitempty"` // when the current cycle was completed
 	Theme       string         `json:"theme,omitempty"`        // the thematic campaign (主题式服务), if any
 	Returned    bool           `json:"returned,omitempty"`     // handed back by its member (declined), not dispatched since
+	// EscalatedAt and EscalationReason are when and why the order came to its present
+	// level above the lane: sent up, or sent back down from the street (SentBack).
+	EscalatedAt      *time.Time `json:"escalated_at,omitempty"`
+	EscalationReason string     `json:"escalation_reason,omitempty"`
+	SentBack         bool       `json:"sent_back,omitempty"`
+	// Reached is the highest level the order was ever escalated to ("" for none): the
+	// offices read what reached them.
+	Reached order.Level `json:"reached,omitempty"`
 }
 
 // Order is the document order.<orderID>: the lane an order belongs to and its item as it
@@ -255,7 +263,20 @@ func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
 	case order.Cancelled:
 		it.Status = order.StatusCancelled
 	case order.Escalated:
-		it.Escalation = e.Level
+		if e.Level == it.Escalation {
+			break // already there: nothing the board shows changes
+		}
+		at := rec.Time.UTC()
+		it.Escalation, it.EscalatedAt, it.EscalationReason, it.SentBack = e.Level, &at, e.Reason, false
+		if e.Level.AtLeast(it.Reached) {
+			it.Reached = e.Level
+		}
+	case order.Returned:
+		at := rec.Time.UTC()
+		it.Escalation, it.EscalatedAt, it.EscalationReason, it.SentBack = e.Level, &at, e.Reason, true
+		if e.Level == order.LevelLane {
+			it.EscalatedAt, it.EscalationReason = nil, ""
+		}
 	case order.MarkedOverdue:
 		it.Overdue = true
 	default:
@@ -363,7 +384,8 @@ func sameItem(a, b Item) bool {
 	return a.ID == b.ID && a.Number == b.Number && a.Title == b.Title && a.Category == b.Category &&
 		a.Priority == b.Priority && a.Status == b.Status && a.Assignee == b.Assignee &&
 		a.Escalation == b.Escalation && a.Overdue == b.Overdue && a.SubmittedAt.Equal(b.SubmittedAt) &&
-		a.AcceptBy.Equal(b.AcceptBy) && a.CompleteBy.Equal(b.CompleteBy) && sameTime(a.CompletedAt, b.CompletedAt) && a.Theme == b.Theme && a.Returned == b.Returned
+		a.AcceptBy.Equal(b.AcceptBy) && a.CompleteBy.Equal(b.CompleteBy) && sameTime(a.CompletedAt, b.CompletedAt) && a.Theme == b.Theme && a.Returned == b.Returned &&
+		sameTime(a.EscalatedAt, b.EscalatedAt) && a.EscalationReason == b.EscalationReason && a.SentBack == b.SentBack && a.Reached == b.Reached
 }
 
 func sameTime(a, b *time.Time) bool {

@@ -45,8 +45,14 @@ func TestLifecycle(t *testing.T) {
 			want: &backlog.Item{Status: order.StatusCompleted, Assignee: "m-1"}, status: order.StatusCompleted},
 		{name: "marked overdue", events: []domain.Event{order.Dispatched{Member: "m-1"}, order.MarkedOverdue{Deadline: order.DeadlineAccept, Due: t0}},
 			want: &backlog.Item{Status: order.StatusDispatched, Assignee: "m-1", Overdue: true}, status: order.StatusDispatched},
-		{name: "escalated", events: []domain.Event{order.Escalated{Level: order.LevelStreet, Reason: "跨社区"}},
-			want: &backlog.Item{Status: order.StatusOpen, Escalation: order.LevelStreet}, status: order.StatusOpen},
+		{name: "escalated, since when and why", events: []domain.Event{order.Escalated{Level: order.LevelStreet, Reason: "跨社区"}},
+			want: &backlog.Item{Status: order.StatusOpen, Escalation: order.LevelStreet, EscalatedAt: ptrTime(t0.Add(time.Minute)), EscalationReason: "跨社区", Reached: order.LevelStreet}, status: order.StatusOpen},
+		{name: "sent back from the street to the community, since when and why", events: []domain.Event{order.Escalated{Level: order.LevelStreet, Reason: "跨社区"},
+			order.Returned{From: order.LevelStreet, Level: order.LevelCommunity, Reason: "社区先协调"}},
+			want: &backlog.Item{Status: order.StatusOpen, Escalation: order.LevelCommunity, EscalatedAt: ptrTime(t0.Add(2 * time.Minute)), EscalationReason: "社区先协调", SentBack: true, Reached: order.LevelStreet}, status: order.StatusOpen},
+		{name: "sent back to the lane is un-escalated, but remembers it reached the community", events: []domain.Event{order.Escalated{Level: order.LevelCommunity, Reason: "协调"},
+			order.Returned{From: order.LevelCommunity, Level: order.LevelLane, Reason: "驿站处理"}},
+			want: &backlog.Item{Status: order.StatusOpen, SentBack: true, Reached: order.LevelCommunity}, status: order.StatusOpen},
 		{name: "rated solved leaves", events: []domain.Event{order.Claimed{Member: "m-1"}, order.Completed{Member: "m-1", Minutes: 30}, order.Rated{Member: "m-1", Solved: true, Stars: 5}},
 			status: order.StatusClosed},
 		{name: "rated unsolved comes back open, nobody's, not overdue, with new deadlines",
@@ -87,6 +93,7 @@ func TestLifecycle(t *testing.T) {
 			wantItems := []string{"o-2"}
 			if tc.want != nil {
 				want.Status, want.Assignee, want.Overdue, want.Returned = tc.want.Status, tc.want.Assignee, tc.want.Overdue, tc.want.Returned
+				want.EscalatedAt, want.EscalationReason, want.SentBack, want.Reached = tc.want.EscalatedAt, tc.want.EscalationReason, tc.want.SentBack, tc.want.Reached
 				if tc.want.Escalation != "" {
 					want.Escalation = tc.want.Escalation
 				}
@@ -311,3 +318,5 @@ func BenchmarkApply(b *testing.B) {
 		v.Apply(recs[j], evs[j])
 	}
 }
+
+func ptrTime(t time.Time) *time.Time { return &t }

@@ -94,6 +94,7 @@ var table = map[string]rule{
 	order.TypeRated:     {base: dPeople | dMatters},
 	order.TypeCancelled: {base: dMatters},
 	order.TypeEscalated: {base: dMatters | dOrganisations},
+	order.TypeReturned:  {base: dMatters | dOrganisations},
 	order.TypeReopened:  {base: dMatters},
 	order.TypeNoted:     {base: dMatters}, // public notes only: an internal note has no entry
 	order.TypeOverdue:   {base: dMatters},

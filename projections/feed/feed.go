@@ -184,7 +184,7 @@ func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
 		v.emitOrder(rec, ev, id, o)
 		return []string{"order." + id}
 	case order.Dispatched, order.Reassigned, order.Claimed, order.Accepted, order.Declined,
-		order.Completed, order.Rated, order.Cancelled, order.Escalated, order.Reopened,
+		order.Completed, order.Rated, order.Cancelled, order.Escalated, order.Returned, order.Reopened,
 		order.Noted, order.MarkedOverdue:
 		if o, ok := v.orders[id]; ok {
 			v.emitOrder(rec, ev, id, o)

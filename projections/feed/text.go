@@ -167,6 +167,12 @@ func (v *View) text(rec domain.Recorded, ev domain.Event, o *orderDoc, id string
 		return t + "已撤销"
 	case order.Escalated:
 		return t + "已上报至" + v.escalatedTo(e.Level, o) + "（街道兜底）"
+	case order.Returned:
+		to := "街巷驿站"
+		if e.Level != order.LevelLane {
+			to = v.escalatedTo(e.Level, o)
+		}
+		return t + "已由" + v.escalatedTo(e.From, o) + "退回" + to + "办理"
 	case order.Reopened:
 		return t + "转为重办"
 	case order.Noted:

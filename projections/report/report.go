@@ -274,7 +274,7 @@ func (v *View) Apply(rec domain.Recorded, ev domain.Event) []string {
 		m.byLane[o.Lane]++
 		ch.report(m, rec.Seq)
 		v.countFeed(&ch, rec, ev, o.Community, o.Category)
-	case order.Dispatched, order.Reassigned, order.Declined, order.Escalated, order.Reopened,
+	case order.Dispatched, order.Reassigned, order.Declined, order.Escalated, order.Returned, order.Reopened,
 		order.Noted:
 		if o := v.orders[id]; o != nil {
 			v.countFeed(&ch, rec, ev, o.Community, o.Category)

@@ -1,0 +1,212 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/query"
+)
+
+// The offices' pages (兜底): a community's or a street office's board of the orders
+// escalated to it in its places, and an order page whose actions are the office's:
+// dispatch within the order's community, send up to the street (community level only),
+// send back down, close.
+
+// officePageSize is how many escalated orders a page of the board shows.
+const officePageSize = 20
+
+// officeLevel is the level an office works at.
+func officeLevel(role domain.Role) order.Level {
+	if role == domain.RoleStreet {
+		return order.LevelStreet
+	}
+	return order.LevelCommunity
+}
+
+// officeItem is an escalated order as the board shows it.
+type officeItem struct {
+	ID, Number, Title  string
+	Category           string
+	Status, StatusCode string
+	Urgent, Overdue    bool
+	Lane, Community    string // names, never ids
+	Since              string // when it came to this level (Asia/Shanghai)
+	Reason             string // why it came
+	SentBack           bool   // sent back down from the street
+	Assignee           string
+}
+
+type officeBoardPage struct {
+	base
+	Heading string // 社区兜底工作台 or 街道兜底工作台
+	Places  string // the office's places, by name
+	Items   []officeItem
+	Total   int
+	AsOf    string
+	Next    string
+	Paged   bool
+}
+
+// officeOrderPage is an escalated order with the office's actions.
+type officeOrderPage struct {
+	base
+	Order       orderView
+	Mine        bool   // the order is with this office: it may act
+	Assign      string // "dispatch", "reassign" or ""
+	Candidates  []candidateView
+	CanEscalate bool // community level: send on up to the street
+	Live        bool
+}
+
+func (h *handler) officeBoard(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.require(w, r, domain.RoleCommunity, domain.RoleStreet)
+	if !ok {
+		return
+	}
+	// After an action, the board waits (briefly) for the index to hold it.
+	h.awaitBacklog(r.Context(), parseSeq(r.URL.Query().Get("at")), 3*time.Second)
+	level := officeLevel(s.Actor.Role)
+	q := query.EscalationQuery{Level: level, Limit: officePageSize, Cursor: r.URL.Query().Get("cursor"), Now: h.svc.Now()}
+	p := officeBoardPage{base: h.base(r, &s, "兜底工作台"), Paged: q.Cursor != ""}
+	var names []string
+	if level == order.LevelStreet {
+		q.Streets, p.Heading = s.Actor.Streets, "街道兜底工作台"
+		for _, id := range s.Actor.Streets {
+			names = append(names, nameOr(h.streetName(id), id))
+		}
+	} else {
+		q.Communities, p.Heading = s.Actor.Communities, "社区兜底工作台"
+		for _, id := range s.Actor.Communities {
+			names = append(names, h.communityName(id))
+		}
+	}
+	p.Places = strings.Join(names, "、")
+	page, err := h.index.Escalations(q)
+	if err != nil {
+		h.failErr(w, r, &s, err)
+		return
+	}
+	p.Total, p.AsOf = page.Total, shanghai(page.AsOf)
+	if page.Next != "" {
+		p.Next = "/escalations?cursor=" + page.Next
+	}
+	for _, it := range page.Items {
+		v := officeItem{ID: it.ID, Number: it.Number, Title: it.Title, Category: h.categoryName(it.Category),
+			Status: statusName(it.Status), StatusCode: string(it.Status), Urgent: it.Priority == order.PriorityUrgent, Overdue: it.Overdue,
+			Lane: h.laneName(it.Lane), Community: h.communityName(it.Community), Since: "—", Reason: it.EscalationReason, SentBack: it.SentBack}
+		if it.EscalatedAt != nil {
+			v.Since = shanghai(*it.EscalatedAt)
+		}
+		if it.Assignee != "" {
+			v.Assignee = h.memberName(it.Assignee)
+		}
+		p.Items = append(p.Items, v)
+	}
+	h.render(w, http.StatusOK, "escalations", p)
+}
+
+func (h *handler) streetName(id string) string {
+	name, _ := h.svc.Dir.StreetName(id)
+	return name
+}
+
+// officeSnap loads an order an office may read: one of its places' that reached it.
+func (h *handler) officeSnap(ctx context.Context, s session, id string) (domain.Snapshot[order.State], error) {
+	snap, err := h.svc.Order(ctx, id)
+	if err == nil && !query.MayRead(s.Actor, query.PlaceOf(snap.State), "") {
+		err = domain.Refuse(domain.KindForbidden, domain.CodeReadNotAllowed, "this order did not reach your office")
+	}
+	return snap, err
+}
+
+// officeOrderPage assembles an office's page of one order: the facts, the phone masked,
+// and while the order is with the office, its actions.
+func (h *handler) officeOrderPage(ctx context.Context, r *http.Request, s session, snap domain.Snapshot[order.State]) (officeOrderPage, error) {
+	st := snap.State
+	p := officeOrderPage{base: h.base(r, &s, "工单 "+st.Number), Order: h.orderView(ctx, snap, false), Mine: order.OfficeOf(st, s.Actor)}
+	p.Live = st.Status == order.StatusOpen || st.Status == order.StatusDispatched || st.Status == order.StatusAccepted
+	if !p.Mine || !p.Live {
+		return p, nil
+	}
+	p.CanEscalate = st.Escalation == order.LevelCommunity
+	p.Assign = "reassign"
+	if st.Status == order.StatusOpen {
+		p.Assign = "dispatch"
+	}
+	all, err := h.candidates(ctx, st)
+	if err != nil {
+		return p, err
+	}
+	// The office hands the order only to members of its community (rule 9).
+	for _, c := range all {
+		if m, ok := h.svc.Dir.Member(c.ID); ok && m.Community == st.Community {
+			c.Top, c.First = true, len(p.Candidates) == 0
+			p.Candidates = append(p.Candidates, c)
+		}
+	}
+	return p, nil
+}
+
+func (h *handler) officeOrder(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.require(w, r, domain.RoleCommunity, domain.RoleStreet)
+	if !ok {
+		return
+	}
+	snap, err := h.officeSnap(r.Context(), s, r.PathValue("id"))
+	var p officeOrderPage
+	if err == nil {
+		p, err = h.officeOrderPage(r.Context(), r, s, snap)
+	}
+	if err != nil {
+		h.failErr(w, r, &s, err)
+		return
+	}
+	h.render(w, http.StatusOK, "office_order", p)
+}
+
+// officeActions are the actions the office's order page posts.
+var officeActions = map[string]bool{"dispatch": true, "reassign": true, "escalate": true, "return": true, "close": true}
+
+func (h *handler) officeAct(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.require(w, r, domain.RoleCommunity, domain.RoleStreet)
+	if !ok || !h.parseForm(w, r, &s) {
+		return
+	}
+	id, action := r.PathValue("id"), r.PathValue("action")
+	if !officeActions[action] {
+		h.fail(w, r, &s, problem{Status: http.StatusNotFound, Title: "没有这个操作"})
+		return
+	}
+	snap, err := h.officeSnap(r.Context(), s, id)
+	if err == nil {
+		var cmd order.Command
+		if cmd, err = command(action, r.PostForm); err == nil {
+			var version uint64
+			if v := r.PostForm.Get("version"); v != "" {
+				version, _ = strconv.ParseUint(v, 10, 64)
+			}
+			snap, err = h.svc.Act(r.Context(), h.meta(s.Actor), id, cmd, version)
+		}
+	}
+	if err != nil {
+		p := describe(err)
+		if p.Status == http.StatusNotFound || (p.Status == http.StatusForbidden && domain.CodeOf(err) == domain.CodeReadNotAllowed) {
+			h.failErr(w, r, &s, err)
+			return
+		}
+		page, perr := h.officeOrderPage(r.Context(), r, s, h.reload(r.Context(), snap, id))
+		if perr != nil {
+			h.failErr(w, r, &s, perr)
+			return
+		}
+		page.Problem = h.problemOf(r, err)
+		h.render(w, p.Status, "office_order", page)
+		return
+	}
+	http.Redirect(w, r, withParams("/escalations", "ok", action, "at", strconv.FormatUint(snap.Seq, 10)), http.StatusSeeOther)
+}
