@@ -26,7 +26,18 @@ type Vault interface {
 	Erase(ctx context.Context, phone string) (string, error)
 	// Resident returns the key id of the resident with this phone.
 	Resident(phone string) string
+	// SealMember encrypts a member's phone (as a Requester with only Phone set) under
+	// the member's own key, whose id is MemberKey(member), making the key on first use.
+	// Open opens it.
+	SealMember(ctx context.Context, member, phone string) (*order.Sealed, error)
+	// EraseMember destroys the member's key: every phone of theirs in the log becomes
+	// unreadable. A later SealMember makes a new key.
+	EraseMember(ctx context.Context, member string) error
 }
+
+// MemberKey is the id of a member's key in the vault. Residents' key ids are hex
+// digests, so the two never meet.
+func MemberKey(member string) string { return "member-" + member }
 
 // ErrErased means a resident's details were erased at their request.
 var ErrErased = errors.New("the resident's details were erased")
