@@ -166,6 +166,8 @@ func homeOf(role domain.Role) string {
 		return "/tasks"
 	case domain.RoleOperator:
 		return "/intake"
+	case domain.RoleAdmin:
+		return "/admin"
 	default:
 		return "/"
 	}

@@ -45,8 +45,10 @@ func (h *handler) base(r *http.Request, s *session, title string) base {
 			b.Nav = []link{{Href: "/tasks", Label: "我的任务"}}
 		case domain.RoleOperator:
 			b.Nav = []link{{Href: "/intake", Label: "受理诉求"}}
-		case domain.RoleAuditor, domain.RoleAdmin:
+		case domain.RoleAuditor:
 			b.Nav = []link{{Href: "/", Label: "首页"}}
+		case domain.RoleAdmin:
+			b.Nav = []link{{Href: "/admin", Label: "管理"}, {Href: "/admin/members", Label: "党员"}, {Href: "/admin/accounts", Label: "账号"}}
 		}
 	} else {
 		b.Nav = []link{{Href: "/intake", Label: "我要点单"}, {Href: "/", Label: "登录"}}
@@ -66,7 +68,7 @@ var funcs = template.FuncMap{
 // parsePages parses each page with the layout; the screen has a layout of its own.
 func parsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "home", "board", "order", "tasks", "intake", "receipt", "audit", "error", "slip", "find"} {
+	for _, name := range []string{"signin", "home", "board", "order", "tasks", "intake", "receipt", "audit", "error", "slip", "find", "admin"} {
 		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	pages["screen"] = template.Must(template.New("screen").Funcs(funcs).ParseFS(templateFS, "templates/screen.html"))
