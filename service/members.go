@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redlane/redlane/domain"
@@ -117,16 +118,24 @@ func (s *Service) MemberPhone(ctx context.Context, a domain.Actor, m member.Stat
 
 // EraseMemberPhone destroys the member's key (admin only): every phone of theirs in the
 // log becomes unreadable, and the member shows with no phone until one is given again.
-func (s *Service) EraseMemberPhone(ctx context.Context, a domain.Actor, id string) (err error) {
+// The erasure is recorded as a resident's is, naming the key (MemberKey), not the phone.
+func (s *Service) EraseMemberPhone(ctx context.Context, a domain.Actor, id string) (key string, err error) {
 	defer s.observe("member", "erase_phone", time.Now(), &err)
 	if a.Role != domain.RoleAdmin {
-		return domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin erases a member's phone")
+		return "", domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin erases a member's phone")
 	}
 	if _, ok := s.Dir.Member(id); !ok {
-		return domain.Refuse(domain.KindNotFound, domain.CodeMemberNotFound, "no such member")
+		return "", domain.Invalid("member", "no such member: "+id)
 	}
 	if s.cfg.Vault == nil {
-		return domain.Errorf(domain.KindInternal, "no vault is configured")
+		return "", domain.Errorf(domain.KindInternal, "no vault is configured")
 	}
-	return s.cfg.Vault.EraseMember(ctx, id)
+	if err := s.cfg.Vault.EraseMember(ctx, id); err != nil {
+		return "", err
+	}
+	key = MemberKey(id)
+	if err := s.recordErasure(ctx, a, key); err != nil {
+		return key, fmt.Errorf("the member's phone is erased, but the record of it was not written: %w", err)
+	}
+	return key, nil
 }

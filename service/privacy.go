@@ -90,15 +90,19 @@ func (s *Service) EraseResident(ctx context.Context, a domain.Actor, phone strin
 	if err != nil {
 		return "", err
 	}
-	// The record that it was done: when and by whom, and the resident's digest only.
-	m := s.Meta(a, "")
-	_, _, err = s.erasures.ExecuteNew(ctx, s.cfg.NewID(), m, func(snap domain.Snapshot[erasure.State]) ([]domain.Event, error) {
-		return erasure.Decide(snap.State, erasure.Erase{Resident: resident}, erasure.Env{Actor: a, Exists: snap.Exists()})
-	})
-	if err != nil {
+	if err := s.recordErasure(ctx, a, resident); err != nil {
 		return resident, fmt.Errorf("the resident is erased, but the record of it was not written: %w", err)
 	}
 	return resident, nil
+}
+
+// recordErasure records that a key was destroyed: when and by whom, and the key's id
+// only (a resident's digest, or a member's key).
+func (s *Service) recordErasure(ctx context.Context, a domain.Actor, key string) error {
+	_, _, err := s.erasures.ExecuteNew(ctx, s.cfg.NewID(), s.Meta(a, ""), func(snap domain.Snapshot[erasure.State]) ([]domain.Event, error) {
+		return erasure.Decide(snap.State, erasure.Erase{Resident: key}, erasure.Env{Actor: a, Exists: snap.Exists()})
+	})
+	return err
 }
 
 // sealEvents replaces plain requester details in new events by sealed ones, and takes

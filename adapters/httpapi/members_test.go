@@ -109,8 +109,13 @@ func TestMemberPhones(t *testing.T) {
 		t.Errorf("another member sees the new phone %q", got)
 	}
 
-	if err := tw.Svc.EraseMemberPhone(context.Background(), service.Admin, "m-5"); err != nil {
-		t.Fatal(err)
+	h.must(403, h.do("POST", "/api/v1/privacy/erase", w.steward, map[string]any{"member": "m-5"}))
+	if got := h.must(400, h.do("POST", "/api/v1/privacy/erase", adminToken, map[string]any{"member": "m-404"})).problemFields(); !slices.Equal(got, []string{"member"}) {
+		t.Errorf("erasing an unknown member faults %v", got)
+	}
+	erased := h.must(200, h.do("POST", "/api/v1/privacy/erase", adminToken, map[string]any{"member": "m-5"}))
+	if erased.str("resident") != service.MemberKey("m-5") {
+		t.Errorf("erased %s", erased.raw)
 	}
 	if got := phoneOf(adminToken, "m-5"); got != "" {
 		t.Errorf("after erasure the admin sees %q", got)

@@ -93,7 +93,7 @@ var operations = map[string]op{
 	"POST /api/v1/campaigns":        {summary: "Launch a thematic campaign", tag: "desk", auth: "steward, admin", body: "Campaign", ok: 201, okBody: "Campaign", errs: writeErrs},
 	"GET /api/v1/campaigns":         {summary: "List the campaigns", tag: "desk", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
 	"DELETE /api/v1/campaigns/{id}": {summary: "End a campaign", tag: "desk", auth: "steward, admin", ok: 204, errs: writeErrs},
-	"POST /api/v1/privacy/erase":    {summary: "Forget a resident: their name and phone become unreadable everywhere", tag: "privacy", auth: "admin", body: "Erase", ok: 200, okBody: "Status", errs: writeErrs},
+	"POST /api/v1/privacy/erase":    {summary: "Forget a resident (phone): their name and phone become unreadable everywhere; or a member's phone (member)", tag: "privacy", auth: "admin", body: "Erase", ok: 200, okBody: "Status", errs: writeErrs},
 }
 
 // obj is a JSON schema of an object with the given properties (name → type or $ref).
@@ -185,7 +185,8 @@ var schemas = map[string]any{
 	"Report":        obj(map[string]any{"community": "string", "period": "string", "orders": "integer", "response_rate": "number", "resolution_rate": "number", "satisfaction_rate": "number", "by_category": map[string]any{}, "by_lane": map[string]any{}, "feed_by_dimension": map[string]any{}}, "community", "period"),
 	"Schedule":      obj(map[string]any{"id": "string", "lane": "string", "category": "string", "title": "string", "every": "string", "start": "string"}),
 	"Campaign":      obj(map[string]any{"id": "string", "community": "string", "theme": "string", "categories": arrayOf("string"), "from": "string", "until": "string"}),
-	"Erase":         obj(map[string]any{"phone": "string"}, "phone"),
+	"Erase": obj(map[string]any{"phone": map[string]any{"type": "string", "description": "a resident's phone: their key is destroyed"},
+		"member": map[string]any{"type": "string", "description": "a member's id: the key of their phone is destroyed"}}),
 }
 
 var (

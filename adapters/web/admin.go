@@ -36,6 +36,7 @@ func (h *handler) adminRoutes() {
 	h.mux.HandleFunc("POST /admin/members", h.adminMemberCreate)
 	h.mux.HandleFunc("GET /admin/members/{id}", h.adminMemberEdit)
 	h.mux.HandleFunc("POST /admin/members/{id}", h.adminMemberUpdate)
+	h.mux.HandleFunc("POST /admin/members/{id}/erase-phone", h.adminMemberErasePhone)
 	h.mux.HandleFunc("GET /admin/teams", h.adminTeams)
 	h.mux.HandleFunc("GET /admin/accounts", h.adminAccounts)
 	h.mux.HandleFunc("POST /admin/accounts", h.adminAccountCreate)
@@ -67,6 +68,7 @@ var adminDone = map[string]string{
 	"account":   "账号已开通。",
 	"password":  "新密码已设置。",
 	"revoked":   "已停用。",
+	"erased":    "这位党员的手机号已销毁，历史记录中也无法再读出。",
 }
 
 // adminPageSize is how many entries a list shows at once.

@@ -159,11 +159,29 @@ func (h *handler) adminMemberCreate(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/members?ok=member", http.StatusSeeOther)
 }
 
-// memberEditPage is the page that changes member id: its form alone.
+// memberEditPage is the page that changes member id: its form, and the erasure of the
+// member's phone.
 func (h *handler) memberEditPage(r *http.Request, s *session, form *adminForm) adminPage {
 	p := h.adminBase(r, s, "修改党员信息")
 	p.Form = form
+	id := form.field("id").Value
+	p.ListTitle = "销毁手机号"
+	p.Rows = []adminRow{{ID: id, Title: "销毁这位党员的手机号", Facts: []fact{
+		{Label: "说明", Value: "手机号加密保存，销毁密钥后，所有历史记录中的这个号码都无法再读出；以后可重新填写。"}},
+		Actions: []rowAction{{Action: "/admin/members/" + url.PathEscape(id) + "/erase-phone", Label: "销毁手机号", Danger: true}}}}
 	return p
+}
+
+func (h *handler) adminMemberErasePhone(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.adminPost(w, r)
+	if !ok {
+		return
+	}
+	if _, err := h.svc.EraseMemberPhone(r.Context(), s.Actor, r.PathValue("id")); err != nil {
+		h.failErr(w, r, &s, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/members?ok=erased", http.StatusSeeOther)
 }
 
 func (h *handler) adminMemberEdit(w http.ResponseWriter, r *http.Request) {

@@ -120,14 +120,15 @@ func TestAdminPagesAreTheAdminsOnly(t *testing.T) {
 			}
 			before := h.count()
 			for path, f := range map[string]url.Values{
-				"/admin/streets":             form(csrf, "id", "s-x", "name", "某街道"),
-				"/admin/members":             form(csrf, "id", "m-x", "name", "某人", "community", "taoyuan"),
-				"/admin/members/m-001":       form(csrf, "name", "改名", "community", "taoyuan"),
-				"/admin/accounts":            form(csrf, "username", "someone", "name", "某人", "password", "long enough 1", "role", "admin"),
-				"/admin/tokens":              form(csrf, "name", "x", "role", "admin"),
-				"/admin/tokens/x/revoke":     form(csrf),
-				"/admin/accounts/x/revoke":   form(csrf),
-				"/admin/accounts/x/password": form(csrf, "password", "long enough 1"),
+				"/admin/streets":                   form(csrf, "id", "s-x", "name", "某街道"),
+				"/admin/members":                   form(csrf, "id", "m-x", "name", "某人", "community", "taoyuan"),
+				"/admin/members/m-001":             form(csrf, "name", "改名", "community", "taoyuan"),
+				"/admin/accounts":                  form(csrf, "username", "someone", "name", "某人", "password", "long enough 1", "role", "admin"),
+				"/admin/tokens":                    form(csrf, "name", "x", "role", "admin"),
+				"/admin/tokens/x/revoke":           form(csrf),
+				"/admin/accounts/x/revoke":         form(csrf),
+				"/admin/accounts/x/password":       form(csrf, "password", "long enough 1"),
+				"/admin/members/m-001/erase-phone": form(csrf),
 			} {
 				must(t, b.post(path, f), http.StatusForbidden)
 			}
@@ -323,6 +324,15 @@ func TestAdminMembersForm(t *testing.T) {
 			t.Fatalf("after the change: %+v, phone %q, %v", m.Profile, phone, err)
 		}
 		must(t, b.get("/admin/members/nobody"), http.StatusNotFound)
+
+		must(t, b.get("/admin/members/m-010"), http.StatusOK, "销毁手机号")
+		if p := b.post("/admin/members/m-010/erase-phone", form(csrf)); p.status != http.StatusSeeOther || p.location() != "/admin/members?ok=erased" {
+			t.Fatalf("erase: status %d to %q: %.500s", p.status, p.location(), p.body)
+		}
+		m, _ = h.svc.Dir.Member("m-010")
+		if phone, _, err := h.svc.MemberPhone(ctx, service.Admin, m); err != nil || phone != "" {
+			t.Errorf("after erasure the phone reads %q, %v", phone, err)
+		}
 	})
 
 	t.Run("teams list their members", func(t *testing.T) {
