@@ -71,6 +71,7 @@ func (h *handler) memberForm(in memberInput, edit bool) *adminForm {
 	if edit {
 		f.Title, f.Action, f.Submit, f.Cancel = "修改党员信息", "/admin/members/"+in.ID, "保存", "/admin/members"
 		id = id.typed("readonly").hint("编号不能修改")
+		id.Required = false
 	}
 	f.Fields = []formField{
 		id,
