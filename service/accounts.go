@@ -105,6 +105,19 @@ func (s *Service) SetPassword(ctx context.Context, m domain.Meta, username, pass
 	return s.cfg.Credentials.SetPasswordHash(ctx, t.ID, hash)
 }
 
+// RevokeAccount revokes the account named username: it signs in no more, and its
+// sessions end at once.
+func (s *Service) RevokeAccount(ctx context.Context, m domain.Meta, username string) error {
+	if m.Actor.Role != domain.RoleAdmin {
+		return domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages accounts")
+	}
+	t, ok := s.Dir.Account(username)
+	if !ok {
+		return domain.Refuse(domain.KindNotFound, domain.CodeTokenNotFound, "no account %s", username)
+	}
+	return s.RevokeToken(ctx, m, t.ID)
+}
+
 // dummyHash is checked against when the username is unknown, so that a wrong username
 // takes as long as a wrong password: a hash at the service's cost, made once.
 func (s *Service) dummyHash() []byte {

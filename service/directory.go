@@ -274,3 +274,18 @@ func (d *Directory) CommunityName(id string) (name string, ok bool) {
 	c, ok := d.Community(id)
 	return c.Name, ok && c.Name != ""
 }
+
+// Tokens lists the tokens that are not people's accounts (kiosks, scripts, hotline
+// tools), oldest first: their ids are UUIDv7s.
+func (d *Directory) Tokens() []access.State {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]access.State, 0, len(d.tokens)-len(d.accounts))
+	for _, e := range d.tokens {
+		if e.state.Issued.Username == "" {
+			out = append(out, e.state)
+		}
+	}
+	slices.SortFunc(out, func(a, b access.State) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}

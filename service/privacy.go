@@ -26,7 +26,18 @@ type Vault interface {
 	Erase(ctx context.Context, phone string) (string, error)
 	// Resident returns the key id of the resident with this phone.
 	Resident(phone string) string
+	// SealMember encrypts a member's phone (as a Requester with only Phone set) under
+	// the member's own key, whose id is MemberKey(member), making the key on first use.
+	// Open opens it.
+	SealMember(ctx context.Context, member, phone string) (*order.Sealed, error)
+	// EraseMember destroys the member's key: every phone of theirs in the log becomes
+	// unreadable. A later SealMember makes a new key.
+	EraseMember(ctx context.Context, member string) error
 }
+
+// MemberKey is the id of a member's key in the vault. Residents' key ids are hex
+// digests, so the two never meet.
+func MemberKey(member string) string { return "member-" + member }
 
 // ErrErased means a resident's details were erased at their request.
 var ErrErased = errors.New("the resident's details were erased")
@@ -79,15 +90,19 @@ func (s *Service) EraseResident(ctx context.Context, a domain.Actor, phone strin
 	if err != nil {
 		return "", err
 	}
-	// The record that it was done: when and by whom, and the resident's digest only.
-	m := s.Meta(a, "")
-	_, _, err = s.erasures.ExecuteNew(ctx, s.cfg.NewID(), m, func(snap domain.Snapshot[erasure.State]) ([]domain.Event, error) {
-		return erasure.Decide(snap.State, erasure.Erase{Resident: resident}, erasure.Env{Actor: a, Exists: snap.Exists()})
-	})
-	if err != nil {
+	if err := s.recordErasure(ctx, a, resident); err != nil {
 		return resident, fmt.Errorf("the resident is erased, but the record of it was not written: %w", err)
 	}
 	return resident, nil
+}
+
+// recordErasure records that a key was destroyed: when and by whom, and the key's id
+// only (a resident's digest, or a member's key).
+func (s *Service) recordErasure(ctx context.Context, a domain.Actor, key string) error {
+	_, _, err := s.erasures.ExecuteNew(ctx, s.cfg.NewID(), s.Meta(a, ""), func(snap domain.Snapshot[erasure.State]) ([]domain.Event, error) {
+		return erasure.Decide(snap.State, erasure.Erase{Resident: key}, erasure.Env{Actor: a, Exists: snap.Exists()})
+	})
+	return err
 }
 
 // sealEvents replaces plain requester details in new events by sealed ones, and takes

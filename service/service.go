@@ -328,21 +328,6 @@ func (s *Service) DefineCategory(ctx context.Context, m domain.Meta, code string
 	return c, nil
 }
 
-// RegisterMember registers a member.
-func (s *Service) RegisterMember(ctx context.Context, m domain.Meta, id string, cmd member.Register) (_ member.State, err error) {
-	defer s.observe("member", "register", time.Now(), &err)
-	if !domain.ValidID(id) {
-		return member.State{}, domain.Invalid("id", domain.IDRule)
-	}
-	snap, recs, err := s.members.Execute(ctx, id, m, func(snap domain.Snapshot[member.State]) ([]domain.Event, error) {
-		return member.Decide(snap.State, cmd, member.Env{Actor: m.Actor, Exists: snap.Exists()})
-	})
-	if err != nil {
-		return member.State{}, err
-	}
-	return snap.State, s.applyAll(recs)
-}
-
 func (s *Service) applyAll(recs []domain.Recorded) error {
 	for _, r := range recs {
 		if err := s.Dir.Apply(r); err != nil {

@@ -95,6 +95,24 @@ func (v *memVault) Erase(_ context.Context, phone string) (string, error) {
 	return v.Resident(phone), nil
 }
 
+func (v *memVault) SealMember(_ context.Context, member, phone string) (*order.Sealed, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	nonce := fmt.Sprint(len(v.boxes))
+	v.boxes[nonce] = order.Requester{Phone: phone}
+	return &order.Sealed{Resident: service.MemberKey(member), Nonce: []byte(nonce)}, nil
+}
+
+func (v *memVault) EraseMember(_ context.Context, member string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.erased == nil {
+		v.erased = map[string]bool{}
+	}
+	v.erased[service.MemberKey(member)] = true
+	return nil
+}
+
 func newMemAPI(tb testing.TB, cfg httpapi.Config) *memAPI {
 	tb.Helper()
 	store := memstore.New()
@@ -376,6 +394,8 @@ var accessTable = []accessRow{
 	{"POST /api/v1/members", "", func(m *memAPI) accessReq {
 		return accessReq{method: "POST", path: "/api/v1/members", body: `{"id":"m-` + uuid.NewString()[:8] + `","name":"周老师","community":"taoyuan"}`}
 	}, [17]int{401, 401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
+	{"PUT /api/v1/members/{id}", "", fixed("PUT", "/api/v1/members/m-9", `{"name":"王律师","community":"yingchun","phone":"13800009999","skills":["legal"]}`),
+		[17]int{401, 401, 401, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401, 403, 403, 403, 403}},
 	{"GET /api/v1/members", "", fixed("GET", "/api/v1/members", ""),
 		[17]int{401, 401, 401, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 200, 200, 200, 200}},
 	{"GET /api/v1/categories", "", fixed("GET", "/api/v1/categories", ""),

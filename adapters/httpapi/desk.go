@@ -64,10 +64,12 @@ func (a *API) scheduleView(ctx context.Context, s schedule.State, actor domain.A
 }
 
 type eraseRequest struct {
-	Phone string `json:"phone"`
+	Phone  string `json:"phone"`
+	Member string `json:"member"`
 }
 
-// erase forgets a resident (crypto-shredding): admin only.
+// erase forgets a resident by their phone, or a member's phone by the member's id
+// (crypto-shredding): admin only.
 func (a *API) erase(w http.ResponseWriter, r *http.Request) {
 	actor, err := a.actor(r)
 	var req eraseRequest
@@ -78,7 +80,13 @@ func (a *API) erase(w http.ResponseWriter, r *http.Request) {
 		err = readBody(w, r, &req)
 	}
 	var resident string
-	if err == nil {
+	switch {
+	case err != nil:
+	case req.Member != "" && req.Phone != "":
+		err = domain.Invalid("member", "give a phone or a member, not both")
+	case req.Member != "":
+		resident, err = a.svc.EraseMemberPhone(r.Context(), actor, req.Member)
+	default:
 		resident, err = a.svc.EraseResident(r.Context(), actor, req.Phone)
 	}
 	if err != nil {

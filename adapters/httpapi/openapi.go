@@ -52,10 +52,12 @@ var operations = map[string]op{
 	"POST /api/v1/communities": {summary: "Register a community (社区) with its name, in a registered street", tag: "places", auth: "admin", body: "Community", ok: 201, okBody: "Community", errs: writeErrs},
 	"GET /api/v1/communities":  {summary: "List the communities", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
 
-	"POST /api/v1/lanes":     {summary: "Register a lane", tag: "places", auth: "admin", body: "Lane", ok: 201, okBody: "Lane", errs: writeErrs},
-	"GET /api/v1/lanes":      {summary: "List the lanes", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
-	"POST /api/v1/members":   {summary: "Register a member", tag: "places", auth: "admin", body: "Member", ok: 201, okBody: "Member", errs: writeErrs},
-	"GET /api/v1/members":    {summary: "List the members", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
+	"POST /api/v1/lanes":   {summary: "Register a lane", tag: "places", auth: "admin", body: "Lane", ok: 201, okBody: "Lane", errs: writeErrs},
+	"GET /api/v1/lanes":    {summary: "List the lanes", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
+	"POST /api/v1/members": {summary: "Register a member", tag: "places", auth: "admin", body: "Member", ok: 201, okBody: "Member", errs: writeErrs},
+	"GET /api/v1/members":  {summary: "List the members; a phone only to the admin, the member and stewards of lanes in their community", tag: "places", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
+	"PUT /api/v1/members/{id}": {summary: "Change a member's profile, whole (name, community, phone, skills, teams): what is left out is gone", tag: "places",
+		auth: "admin", body: "Member", ok: 200, okBody: "Member", errs: writeErrs},
 	"GET /api/v1/categories": {summary: "The category catalogue: each category's deadlines (minutes) and the questions intake asks (Open311 datatypes)", tag: "places", ok: 200, okBody: "Items", errs: readErrs},
 	"PUT /api/v1/categories/{code}": {summary: "Define a category, or change one whole: it overrides the default catalogue's category of its code, or adds one; zero deadlines are the defaults", tag: "places",
 		auth: "admin", body: "CategoryDefine", ok: 200, okBody: "Category", errs: writeErrs},
@@ -95,7 +97,7 @@ var operations = map[string]op{
 	"POST /api/v1/campaigns":        {summary: "Launch a thematic campaign", tag: "desk", auth: "steward, admin", body: "Campaign", ok: 201, okBody: "Campaign", errs: writeErrs},
 	"GET /api/v1/campaigns":         {summary: "List the campaigns", tag: "desk", auth: "any token", ok: 200, okBody: "Items", errs: readErrs},
 	"DELETE /api/v1/campaigns/{id}": {summary: "End a campaign", tag: "desk", auth: "steward, admin", ok: 204, errs: writeErrs},
-	"POST /api/v1/privacy/erase":    {summary: "Forget a resident: their name and phone become unreadable everywhere", tag: "privacy", auth: "admin", body: "Erase", ok: 200, okBody: "Status", errs: writeErrs},
+	"POST /api/v1/privacy/erase":    {summary: "Forget a resident (phone): their name and phone become unreadable everywhere; or a member's phone (member)", tag: "privacy", auth: "admin", body: "Erase", ok: 200, okBody: "Status", errs: writeErrs},
 }
 
 // obj is a JSON schema of an object with the given properties (name → type or $ref).
@@ -150,7 +152,9 @@ var schemas = map[string]any{
 	"Community": obj(map[string]any{"id": "string", "name": "string", "street": "string"}, "id", "name", "street"),
 	"Lane": obj(map[string]any{"id": "string", "name": "string", "community": "string", "street": "string", "station": "string", "address": "string", "community_name": "string", "street_name": "string",
 		"point": obj(map[string]any{"lat": "number", "long": "number"}, "lat", "long")}, "id", "name"),
-	"Member":    obj(map[string]any{"id": "string", "name": "string", "community": "string", "skills": arrayOf("string"), "teams": arrayOf("string")}, "id", "name"),
+	"Member": obj(map[string]any{"id": "string", "name": "string", "community": "string", "community_name": "string", "active": "boolean",
+		"phone":  map[string]any{"type": "string", "description": "written as people write numbers, stored normalised and sealed; shown only to the admin, the member and stewards of lanes in their community"},
+		"skills": arrayOf("string"), "teams": arrayOf("string")}, "id", "name"),
 	"Requester": obj(map[string]any{"name": "string", "phone": "string", "erased": "boolean"}),
 	"Address":   obj(map[string]any{"building": "string", "unit": "string", "door": "string"}),
 	"OrderSubmit": obj(map[string]any{"lane": "string", "category": "string", "title": "string", "description": "string", "requester": "#Requester", "address": "#Address",
@@ -190,7 +194,8 @@ var schemas = map[string]any{
 	"Report":        obj(map[string]any{"community": "string", "period": "string", "orders": "integer", "response_rate": "number", "resolution_rate": "number", "satisfaction_rate": "number", "by_category": map[string]any{}, "by_lane": map[string]any{}, "feed_by_dimension": map[string]any{}}, "community", "period"),
 	"Schedule":      obj(map[string]any{"id": "string", "lane": "string", "category": "string", "title": "string", "every": "string", "start": "string"}),
 	"Campaign":      obj(map[string]any{"id": "string", "community": "string", "theme": "string", "categories": arrayOf("string"), "from": "string", "until": "string"}),
-	"Erase":         obj(map[string]any{"phone": "string"}, "phone"),
+	"Erase": obj(map[string]any{"phone": map[string]any{"type": "string", "description": "a resident's phone: their key is destroyed"},
+		"member": map[string]any{"type": "string", "description": "a member's id: the key of their phone is destroyed"}}),
 }
 
 var (

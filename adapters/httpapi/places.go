@@ -188,37 +188,100 @@ type memberRequest struct {
 	ID        string   `json:"id"`
 	Name      string   `json:"name"`
 	Community string   `json:"community"`
+	Phone     string   `json:"phone"`
 	Skills    []string `json:"skills"`
 	Teams     []string `json:"teams"`
 }
 
-func (a *API) registerMember(w http.ResponseWriter, r *http.Request) {
-	actor, err := a.actor(r)
-	if err == nil {
-		err = forbidUnless(actor.Role == domain.RoleAdmin, domain.CodeAdminOnly, "only an admin manages members")
+func (req memberRequest) profile() member.Profile {
+	return member.Profile{Name: req.Name, Community: req.Community, Phone: req.Phone, Skills: req.Skills, Teams: req.Teams}
+}
+
+// memberView is a member as the API shows them: the phone only to those who may see it
+// (member.ShowsPhone), never its seal.
+type memberView struct {
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	Community     string   `json:"community"`
+	CommunityName string   `json:"community_name,omitempty"`
+	Phone         string   `json:"phone,omitempty"`
+	Skills        []string `json:"skills"`
+	Teams         []string `json:"teams"`
+	Active        bool     `json:"active"`
+}
+
+func (a *API) viewMember(r *http.Request, actor domain.Actor, m member.State) (memberView, error) {
+	v := memberView{ID: m.ID, Name: m.Name, Community: m.Community, Skills: m.Skills, Teams: m.Teams, Active: m.Active}
+	v.CommunityName, _ = a.svc.Dir.CommunityName(m.Community)
+	if v.Skills == nil {
+		v.Skills = []string{}
 	}
+	if v.Teams == nil {
+		v.Teams = []string{}
+	}
+	var err error
+	v.Phone, _, err = a.svc.MemberPhone(r.Context(), actor, m)
+	return v, err
+}
+
+func (a *API) registerMember(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.admin(r, "manages members")
 	var req memberRequest
 	if err == nil {
 		err = readBody(w, r, &req)
 	}
+	var m member.State
+	if err == nil {
+		m, err = a.svc.RegisterMember(r.Context(), a.meta(r, actor), req.ID, member.Register(req.profile()))
+	}
+	a.answerMember(w, r, actor, http.StatusCreated, m, err)
+}
+
+// updateMember answers PUT /api/v1/members/{id} (admin): the member's profile, whole;
+// what is left out (a phone, skills, teams) is gone.
+func (a *API) updateMember(w http.ResponseWriter, r *http.Request) {
+	actor, err := a.admin(r, "manages members")
+	var req memberRequest
+	if err == nil {
+		err = readBody(w, r, &req)
+	}
+	if err == nil && req.ID != "" && req.ID != r.PathValue("id") {
+		err = domain.Invalid("id", "must be the id in the path")
+	}
+	var m member.State
+	if err == nil {
+		m, err = a.svc.UpdateMember(r.Context(), a.meta(r, actor), r.PathValue("id"), member.Update(req.profile()))
+	}
+	a.answerMember(w, r, actor, http.StatusOK, m, err)
+}
+
+func (a *API) answerMember(w http.ResponseWriter, r *http.Request, actor domain.Actor, status int, m member.State, err error) {
+	var v memberView
+	if err == nil {
+		v, err = a.viewMember(r, actor, m)
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	m, err := a.svc.RegisterMember(r.Context(), a.meta(r, actor), req.ID, member.Register{Name: req.Name, Community: req.Community, Skills: req.Skills, Teams: req.Teams})
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, m)
+	writeJSON(w, status, v)
 }
 
 func (a *API) listMembers(w http.ResponseWriter, r *http.Request) {
-	if _, err := a.actor(r); err != nil {
+	actor, err := a.actor(r)
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": a.svc.Dir.Members()})
+	members := a.svc.Dir.Members()
+	out := make([]memberView, len(members))
+	for i, m := range members {
+		if out[i], err = a.viewMember(r, actor, m); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 }
 
 // categoryView is a category as the API shows it: its deadlines in minutes, its

@@ -170,6 +170,7 @@ func (a *API) Routes() []Route {
 		{"GET /api/v1/lanes", a.listLanes},
 		{"POST /api/v1/members", a.registerMember},
 		{"GET /api/v1/members", a.listMembers},
+		{"PUT /api/v1/members/{id}", a.updateMember},
 		{"GET /api/v1/categories", a.listCategories},
 		{"PUT /api/v1/categories/{code}", a.defineCategory},
 		{"POST /api/v1/orders", a.submit},

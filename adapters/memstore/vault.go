@@ -72,3 +72,22 @@ func (v *Vault) Erase(_ context.Context, phone string) (string, error) {
 	v.mu.Unlock()
 	return resident, nil
 }
+
+// SealMember encrypts a member's phone under the member's own key, making it on first
+// use.
+func (v *Vault) SealMember(_ context.Context, member, phone string) (*order.Sealed, error) {
+	id := service.MemberKey(member)
+	key, err := v.key(id, true)
+	if err != nil {
+		return nil, err
+	}
+	return service.SealWith(key, id, order.Requester{Phone: phone})
+}
+
+// EraseMember forgets the member's key.
+func (v *Vault) EraseMember(_ context.Context, member string) error {
+	v.mu.Lock()
+	delete(v.keys, service.MemberKey(member))
+	v.mu.Unlock()
+	return nil
+}

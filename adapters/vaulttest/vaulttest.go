@@ -109,4 +109,32 @@ func Run(t *testing.T, newVault func(t *testing.T) service.Vault) {
 			t.Error("a box opened under another resident's key")
 		}
 	})
+	t.Run("a member's phone seals under their own key and is erased alone", func(t *testing.T) {
+		v := newVault(t)
+		mine, err := v.SealMember(ctx, "m-001", "13800001111")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mine.Resident != service.MemberKey("m-001") {
+			t.Errorf("sealed under %q, want the member's key %q", mine.Resident, service.MemberKey("m-001"))
+		}
+		if bytes.Contains(mine.Box, []byte("1111")) {
+			t.Error("the seal shows the phone")
+		}
+		theirs, err := v.SealMember(ctx, "m-002", "13800002222")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resident := seal(t, v, order.Requester{Name: "李明", Phone: "13800001111"})
+		open(t, v, mine, order.Requester{Phone: "13800001111"})
+		if err := v.EraseMember(ctx, "m-001"); err != nil {
+			t.Fatal(err)
+		}
+		erased(t, v, mine)
+		open(t, v, theirs, order.Requester{Phone: "13800002222"})
+		open(t, v, resident, order.Requester{Name: "李明", Phone: "13800001111"})
+		if err := v.EraseMember(ctx, "m-001"); err != nil {
+			t.Errorf("erasing again: %v", err)
+		}
+	})
 }

@@ -168,6 +168,8 @@ func homeOf(role domain.Role) string {
 		return "/intake"
 	case domain.RoleCommunity, domain.RoleStreet:
 		return "/escalations"
+	case domain.RoleAdmin:
+		return "/admin"
 	default:
 		return "/"
 	}

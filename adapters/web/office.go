@@ -77,7 +77,7 @@ func (h *handler) officeBoard(w http.ResponseWriter, r *http.Request) {
 	if level == order.LevelStreet {
 		q.Streets, p.Heading = s.Actor.Streets, "街道兜底工作台"
 		for _, id := range s.Actor.Streets {
-			names = append(names, nameOr(h.streetName(id), id))
+			names = append(names, h.streetName(id))
 		}
 	} else {
 		q.Communities, p.Heading = s.Actor.Communities, "社区兜底工作台"
@@ -108,11 +108,6 @@ func (h *handler) officeBoard(w http.ResponseWriter, r *http.Request) {
 		p.Items = append(p.Items, v)
 	}
 	h.render(w, http.StatusOK, "escalations", p)
-}
-
-func (h *handler) streetName(id string) string {
-	name, _ := h.svc.Dir.StreetName(id)
-	return name
 }
 
 // officeSnap loads an order an office may read: one of its places' that reached it.

@@ -50,8 +50,10 @@ func (h *handler) base(r *http.Request, s *session, title string) base {
 			b.Nav = []link{{Href: "/intake", Label: "受理诉求"}}
 		case domain.RoleCommunity, domain.RoleStreet:
 			b.Nav = []link{{Href: "/escalations", Label: "兜底工作台"}}
-		case domain.RoleAuditor, domain.RoleAdmin:
+		case domain.RoleAuditor:
 			b.Nav = []link{{Href: "/", Label: "首页"}}
+		case domain.RoleAdmin:
+			b.Nav = []link{{Href: "/admin", Label: "管理"}, {Href: "/admin/members", Label: "党员"}, {Href: "/admin/accounts", Label: "账号"}}
 		}
 	} else {
 		b.Nav = []link{{Href: "/intake", Label: "我要点单"}, {Href: "/", Label: "登录"}}
@@ -71,7 +73,7 @@ var funcs = template.FuncMap{
 // parsePages parses each page with the layout; the screen has a layout of its own.
 func parsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "home", "board", "order", "tasks", "intake", "receipt", "audit", "error", "slip", "find", "escalations", "office_order"} {
+	for _, name := range []string{"signin", "home", "board", "order", "tasks", "intake", "receipt", "audit", "error", "slip", "find", "escalations", "office_order", "admin"} {
 		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	pages["screen"] = template.Must(template.New("screen").Funcs(funcs).ParseFS(templateFS, "templates/screen.html"))

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,6 +23,8 @@ type orderView struct {
 	Mode, Channel, Priority        string
 	Status, StatusCode             string
 	Assignee                       string
+	AssigneePhone                  string       // for the lane's steward, to call the member
+	AssigneeTel                    template.URL // tel: and the phone's digits
 	Escalation                     string
 	Overdue                        bool
 	Theme                          string
@@ -85,6 +88,7 @@ func (h *handler) orderView(ctx context.Context, snap domain.Snapshot[order.Stat
 type candidateView struct {
 	ID, Name, Community string
 	Reasons             string
+	Phone               string // for the steward of a lane in the member's community
 	Score               string
 	Top                 bool // among the first proposals, shown before "more"
 	First               bool
@@ -183,8 +187,43 @@ func (h *handler) stewardOrderPage(ctx context.Context, r *http.Request, s sessi
 			return p, err
 		}
 		p.More = len(p.Candidates) > topCandidates
+		for i, c := range p.Candidates {
+			if p.Candidates[i].Phone, err = h.memberPhone(ctx, s, c.ID); err != nil {
+				return p, err
+			}
+		}
+	}
+	if st.Assignee != "" {
+		phone, err := h.memberPhone(ctx, s, st.Assignee)
+		if err != nil {
+			return p, err
+		}
+		p.Order.AssigneePhone, p.Order.AssigneeTel = phone, telURL(phone)
 	}
 	return p, nil
+}
+
+// memberPhone is member id's phone if s may see it (member.ShowsPhone), else "".
+func (h *handler) memberPhone(ctx context.Context, s session, id string) (string, error) {
+	m, ok := h.svc.Dir.Member(id)
+	if !ok {
+		return "", nil
+	}
+	phone, _, err := h.svc.MemberPhone(ctx, s.Actor, m)
+	return phone, err
+}
+
+// telURL is a tel: link to phone, built from its digits (and a leading +) only.
+func telURL(phone string) template.URL {
+	if phone == "" {
+		return ""
+	}
+	return template.URL("tel:" + strings.Map(func(r rune) rune {
+		if r == '+' || (r >= '0' && r <= '9') {
+			return r
+		}
+		return -1
+	}, phone))
 }
 
 func rankOf(l order.Level) int {

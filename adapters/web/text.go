@@ -192,6 +192,21 @@ var fieldNames = map[string]string{
 	"text":            "备注内容",
 	"token":           "令牌",
 	"order":           "工单",
+	// The admin's forms.
+	"id":        "编号",
+	"name":      "名称",
+	"community": "社区",
+	"street":    "街道",
+	"station":   "服务驿站",
+	"address":   "地址",
+	"point":     "坐标",
+	"phone":     "手机",
+	"skills":    "技能",
+	"teams":     "服务队",
+	"username":  "用户名",
+	"password":  "密码",
+	"role":      "角色",
+	"lanes":     "街巷",
 }
 
 // fieldMessages translate the domain's field messages, by prefix.
@@ -216,6 +231,20 @@ var fieldMessages = []struct{ prefix, zh string }{
 	{`must be "community" or "street"`, "请选择社区或街道"},
 	{"must be normal or urgent", "请选择普通或紧急"},
 	{"must be a whole number", "须为整数"},
+	// The admin's forms.
+	{"must be 1 to 64 letters", "须为 1 到 64 位英文字母、数字、- 或 _"},
+	{"no such community", "没有这个社区"},
+	{"at most 20", "最多 20 项"},
+	{"must be at most 72 bytes", "太长了（最多 72 个字节）"},
+	{"must not hold control characters", "不能包含控制字符"},
+	{"must be admin, steward, member, operator or auditor", "请选择角色"},
+	{"a steward token needs at least one lane", "驿站管家至少要负责一条街巷"},
+	{"only steward tokens are bound to lanes", "只有驿站管家负责街巷，请不要选择"},
+	{"a member token needs a member id", "党员账号须选择对应的党员"},
+	{"only member tokens are bound to a member", "只有党员账号对应党员，请不要选择"},
+	{"must be a lane id, given once", "街巷编号不对或重复"},
+	{"community and street accounts are not served yet", "暂不支持这个角色"},
+	{"must be the id in the path", "编号不能修改"},
 }
 
 func fieldMessage(msg string) string {

@@ -15,6 +15,7 @@
 //	/receipt               a resident finds a receipt again by number and phone
 //	/screen/{lane}         station terminal (no sign-in): the live linkage feed
 //	/audit/orders/{id}     auditor, lane steward: the order's events
+//	/admin                 admin: streets, communities, lanes, members, teams, accounts, tokens (admin.go)
 //
 // # Sign-in and CSRF
 //
@@ -172,6 +173,8 @@ func (h *handler) routes() {
 
 	h.mux.HandleFunc("GET /audit", h.auditLookup)
 	h.mux.HandleFunc("GET /audit/orders/{id}", h.audit)
+
+	h.adminRoutes()
 
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, problem{Status: http.StatusNotFound, Title: "找不到这个页面"})

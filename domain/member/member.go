@@ -4,6 +4,9 @@
 //  1. Only an admin registers, changes or retires a member.
 //  2. A member belongs to exactly one community and may have skills and join teams.
 //  3. A retired member takes no new work; their history stays.
+//  4. A member may have a phone, written as people write numbers and stored normalised;
+//     it is seen only by the admin, the member themself and the stewards of lanes in
+//     the member's community (ShowsPhone). The service seals it before it is written.
 package member
 
 import (
@@ -11,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
 )
 
 // AggregateType is the member's aggregate type. Permanent.
@@ -29,6 +33,11 @@ type Profile struct {
 	Community string   `json:"community"`
 	Skills    []string `json:"skills"`
 	Teams     []string `json:"teams"`
+	// Phone is the member's phone, normalised. In the log it is empty and PhoneSealed
+	// holds it, encrypted under the member's own key (rule 4); it is plain only where no
+	// vault seals (tests).
+	Phone       string        `json:"phone,omitempty"`
+	PhoneSealed *order.Sealed `json:"phone_sealed,omitempty"`
 }
 
 // Registered: a member joined the service.
@@ -85,7 +94,8 @@ type Env struct {
 	Exists bool // whether the member has been registered: their stream has events
 }
 
-// Decide decides cmd against s and returns the events it yields, or why it is refused.
+// Decide decides cmd against s. When s's phone is sealed, the caller opens it into
+// s.Phone first, so that an update can tell whether the phone changed. and returns the events it yields, or why it is refused.
 // Rule 1 holds for every command; each command's own rules are in its function.
 func Decide(s State, cmd Command, env Env) ([]domain.Event, error) {
 	if env.Actor.Role != domain.RoleAdmin {
@@ -125,7 +135,7 @@ func decideUpdate(s State, c Update, env Env) ([]domain.Event, error) {
 	if !env.Exists {
 		return nil, domain.Refuse(domain.KindNotFound, domain.CodeMemberNotFound, "no such member")
 	}
-	if p.Name == s.Name && p.Community == s.Community && slices.Equal(p.Skills, s.Skills) && slices.Equal(p.Teams, s.Teams) {
+	if p.Name == s.Name && p.Community == s.Community && slices.Equal(p.Skills, s.Skills) && slices.Equal(p.Teams, s.Teams) && p.Phone == s.Phone {
 		return nil, nil
 	}
 	return []domain.Event{Updated(p)}, nil
@@ -144,7 +154,7 @@ func decideRetire(s State, c Retire, env Env) ([]domain.Event, error) {
 }
 
 // clean tidies a profile and checks it: a name, one community, at most 20 skills and
-// 20 teams.
+// 20 teams, a phone that is a phone number or none.
 func clean(p Profile) (Profile, error) {
 	p.Name = strings.TrimSpace(p.Name)
 	var v domain.Validator
@@ -155,6 +165,12 @@ func clean(p Profile) (Profile, error) {
 	p.Teams = tidy(p.Teams)
 	v.Check(len(p.Skills) <= 20, "skills", "at most 20")
 	v.Check(len(p.Teams) <= 20, "teams", "at most 20")
+	p.PhoneSealed = nil // only the service seals, after deciding
+	if p.Phone = strings.TrimSpace(p.Phone); p.Phone != "" {
+		phone, ok := order.NormalPhone(p.Phone)
+		v.Check(ok, "phone", "must be a mainland mobile (13812345678) or landline (0576-88881234) number")
+		p.Phone = phone
+	}
 	return p, v.Err()
 }
 
@@ -166,6 +182,25 @@ func tidy(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// ShowsPhone reports whether actor may see member s's phone (rule 4): the admin, the
+// member themself, and the stewards of a lane in the member's community, who call the
+// volunteer they dispatch. communityOf names a lane's community.
+func ShowsPhone(a domain.Actor, s State, communityOf func(lane string) string) bool {
+	switch a.Role {
+	case domain.RoleAdmin:
+		return true
+	case domain.RoleMember:
+		return a.Member != "" && a.Member == s.ID
+	case domain.RoleSteward:
+		for _, l := range a.Lanes {
+			if c := communityOf(l); c != "" && c == s.Community {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Evolve applies a member event.

@@ -151,6 +151,18 @@ func TestDecide(t *testing.T) {
 			cmd:  member.Register{Skills: words("s", 21), Teams: words("t", 21)}, by: admin,
 			want: invalid("name", "community", "skills", "teams"),
 		},
+		{
+			name: "a phone written as people write it yields Registered with it normalised",
+			cmd:  member.Register{Name: "陈", Community: "c", Phone: "+86 138 0000 1111"}, by: admin,
+			want: yields(member.Registered{Name: "陈", Community: "c", Skills: []string{}, Teams: []string{}, Phone: "13800001111"}),
+		},
+		{name: "a phone that is no number is invalid phone", cmd: member.Register{Name: "n", Community: "c", Phone: "call me"}, by: admin, want: invalid("phone")},
+		{name: "a phone too short is invalid phone", cmd: member.Update{Name: "n", Community: "c", Phone: "1234"}, given: []domain.Event{liu}, by: admin, want: invalid("phone")},
+		{
+			name: "update of the phone alone yields Updated", given: []domain.Event{liu},
+			cmd: member.Update{Name: "刘党员", Community: "tayuan", Skills: liu.Skills, Teams: liu.Teams, Phone: "13800001111"}, by: admin,
+			want: yields(member.Updated{Name: "刘党员", Community: "tayuan", Skills: liu.Skills, Teams: liu.Teams, Phone: "13800001111"}),
+		},
 		{name: "registering a member twice is refused conflict", given: []domain.Event{liu}, cmd: member.Register(liu), by: admin, want: refused(domain.KindConflict)},
 		{name: "registering a retired member again is refused conflict", given: retired, cmd: member.Register(liu), by: admin, want: refused(domain.KindConflict)},
 		{
@@ -252,6 +264,33 @@ func TestEventsRoundTrip(t *testing.T) {
 			}
 			if !reflect.DeepEqual(ev, tt.event) {
 				t.Errorf("decoded %#v, want %#v", ev, tt.event)
+			}
+		})
+	}
+}
+
+func TestShowsPhone(t *testing.T) {
+	m := member.State{ID: "m-1", Profile: member.Profile{Community: "tayuan"}}
+	communityOf := func(lane string) string { return map[string]string{"rouqiao": "tayuan", "kongyuan": "yingchun"}[lane] }
+	tests := []struct {
+		name string
+		by   domain.Actor
+		want bool
+	}{
+		{"the admin sees it", admin, true},
+		{"the member themself sees it", domain.Actor{Role: domain.RoleMember, Member: "m-1"}, true},
+		{"another member does not", domain.Actor{Role: domain.RoleMember, Member: "m-2"}, false},
+		{"a steward of a lane in the community sees it", domain.Actor{Role: domain.RoleSteward, Lanes: []string{"kongyuan", "rouqiao"}}, true},
+		{"a steward of a lane elsewhere does not", domain.Actor{Role: domain.RoleSteward, Lanes: []string{"kongyuan"}}, false},
+		{"a steward of an unknown lane does not", domain.Actor{Role: domain.RoleSteward, Lanes: []string{"nowhere"}}, false},
+		{"the auditor does not", domain.Actor{Role: domain.RoleAuditor}, false},
+		{"an operator does not", domain.Actor{Role: domain.RoleOperator}, false},
+		{"the public does not", domain.Actor{Role: domain.RoleResident}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := member.ShowsPhone(tt.by, m, communityOf); got != tt.want {
+				t.Errorf("ShowsPhone = %v, want %v", got, tt.want)
 			}
 		})
 	}

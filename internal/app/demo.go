@@ -79,12 +79,12 @@ var demoMembers = []struct {
 	id string
 	member.Register
 }{
-	{"m-001", member.Register{Name: "李明", Community: "taoyuan", Skills: []string{"repair", "electrical"}, Teams: []string{"红色方舟"}}},
-	{"m-002", member.Register{Name: "陈静", Community: "taoyuan", Skills: []string{"counselling", "policy"}, Teams: []string{"姐妹帮帮团"}}},
-	{"m-003", member.Register{Name: "张医生", Community: "taoyuan", Skills: []string{"medical"}, Teams: []string{"护航者"}}},
-	{"m-004", member.Register{Name: "王律师", Community: "yingchun", Skills: []string{"legal", "policy"}, Teams: []string{"红心特快"}}},
-	{"m-005", member.Register{Name: "赵消防", Community: "yingchun", Skills: []string{"fire-safety", "repair", "city"}, Teams: []string{"护航者"}}},
-	{"m-006", member.Register{Name: "周老师", Community: "yingchun", Skills: []string{"education"}, Teams: []string{"红色方舟"}}},
+	{"m-001", member.Register{Name: "李明", Community: "taoyuan", Skills: []string{"repair", "electrical"}, Teams: []string{"红色方舟"}, Phone: "13800001111"}},
+	{"m-002", member.Register{Name: "陈静", Community: "taoyuan", Skills: []string{"counselling", "policy"}, Teams: []string{"姐妹帮帮团"}, Phone: "13800002222"}},
+	{"m-003", member.Register{Name: "张医生", Community: "taoyuan", Skills: []string{"medical"}, Teams: []string{"护航者"}, Phone: "13800003333"}},
+	{"m-004", member.Register{Name: "王律师", Community: "yingchun", Skills: []string{"legal", "policy"}, Teams: []string{"红心特快"}, Phone: "13900004444"}},
+	{"m-005", member.Register{Name: "赵消防", Community: "yingchun", Skills: []string{"fire-safety", "repair", "city"}, Teams: []string{"护航者"}, Phone: "13900005555"}},
+	{"m-006", member.Register{Name: "周老师", Community: "yingchun", Skills: []string{"education"}, Teams: []string{"红色方舟"}, Phone: "13900006666"}},
 }
 
 var demoTokens = []access.Issue{
@@ -133,6 +133,24 @@ func loadDemoAccounts(ctx context.Context, svc *service.Service, log *slog.Logge
 	return nil
 }
 
+// loadDemoPhones gives the demo members who have none their phones: a demo loaded
+// before members carried phones gets them at its next --demo start.
+func loadDemoPhones(ctx context.Context, svc *service.Service) error {
+	m := svc.Meta(service.Admin, "")
+	for _, mem := range demoMembers {
+		st, ok := svc.Dir.Member(mem.id)
+		if !ok || st.Phone != "" || st.PhoneSealed != nil {
+			continue
+		}
+		p := st.Profile
+		p.Phone = mem.Phone
+		if _, err := svc.UpdateMember(ctx, m, mem.id, member.Update(p)); err != nil {
+			return fmt.Errorf("member %s: %w", mem.id, err)
+		}
+	}
+	return nil
+}
+
 // loadDemo registers the demo district once. On the first load it also issues demo tokens
 // and writes them to DATA/demo-tokens.json (mode 0600), never to the log.
 func loadDemo(ctx context.Context, svc *service.Service, dataDir string, log *slog.Logger) error {
@@ -141,6 +159,9 @@ func loadDemo(ctx context.Context, svc *service.Service, dataDir string, log *sl
 	}
 	if _, loaded := svc.Dir.Lane(DemoLanes[0].id); loaded {
 		log.Info("demo data already loaded")
+		if err := loadDemoPhones(ctx, svc); err != nil {
+			return err
+		}
 		return loadDemoAccounts(ctx, svc, log)
 	}
 	m := svc.Meta(service.Admin, "")

@@ -140,3 +140,19 @@ func (v *Vault) erase(ctx context.Context, resident string) (string, error) {
 	}
 	return resident, nil
 }
+
+// SealMember encrypts a member's phone under the member's own key.
+func (v *Vault) SealMember(ctx context.Context, member, phone string) (*order.Sealed, error) {
+	id := service.MemberKey(member)
+	key, err := v.key(ctx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	return service.SealWith(key, id, order.Requester{Phone: phone})
+}
+
+// EraseMember destroys the member's key, as Erase does a resident's.
+func (v *Vault) EraseMember(ctx context.Context, member string) error {
+	_, err := v.erase(ctx, service.MemberKey(member))
+	return err
+}
