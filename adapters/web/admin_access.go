@@ -15,7 +15,8 @@ import (
 
 // pickableRoles are the roles an account or a token may be given, as the picker lists
 // them.
-var pickableRoles = []domain.Role{domain.RoleSteward, domain.RoleMember, domain.RoleOperator, domain.RoleAuditor, domain.RoleAdmin}
+var pickableRoles = []domain.Role{domain.RoleSteward, domain.RoleMember, domain.RoleCommunity, domain.RoleStreet,
+	domain.RoleOperator, domain.RoleAuditor, domain.RoleAdmin}
 
 func roleOptions() []option {
 	out := make([]option, len(pickableRoles))
@@ -45,20 +46,23 @@ func (h *handler) memberOptions() []option {
 	return out
 }
 
-// bindingInput is what an account or token is given: a role, and the lanes or member it
-// is bound to.
+// bindingInput is what an account or token is given: a role, and the lanes, member,
+// communities or streets it is bound to.
 type bindingInput struct {
-	Name, Role, Member string
-	Lanes              []string
+	Name, Role, Member   string
+	Lanes                []string
+	Communities, Streets []string
 }
 
 func (in bindingInput) issue() access.Issue {
-	return access.Issue{Role: domain.Role(in.Role), Lanes: in.Lanes, Member: in.Member, Name: in.Name}
+	return access.Issue{Role: domain.Role(in.Role), Lanes: in.Lanes, Member: in.Member, Name: in.Name,
+		Communities: in.Communities, Streets: in.Streets}
 }
 
 func bindingOf(form url.Values) bindingInput {
 	return bindingInput{Name: strings.TrimSpace(form.Get("name")), Role: strings.TrimSpace(form.Get("role")),
-		Member: strings.TrimSpace(form.Get("member")), Lanes: values(form, "lanes")}
+		Member: strings.TrimSpace(form.Get("member")), Lanes: values(form, "lanes"),
+		Communities: values(form, "communities"), Streets: values(form, "streets")}
 }
 
 func (h *handler) bindingFields(in bindingInput) []formField {
@@ -66,6 +70,8 @@ func (h *handler) bindingFields(in bindingInput) []formField {
 		picker("role", "角色", roleOptions(), false, in.Role).required(),
 		picker("lanes", "负责的街巷", h.laneOptions(), true, in.Lanes...).hint("驿站管家必选，可多选；其他角色不选"),
 		picker("member", "对应的党员", h.memberOptions(), false, in.Member).hint("党员账号必选；其他角色不选"),
+		picker("communities", "负责的社区", h.communityOptions(), true, in.Communities...).hint("社区账号必选，可多选；其他角色不选"),
+		picker("streets", "负责的街道", h.streetOptions(), true, in.Streets...).hint("街道账号必选，可多选；其他角色不选"),
 	}
 }
 
@@ -81,6 +87,20 @@ func (h *handler) bindingFacts(t access.State) []fact {
 	}
 	if t.Issued.Member != "" {
 		facts = append(facts, fact{Label: "党员", Value: h.memberName(t.Issued.Member) + "（" + t.Issued.Member + "）"})
+	}
+	if len(t.Issued.Communities) > 0 {
+		names := make([]string, len(t.Issued.Communities))
+		for i, c := range t.Issued.Communities {
+			names[i] = h.communityName(c)
+		}
+		facts = append(facts, fact{Label: "社区", Value: strings.Join(names, "、")})
+	}
+	if len(t.Issued.Streets) > 0 {
+		names := make([]string, len(t.Issued.Streets))
+		for i, s := range t.Issued.Streets {
+			names[i] = h.streetName(s)
+		}
+		facts = append(facts, fact{Label: "街道", Value: strings.Join(names, "、")})
 	}
 	return facts
 }

@@ -409,7 +409,23 @@ func TestAdminAccountsAndTokens(t *testing.T) {
 		}
 		refusedWith(t, b.post("/admin/accounts", form(csrf, "username", "wangfang", "name", "王芳", "password", "柔桥后巷 2026", "role", "auditor")),
 			http.StatusConflict, map[string]string{"f-username": "已被使用"})
-		must(t, b.get("/admin/accounts"), http.StatusOK, "王芳", "wangfang", "驿站管家", "柔桥后巷", "李明（m-001）")
+		// The offices: a community account is bound to communities, a street account to
+		// streets, each picked by its Chinese name.
+		refusedWith(t, b.post("/admin/accounts", form(csrf, "username", "tayuan", "name", "塔苑社区", "password", "塔苑社区 2026", "role", "community")),
+			http.StatusBadRequest, map[string]string{"f-communities": "社区账号至少要负责一个社区"})
+		refusedWith(t, b.post("/admin/accounts", form(csrf, "username", "tayuan", "name", "塔苑社区", "password", "塔苑社区 2026", "role", "community", "communities", "taoyuan", "streets", "dongcheng")),
+			http.StatusBadRequest, map[string]string{"f-streets": "只有街道账号负责街道"}, `<option value="taoyuan" selected>`)
+		if p := b.post("/admin/accounts", form(csrf, "username", "tayuan", "name", "塔苑社区", "password", "塔苑社区 2026", "role", "community", "communities", "taoyuan")); p.status != http.StatusSeeOther {
+			t.Fatalf("status %d: %.800s", p.status, p.body)
+		}
+		if p := b.post("/admin/accounts", form(csrf, "username", "dongcheng", "name", "东城街道", "password", "东城街道 2026", "role", "street", "streets", "dongcheng")); p.status != http.StatusSeeOther {
+			t.Fatalf("status %d: %.800s", p.status, p.body)
+		}
+		office := h.browser()
+		if p := office.post("/signin", url.Values{"username": {"tayuan"}, "password": {"塔苑社区 2026"}}); p.location() != "/escalations" {
+			t.Errorf("the community account lands on %q, want /escalations", p.location())
+		}
+		must(t, b.get("/admin/accounts"), http.StatusOK, "王芳", "wangfang", "驿站管家", "柔桥后巷", "李明（m-001）", "社区：塔苑社区", "街道：东城街道")
 
 		steward := h.browser()
 		if p := steward.post("/signin", url.Values{"username": {"wangfang"}, "password": {"柔桥后巷 2026"}}); p.location() != "/board" {
