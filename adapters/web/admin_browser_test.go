@@ -68,12 +68,17 @@ func (b tab) fill(what, url, formID string, typed, picked map[string]string, che
 	b.do(what, actions...)
 }
 
-// TestBrowserOnboarding drives the admin's pages in Debian's Chromium: the admin signs
-// in with a password and onboards a district (a street, 塔苑社区, a lane, a member with
-// a phone, a steward's and a member's account, a terminal's token); the steward signs
-// in with the password given and sees the lane in 塔苑社区; the member signs in on a
-// 375-pixel phone. Every admin page is captured at a desktop and a phone size.
-func TestBrowserOnboarding(t *testing.T) {
+// TestBrowserDistrictFirstDay drives a district's first day in Debian's Chromium, every
+// step through the pages: the admin signs in with a password and onboards the district
+// (a street, 塔苑社区, a lane, a member with a phone, a steward's, a member's and the
+// community office's accounts, a terminal's token); a resident places a request at the
+// intake page; the steward signs in with the password given, sees the lane in 塔苑社区
+// (never its id) and dispatches; the member signs in on a 375-pixel phone, sees the
+// address and the resident's whole phone while the order is theirs, accepts and
+// completes; the resident, link lost, finds the order again by number and phone and
+// rates it; the steward escalates another order, and the community office sees it on its
+// own board. Every admin page is captured at a desktop and a phone size.
+func TestBrowserDistrictFirstDay(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skip("chromium not installed at /usr/bin/chromium: .ci/run installs it (apt-get install -y chromium fonts-noto-cjk)")
 	}
@@ -129,7 +134,10 @@ func TestBrowserOnboarding(t *testing.T) {
 	admin.fill("open the member's account", h.url+"/admin/accounts", "account-form",
 		map[string]string{"f-username": "liming", "f-name": "李明", "f-password": "李明的密码 2026"},
 		map[string]string{"f-role": "member", "f-member": "m-001"}, nil, ".flash")
-	if got := admin.text(".admin-list"); !strings.Contains(got, "wangfang") || !strings.Contains(got, "liming") {
+	admin.fill("open the community office's account", h.url+"/admin/accounts", "account-form",
+		map[string]string{"f-username": "tayuan", "f-name": "塔苑社区居委会", "f-password": "塔苑社区 2026"},
+		map[string]string{"f-role": "community", "f-communities": "taoyuan"}, nil, ".flash")
+	if got := admin.text(".admin-list"); !strings.Contains(got, "wangfang") || !strings.Contains(got, "liming") || !strings.Contains(got, "社区：塔苑社区") {
 		t.Errorf("the account list reads %q", got)
 	}
 
@@ -167,13 +175,67 @@ func TestBrowserOnboarding(t *testing.T) {
 		admin.shot("admin-token-issued", size.name)
 	}
 
+	// A resident places two requests at the intake page, on a phone: the stairwell light,
+	// with the door to come to, and the night stall's noise.
+	resident := startTab(t, "resident", dir)
+	resident.resize(375, 812, true)
+	submit := func(category, title, description string, door bool) (id, number string) {
+		t.Helper()
+		actions := []chromedp.Action[chromedp.Void]{chromedp.Navigate(h.url + "/intake"), chromedp.WaitVisible(chromedp.CSS("#intake")),
+			chromedp.SetValue(chromedp.CSS(`#intake select[name=lane]`), "rouqiao-houxiang"),
+			chromedp.SetValue(chromedp.CSS(`#intake select[name=category]`), category),
+			chromedp.SendKeys(chromedp.CSS(`#intake [name=title]`), title),
+			chromedp.SendKeys(chromedp.CSS(`#intake [name=description]`), description),
+			chromedp.SendKeys(chromedp.CSS(`#intake [name=name]`), "张阿姨"),
+			chromedp.SendKeys(chromedp.CSS(`#intake [name=phone]`), "138 1234 5678")}
+		if door {
+			actions = append(actions,
+				chromedp.SendKeys(chromedp.CSS(`#intake [name=building]`), "3号楼"),
+				chromedp.SendKeys(chromedp.CSS(`#intake [name=unit]`), "2单元"),
+				chromedp.SendKeys(chromedp.CSS(`#intake [name=door]`), "201"))
+		}
+		actions = append(actions, chromedp.Click(chromedp.CSS("#submit-intake")), chromedp.WaitVisible(chromedp.CSS("#receipt-link")))
+		resident.do("submit "+title, actions...)
+		id = evalIn[string](resident, `location.pathname.split("/")[2]`)
+		number = evalIn[string](resident, `(() => { const dt = Array.from(document.querySelectorAll(".facts dt")).find(e => e.innerText === "编号"); return dt ? dt.nextElementSibling.innerText.trim() : ""; })()`)
+		if id == "" || number == "" {
+			t.Fatalf("after submitting %s: id %q, number %q", title, id, number)
+		}
+		return id, number
+	}
+	light, lightNumber := submit("repair", "楼道灯不亮了", "三单元二楼的感应灯坏了，老人晚上下楼不方便", true)
+	stall, _ := submit("city", "柔桥后巷流动摊点夜半扰民", "每晚十一点后摊点还在营业，噪音很大", false)
+	h.settle()
+
 	// The steward signs in with the password the admin gave and sees her lane, in 塔苑社区.
 	steward := startTab(t, "steward", dir)
-	steward.signInWithPassword(h.url, "wangfang", "柔桥后巷 2026", ".lane-head")
+	lightItem := `li[data-order="` + light + `"]`
+	steward.signInWithPassword(h.url, "wangfang", "柔桥后巷 2026", lightItem)
 	if got := steward.text("main"); !strings.Contains(got, "柔桥后巷") || !strings.Contains(got, "塔苑社区") || strings.Contains(got, "taoyuan") {
 		t.Errorf("the steward's board reads %q", got)
 	}
 	steward.shot("onboarded-board", "desktop")
+
+	// She dispatches the light to 李明, whom the admin registered with the repair skill.
+	steward.do("open the dispatch dialog",
+		chromedp.Click(chromedp.CSS(lightItem+` a[data-action="dispatch"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#dialog #assign-form`)))
+	if first := steward.text(`#dialog .candidates li:first-child .cand`); !strings.Contains(first, "李明") {
+		t.Errorf("first proposal %q, want 李明", first)
+	}
+	steward.do("dispatch",
+		chromedp.Click(chromedp.CSS(`#dialog .cand[data-member="m-001"] input`)),
+		chromedp.Click(chromedp.CSS(`#submit-dispatch`)))
+	steward.waitFor("the dispatched order", `document.querySelector('`+lightItem+`[data-status="dispatched"]') !== null`)
+
+	// She escalates the stall's noise, which no volunteer can stop, to the community.
+	steward.do("escalate the night stall",
+		chromedp.Navigate(h.url+"/board/orders/"+stall), chromedp.WaitReady(chromedp.CSS(`form[action$="/escalate"]`)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('form[action$="/escalate"]').closest("details").open = true`),
+		chromedp.SetValue(chromedp.CSS(`form[action$="/escalate"] select[name=level]`), "community"),
+		chromedp.SendKeys(chromedp.CSS(`form[action$="/escalate"] input[name=reason]`), "夜间摊点需社区协调城管"),
+		chromedp.Click(chromedp.CSS(`form[action$="/escalate"] button[type=submit]`)))
+	steward.waitFor("the escalation", `location.search.includes("ok=escalate")`)
 
 	// The member signs in on a phone.
 	phone := startTab(t, "member", dir)
@@ -185,6 +247,56 @@ func TestBrowserOnboarding(t *testing.T) {
 	if wide := evalIn[bool](phone, `document.documentElement.scrollWidth > window.innerWidth + 1`); wide {
 		t.Error("the member's tasks scroll sideways at a 375 px phone")
 	}
+	// The order is his: he sees the address and the resident's whole phone, to call.
+	phone.do("see the dispatched order", chromedp.Navigate(h.url+"/tasks"), chromedp.WaitVisible(chromedp.CSS(lightItem+` button[data-action="accept"]`)))
+	if got := phone.text(lightItem); !strings.Contains(got, "3号楼") || !strings.Contains(got, "201") || !strings.Contains(got, "13812345678") || !strings.Contains(got, "张阿姨") {
+		t.Errorf("the member's task reads %q: want the address and the whole phone", got)
+	}
+	if tel := evalIn[string](phone, `(document.querySelector('`+lightItem+` a[href^="tel:"]') || {}).href || ""`); !strings.Contains(tel, "13812345678") {
+		t.Errorf("no tel: link to the resident, got %q", tel)
+	}
 	phone.shot("onboarded-tasks", "phone")
-	t.Logf("the onboarding took %s", time.Since(start).Round(time.Millisecond))
+	phone.do("accept", chromedp.Click(chromedp.CSS(lightItem+` button[data-action="accept"]`)))
+	phone.waitFor("the accepted order", `document.querySelector('`+lightItem+`[data-status="accepted"]') !== null`)
+	phone.do("complete",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('`+lightItem+` form[action$="/complete"]').closest("details").open = true`),
+		chromedp.SendKeys(chromedp.CSS(lightItem+` form[action$="/complete"] textarea[name=note]`), "已更换感应灯"),
+		chromedp.SendKeys(chromedp.CSS(lightItem+` form[action$="/complete"] input[name=minutes]`), "40"),
+		chromedp.Click(chromedp.CSS(lightItem+` button[data-action="complete"]`)))
+	phone.waitFor("the completed order", `location.search.includes("ok=complete")`)
+	if got := evalIn[string](phone, `document.body.innerText`); strings.Contains(got, "13812345678") {
+		t.Error("after completing, the member's page still shows the resident's whole phone")
+	}
+	phone.shot("member-completed", "phone")
+	h.settle()
+
+	// The resident has lost the link: she finds the order again by its number and her
+	// phone, in a browser that knows nothing of her, and rates it.
+	finder := startTab(t, "finder", dir)
+	finder.resize(375, 812, true)
+	finder.do("find the receipt",
+		chromedp.Navigate(h.url+"/receipt"), chromedp.WaitVisible(chromedp.CSS("#find-number")),
+		chromedp.SendKeys(chromedp.CSS("#find-number"), lightNumber),
+		chromedp.SendKeys(chromedp.CSS("#find-phone"), "13812345678"),
+		chromedp.Click(chromedp.CSS("#find")),
+		chromedp.WaitVisible(chromedp.CSS("#rate")))
+	finder.shot("receipt-found", "phone")
+	finder.do("rate",
+		chromedp.Click(chromedp.CSS(`#rate input[name=solved][value=yes]`)),
+		chromedp.Click(chromedp.CSS(`#rate input[name=stars][value="5"]`)),
+		chromedp.Click(chromedp.CSS(`#rate button[type=submit]`)))
+	finder.waitFor("the rating", `document.body.innerText.includes("您的评价") && document.body.innerText.includes("5 星")`)
+	finder.shot("receipt-rated", "phone")
+
+	// The community office signs in, on a phone, and finds the stall on its own board.
+	office := startTab(t, "office", dir)
+	office.resize(375, 812, true)
+	stallItem := `li[data-order="` + stall + `"]`
+	office.signInWithPassword(h.url, "tayuan", "塔苑社区 2026", "#escalations")
+	office.waitFor("the escalated order on the office's board", `document.querySelector('`+stallItem+`') !== null`)
+	if got := office.text(stallItem); !strings.Contains(got, "柔桥后巷流动摊点夜半扰民") || !strings.Contains(got, "塔苑社区") || !strings.Contains(got, "夜间摊点需社区协调城管") {
+		t.Errorf("the office's board reads %q", got)
+	}
+	office.shot("office-board", "phone")
+	t.Logf("the first day took %s", time.Since(start).Round(time.Millisecond))
 }
