@@ -118,7 +118,10 @@ func TestAnOfficeClosesAnOrder(t *testing.T) {
 	w := h.seedOffices()
 	id := h.submit().str("id")
 	path := "/api/v1/orders/" + id
-	h.must(200, h.do("POST", path+"/escalate", w.steward, map[string]any{"level": "street", "reason": "城市管理问题"}))
+	// One step at a time: the lane's steward sends it to the community, which sends it on.
+	h.must(403, h.do("POST", path+"/escalate", w.steward, map[string]any{"level": "street", "reason": "城市管理问题"}))
+	h.must(200, h.do("POST", path+"/escalate", w.steward, map[string]any{"level": "community", "reason": "城市管理问题"}))
+	h.must(200, h.do("POST", path+"/escalate", w.taoyuan, map[string]any{"level": "street", "reason": "需要街道协调城管"}))
 	if got := h.must(400, h.do("POST", path+"/close", w.dongcheng, map[string]any{})).problemFields(); len(got) != 1 || got[0] != "reason" {
 		t.Errorf("a close without a reason faults %v", got)
 	}

@@ -121,7 +121,7 @@ func FuzzActionBody(f *testing.F) {
 		`{"member":"m-1"}`, `{"member":"m-2","reason":"出差"}`, `{}`, `{}`, `{"reason":"没空"}`,
 		`{"note":"换了灯","minutes":40}`, `{"solved":false,"stars":2,"comment":"灯又坏了"}`,
 		`{"solved":true,"stars":5,"receipt":"RECEIPT"}`, `{"reason":"不需要了"}`, `{"reason":"不要了","receipt":"RECEIPT"}`,
-		`{"level":"street","reason":"久拖"}`, `{"reason":"又坏了"}`, `{"text":"已联系","internal":true}`,
+		`{"level":"community","reason":"久拖"}`, `{"reason":"又坏了"}`, `{"text":"已联系","internal":true}`,
 	} {
 		f.Add(uint8(i), []byte(s))
 	}
@@ -142,6 +142,9 @@ func FuzzActionBody(f *testing.F) {
 		allowed := []int{200, 400, 409, 413, 415}
 		if fa.who == "body receipt" {
 			allowed = append(allowed, 401) // no receipt, or a wrong one
+		}
+		if fa.action == "escalate" {
+			allowed = append(allowed, 403) // to the street: the community office's, not the steward's
 		}
 		checkAnswer(t, m, rec, before, allowed...)
 		if rec.Code == 200 {

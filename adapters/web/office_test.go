@@ -80,7 +80,8 @@ func TestOfficePages(t *testing.T) {
 	must(t, sb.get("/board"), http.StatusOK, "上级已退回，由驿站办理")
 
 	// The street closes what reaches it; a steward has no board of escalations.
-	h.act(w.steward, id, order.Escalate{Level: order.LevelStreet, Reason: "涉及两个社区"})
+	h.act(w.steward, id, order.Escalate{Level: order.LevelCommunity, Reason: "涉及两个社区"})
+	h.act(communityTok, id, order.Escalate{Level: order.LevelStreet, Reason: "涉及两个社区"})
 	h.settle()
 	s := h.browser()
 	scsrf := s.signIn(streetTok)

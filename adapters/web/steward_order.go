@@ -173,13 +173,10 @@ func (h *handler) stewardOrderPage(ctx context.Context, r *http.Request, s sessi
 	p.CanCancel, p.CanNote = live, st.Status != order.StatusCancelled
 	p.CanRate = st.Status == order.StatusCompleted
 	p.CanReopen = st.Status == order.StatusCompleted || st.Status == order.StatusClosed
-	if live {
-		for _, l := range []order.Level{order.LevelCommunity, order.LevelStreet} {
-			if rankOf(l) > rankOf(st.Escalation) {
-				p.Levels = append(p.Levels, levelOption{Code: string(l), Name: levelName(l)})
-			}
-		}
-		p.CanEscalate = len(p.Levels) > 0
+	if live && !st.Escalation.AtLeast(order.LevelCommunity) {
+		// A lane escalates to its community; the community office sends it on.
+		p.Levels = []levelOption{{Code: string(order.LevelCommunity), Name: levelName(order.LevelCommunity)}}
+		p.CanEscalate = true
 	}
 	if p.Assign != "" {
 		var err error
@@ -224,16 +221,6 @@ func telURL(phone string) template.URL {
 		}
 		return -1
 	}, phone))
-}
-
-func rankOf(l order.Level) int {
-	switch l {
-	case order.LevelCommunity:
-		return 1
-	case order.LevelStreet:
-		return 2
-	}
-	return 0
 }
 
 // stewardSnap loads an order a steward may act on: one of their lanes'.

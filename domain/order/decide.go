@@ -339,6 +339,11 @@ func decideEscalate(s State, c Escalate, env Env) ([]domain.Event, error) {
 		return nil, domain.Refuse(domain.KindConflict, domain.CodeEscalationNotUp, "the order is already at level %s; escalation only goes up", s.Escalation).
 			With("level", string(s.Escalation))
 	}
+	// One step at a time: the lane (its steward, or the rules) sends it to the community,
+	// and only the community office sends it on to the street.
+	if c.Level == LevelStreet && !isOffice(a) {
+		return nil, domain.Refuse(domain.KindForbidden, domain.CodeOfficeOnly, "a lane escalates to the community; only the community office sends an order on to the street")
+	}
 	return one(Escalated(c))
 }
 

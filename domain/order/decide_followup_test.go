@@ -166,16 +166,14 @@ func TestDecideEscalate(t *testing.T) {
 			then: all(wantStatus(order.StatusDispatched), wantEscalation(order.LevelCommunity), wantAssignee("m-1")),
 		},
 		{
-			name:  "lane straight to street yields Escalated",
+			name:  "lane straight to street is refused forbidden: one step at a time",
 			given: history(order.StatusOpen), cmd: order.Escalate{Level: order.LevelStreet, Reason: "街道兜底"}, by: laneSteward,
-			want: yields(order.Escalated{Level: order.LevelStreet, Reason: "街道兜底"}),
-			then: all(wantStatus(order.StatusOpen), wantEscalation(order.LevelStreet)),
+			want: refused(domain.KindForbidden),
 		},
 		{
-			name:  "community to street yields Escalated",
+			name:  "community to street by the lane's steward is refused forbidden: the office sends it on",
 			given: at(order.LevelCommunity), cmd: order.Escalate{Level: order.LevelStreet, Reason: "街道兜底"}, by: laneSteward,
-			want: yields(order.Escalated{Level: order.LevelStreet, Reason: "街道兜底"}),
-			then: wantEscalation(order.LevelStreet),
+			want: refused(domain.KindForbidden),
 		},
 		{
 			name:  "accepted order yields Escalated",

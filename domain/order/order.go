@@ -13,8 +13,9 @@
 //  4. The resident (with the receipt), or a steward after a call-back, rates a completed
 //     order. Solved and satisfied are separate facts; an unsolved rating reopens it.
 //  5. A resident may cancel their own order while it is open.
-//  6. Escalation goes up: lane → community → street. Stewards escalate, community staff
-//     send an order with them on to the street, and the configured rules escalate too:
+//  6. Escalation goes up one step at a time: lane → community → street. Stewards (and
+//     the system) escalate to the community, only community staff send an order with
+//     them on to the street, and the configured rules escalate too:
 //     by default an order declined twice, or past a deadline, goes up to the community
 //     in the same step. The only way down is rule 9's send-back.
 //  7. Notes may be added to any order that is not cancelled, by a steward or the

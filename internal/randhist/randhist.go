@@ -102,7 +102,7 @@ func (d *District) Step(ctx context.Context, svc *service.Service, rng *rand.Ran
 		}
 		actor, cmd = service.Resident, order.Rate{Solved: solved, Stars: 1 + rng.IntN(5), Comment: "好"}
 	case 9:
-		actor, cmd = steward, order.Escalate{Level: []order.Level{order.LevelCommunity, order.LevelStreet}[rng.IntN(2)], Reason: "需要协调"}
+		actor, cmd = steward, order.Escalate{Level: order.LevelCommunity, Reason: "需要协调"}
 	case 10:
 		actor, cmd = steward, order.Note{Text: "回访", Internal: rng.IntN(2) == 0}
 	default:
