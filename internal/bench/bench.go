@@ -56,7 +56,7 @@ type Config struct {
 	// Child runs RunChild in a process of its own and returns what it wrote, so that
 	// a rebuild's peak memory is its own. Nil measures in this process, whose peak
 	// memory then includes everything before.
-	Child func(ctx context.Context, mode, url, stream, profile string) ([]byte, error)
+	Child func(ctx context.Context, mode, url, seed, stream, profile string) ([]byte, error)
 	// Phases to run (PhaseLoads, PhaseLength, PhaseRebuild); all when empty.
 	Phases []string
 	// ProfileDir, when set, gets a CPU profile of the first round of each Redlane load

@@ -137,7 +137,7 @@ func (b *bench) rebuild(ctx context.Context, r *rig) error {
 	runOne := func(mode string, profile string) (childResult, error) {
 		var res childResult
 		if b.cfg.Child != nil {
-			out, err := b.cfg.Child(ctx, mode, r.srv.ClientURL(), jsstore.DefaultStream, profile)
+			out, err := b.cfg.Child(ctx, mode, r.srv.ClientURL(), r.seedFile, jsstore.DefaultStream, profile)
 			if err != nil {
 				return res, fmt.Errorf("rebuild child %s: %w", mode, err)
 			}

@@ -42,11 +42,12 @@ func (c *Config) SetPhases(list string) error {
 }
 
 // ChildProcess is a Config.Child that runs the executable exe as
-// "exe bench rebuild-child MODE URL STREAM PROFILE" (RunChild in a process of its own).
-func ChildProcess(exe string) func(ctx context.Context, mode, url, stream, profile string) ([]byte, error) {
-	return func(ctx context.Context, mode, url, stream, profile string) ([]byte, error) {
+// "exe bench rebuild-child MODE URL STREAM PROFILE SEED" (RunChild in a process of its
+// own; SEED is the nkey seed file it connects with).
+func ChildProcess(exe string) func(ctx context.Context, mode, url, seed, stream, profile string) ([]byte, error) {
+	return func(ctx context.Context, mode, url, seed, stream, profile string) ([]byte, error) {
 		var out, errOut bytes.Buffer
-		cmd := exec.CommandContext(ctx, exe, "bench", "rebuild-child", mode, url, stream, profile)
+		cmd := exec.CommandContext(ctx, exe, "bench", "rebuild-child", mode, url, stream, profile, seed)
 		cmd.Stdout, cmd.Stderr, cmd.WaitDelay = &out, &errOut, 10*time.Second
 		if err := cmd.Run(); err != nil {
 			return nil, fmt.Errorf("%w: %s", err, bytes.TrimSpace(errOut.Bytes()))
@@ -109,11 +110,14 @@ func (o Options) Config() (Config, error) {
 func RunChildren(ctx context.Context, args []string, stdout io.Writer) (bool, error) {
 	switch {
 	case len(args) >= 4 && args[0] == "rebuild-child":
-		profile := ""
+		profile, seed := "", ""
 		if len(args) > 4 {
 			profile = args[4]
 		}
-		return true, RunChild(ctx, args[1], args[2], args[3], profile, stdout)
+		if len(args) > 5 {
+			seed = args[5]
+		}
+		return true, RunChild(ctx, args[1], args[2], seed, args[3], profile, stdout)
 	case len(args) == 4 && args[0] == "memory-child":
 		n, err := strconv.Atoi(args[2])
 		if err != nil {

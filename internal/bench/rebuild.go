@@ -45,9 +45,18 @@ type childResult struct {
 
 // RunChild measures one rebuild mode against the stream on the server at url and writes
 // the result to w as JSON. cmd/redlane runs it in a process of its own, so that the
-// process's peak memory is the rebuild's alone. A CPU profile goes to profile when set.
-func RunChild(ctx context.Context, mode, url, stream, profile string, w io.Writer) error {
-	nc, err := nats.Connect(url, nats.Name("redlane bench "+mode))
+// process's peak memory is the rebuild's alone. It connects with the nkey seed file
+// seed when set. A CPU profile goes to profile when set.
+func RunChild(ctx context.Context, mode, url, seed, stream, profile string, w io.Writer) error {
+	opts := []nats.Option{nats.Name("redlane bench " + mode)}
+	if seed != "" {
+		o, err := nats.NkeyOptionFromSeed(seed)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, o)
+	}
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return err
 	}

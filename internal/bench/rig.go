@@ -43,6 +43,7 @@ type rig struct {
 	dir        string
 	syncAlways bool
 	srv        *natsserver.Server
+	seedFile   string              // the service user's nkey seed: the server admits no one else
 	js         jetstream.JetStream // Redlane's
 	fillJS     jetstream.JetStream // async publishes for filling
 	rawJS      jetstream.JetStream // the baseline's, on a connection of its own
@@ -80,6 +81,7 @@ func newRig(ctx context.Context, dir string, syncAlways bool, group jsstore.Grou
 		return nil, err
 	}
 	seedFile := filepath.Join(dir, "service.nk")
+	r.seedFile = seedFile
 	pub, err := natsserver.EnsureUserSeed(seedFile)
 	if err != nil {
 		return nil, err
