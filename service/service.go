@@ -241,8 +241,21 @@ func (s *Service) IssueToken(ctx context.Context, m domain.Meta, req access.Issu
 	if m.Actor.Role != domain.RoleAdmin {
 		return "", "", domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages tokens")
 	}
+	return s.IssueTokenAs(ctx, m, s.cfg.NewID(), req)
+}
+
+// IssueTokenAs is IssueToken with the token's id chosen by the caller: a form sent twice
+// under one id makes one token (the second is refused as token.exists), so a page
+// reloaded after issuing cannot issue a second secret nobody has seen.
+func (s *Service) IssueTokenAs(ctx context.Context, m domain.Meta, id string, req access.Issue) (_ string, _ string, err error) {
+	if m.Actor.Role != domain.RoleAdmin {
+		return "", "", domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin manages tokens")
+	}
+	if !domain.ValidID(id) {
+		return "", "", domain.Invalid("id", domain.IDRule)
+	}
 	secret := "rl_" + strings.ReplaceAll(uuid.NewString()+uuid.NewString(), "-", "")
-	return s.issue(ctx, m, s.cfg.NewID(), req, secret)
+	return s.issue(ctx, m, id, req, secret)
 }
 
 // issue records a token with id whose secret is secret, after the checks of the lanes

@@ -145,6 +145,7 @@ type adminForm struct {
 	ID, Title, Action, Submit string
 	Fields                    []formField
 	Cancel                    string // a link back, when the form edits something
+	Key                       string // names what the form makes, so that sending it twice makes one
 }
 
 // field returns the form's field named name.
@@ -280,7 +281,7 @@ var conflictField = map[domain.Code]string{
 	domain.CodeLaneExists:      "id",
 	domain.CodeMemberExists:    "id",
 	domain.CodeAccountExists:   "username",
-	domain.CodeTokenExists:     "username",
+	domain.CodeTokenExists:     "name",
 }
 
 // refused puts err on the page: its headline and lines on top, and each field's fault

@@ -209,6 +209,9 @@ func (h *handler) tokenForm(in bindingInput) *adminForm {
 		textField("name", "使用者", in.Name).required().max(50).placeholder("柔桥后巷驿站终端").hint("令牌给谁或哪台设备使用"),
 	}}
 	f.Fields = append(f.Fields, h.bindingFields(in)...)
+	// The token's id comes with the form: sent twice (a reload after issuing), it makes
+	// one token, and the second answer says it exists instead of showing a new secret.
+	f.Key = newKey()
 	return f
 }
 
@@ -244,7 +247,13 @@ func (h *handler) adminTokenIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := bindingOf(r.PostForm)
-	_, secret, err := h.svc.IssueToken(r.Context(), h.meta(s.Actor), in.issue())
+	var secret string
+	var err error
+	if key := r.PostForm.Get("key"); key != "" {
+		_, secret, err = h.svc.IssueTokenAs(r.Context(), h.meta(s.Actor), "tok-"+key, in.issue())
+	} else {
+		_, secret, err = h.svc.IssueToken(r.Context(), h.meta(s.Actor), in.issue())
+	}
 	if err != nil {
 		p := h.tokensPage(r, &s, h.tokenForm(in))
 		h.adminRender(w, h.refused(r, &p, err), p)

@@ -474,6 +474,21 @@ func TestAdminAccountsAndTokens(t *testing.T) {
 		if _, err := h.svc.Authenticate(secret); err == nil {
 			t.Error("a revoked token still works")
 		}
+		// The form carries the token's id: sent again (a reload after issuing), it
+		// makes no second token, and says the secret was shown once.
+		key := between(must(t, b.get("/admin/tokens"), http.StatusOK).body, `name="key" value="`, `"`)
+		if key == "" {
+			t.Fatal("the token form carries no key")
+		}
+		must(t, b.post("/admin/tokens", form(csrf, "key", key, "name", "柔桥后巷驿站终端", "role", "operator")), http.StatusCreated, "只显示这一次")
+		tokens := len(h.svc.Dir.Tokens())
+		again := b.post("/admin/tokens", form(csrf, "key", key, "name", "柔桥后巷驿站终端", "role", "operator"))
+		if again.status != http.StatusConflict || !strings.Contains(again.body, "密钥只显示一次") || strings.Contains(again.body, `id="token-secret"`) {
+			t.Errorf("the form sent again answered %d: %.600s", again.status, again.body)
+		}
+		if n := len(h.svc.Dir.Tokens()); n != tokens {
+			t.Errorf("the form sent again made a token: %d tokens, was %d", n, tokens)
+		}
 		// Accounts are not tokens: the token list does not show them.
 		if strings.Contains(must(t, b.get("/admin/tokens"), http.StatusOK, "已停用").body, "wangfang") {
 			t.Error("the token list shows an account")

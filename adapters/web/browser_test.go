@@ -170,26 +170,7 @@ func TestBrowser(t *testing.T) {
 	// navigation, so every browser here drives its first tab only.
 	newTab := func(name string) tab {
 		t.Helper()
-		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(chromiumPath),
-			chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-			chromedp.Flag("disable-quic", true),
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.Flag("lang", "zh-CN"),
-			chromedp.UserDataDir(t.TempDir()),
-			chromedp.WindowSize(1280, 800),
-		)...)
-		ctx, cancel := chromedp.NewContext(allocCtx)
-		// Registered after the server's cleanup, so the browser closes first.
-		t.Cleanup(func() { cancel(); cancelAlloc() })
-		if err := chromedp.Do(ctx); err != nil {
-			t.Fatalf("start chromium for %s: %v", name, err)
-		}
-		b := tab{t: t, ctx: ctx, name: name, dir: dir}
-		b.resize(1280, 800, false)
-		return b
+		return startTab(t, name, dir)
 	}
 	signIn := func(b tab, token, landing string) {
 		t.Helper()

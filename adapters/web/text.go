@@ -310,7 +310,7 @@ var codeTexts = map[domain.Code]string{
 	domain.CodeOrderExists:    "这张工单已提交过。",
 	domain.CodeLaneExists:     "这个编号的街巷已存在。",
 	domain.CodeMemberExists:   "这个编号的党员已存在。",
-	domain.CodeTokenExists:    "这个令牌已存在。",
+	domain.CodeTokenExists:    "这个令牌已发放过，密钥只显示一次；如果没有记下，请停用它再重新发放。",
 	domain.CodeAccountExists:  "这个用户名已被使用，请换一个。",
 	domain.CodeSignInFailed:   "用户名或密码不对。",
 	domain.CodeScheduleExists: "这个编号的周期服务已存在。",
