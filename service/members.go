@@ -124,7 +124,14 @@ func (s *Service) EraseMemberPhone(ctx context.Context, a domain.Actor, id strin
 	if a.Role != domain.RoleAdmin {
 		return "", domain.Refuse(domain.KindForbidden, domain.CodeAdminOnly, "only an admin erases a member's phone")
 	}
-	if _, ok := s.Dir.Member(id); !ok {
+	if !domain.ValidID(id) {
+		return "", domain.Invalid("member", domain.IDRule)
+	}
+	// The member's own stream, not the directory: `redlane privacy erase` runs with no
+	// directory loaded.
+	if snap, err := s.members.Load(ctx, id); err != nil {
+		return "", err
+	} else if !snap.Exists() {
 		return "", domain.Invalid("member", "no such member: "+id)
 	}
 	if s.cfg.Vault == nil {

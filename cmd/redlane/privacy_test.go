@@ -126,3 +126,39 @@ func TestEraseResident(t *testing.T) {
 		t.Fatalf("views after erasure: %v\n%s", err, out)
 	}
 }
+
+// TestEraseMemberWithTheCLI erases a volunteer's phone with the CLI: the admin saw it
+// before and sees none after, and no byte of it is left readable in the event stream.
+func TestEraseMemberWithTheCLI(t *testing.T) {
+	b := newBinary(t)
+	b.launch()
+	c := client{t, b.base}
+	var session struct{ Token string }
+	c.must(201, "POST", "/api/v1/sessions", "", map[string]any{"username": "admin", "password": app.DemoPassword}, &session)
+	phoneOf := func() string {
+		var list struct {
+			Items []struct{ ID, Phone string }
+		}
+		c.must(200, "GET", "/api/v1/members", session.Token, nil, &list)
+		for _, m := range list.Items {
+			if m.ID == "m-001" {
+				return m.Phone
+			}
+		}
+		t.Fatal("no member m-001 in the demo")
+		return ""
+	}
+	if got := phoneOf(); got != "13800001111" {
+		t.Fatalf("before erasure the admin sees m-001's phone as %q", got)
+	}
+	if out, err := b.cli("privacy", "erase", "--member", "nobody", "--nats-url", b.natsURL(), "--data", b.dir); err == nil {
+		t.Errorf("erasing an unknown member succeeded: %s", out)
+	}
+	out, err := b.cli("privacy", "erase", "--member", "m-001", "--nats-url", b.natsURL(), "--data", b.dir)
+	if err != nil || !strings.Contains(out, "erased") {
+		t.Fatalf("erase: %v\n%s", err, out)
+	}
+	if got := phoneOf(); got != "" {
+		t.Errorf("after erasure the admin sees m-001's phone as %q", got)
+	}
+}

@@ -107,21 +107,41 @@ func MonthlyReport(ctx context.Context, lc *Log, replicas int, community, period
 // is destroyed, so their name and phone can no longer be read from any event, while
 // every other fact of the history still replays.
 func EraseResident(ctx context.Context, lc *Log, replicas int, phone string) (string, error) {
-	if lc.Store.Signer() == nil {
-		return "", fmt.Errorf("erasure writes events, which need a signing key: run it with --data, the data directory of a redlane serve (%s)", SigningKeyFile)
-	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	pepper, err := jsvault.SharedSecret(ctx, lc.JS, "resident-pepper", func() []byte { return RandomBytes(32) }, replicas)
+	svc, err := erasingService(ctx, lc, replicas)
 	if err != nil {
 		return "", err
+	}
+	return svc.EraseResident(ctx, service.Admin, phone)
+}
+
+// EraseMember destroys member id's key (redlane privacy erase --member): their phone can
+// no longer be read from any event. It returns the key's name.
+func EraseMember(ctx context.Context, lc *Log, replicas int, id string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	svc, err := erasingService(ctx, lc, replicas)
+	if err != nil {
+		return "", err
+	}
+	return svc.EraseMemberPhone(ctx, service.Admin, id)
+}
+
+// erasingService is a service over the log and its vault, as an erasure needs.
+func erasingService(ctx context.Context, lc *Log, replicas int) (*service.Service, error) {
+	if lc.Store.Signer() == nil {
+		return nil, fmt.Errorf("erasure writes events, which need a signing key: run it with --data, the data directory of a redlane serve (%s)", SigningKeyFile)
+	}
+	pepper, err := jsvault.SharedSecret(ctx, lc.JS, "resident-pepper", func() []byte { return RandomBytes(32) }, replicas)
+	if err != nil {
+		return nil, err
 	}
 	vault, err := jsvault.Open(ctx, lc.JS, pepper, replicas)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	svc := service.New(service.Config{Store: lc.Store, Vault: vault, Clock: domain.ClockFunc(time.Now), NewID: NewEventID})
-	return svc.EraseResident(ctx, service.Admin, phone)
+	return service.New(service.Config{Store: lc.Store, Vault: vault, Clock: domain.ClockFunc(time.Now), NewID: NewEventID}), nil
 }
 
 // Seal seals everything stored now (redlane audit seal); nil when nothing is new.
