@@ -90,6 +90,9 @@ type formField struct {
 	Autocomplete string
 	Error        string
 	ID           string // the element's id; f-NAME when empty
+	// ForRole shows the field only while the form's role picker is at this role (app.js;
+	// hidden, it is disabled and so not sent). Without scripts every field shows.
+	ForRole string
 }
 
 // DOMID is the id of the field's element.
@@ -104,11 +107,12 @@ func textField(name, label, value string) formField {
 	return formField{Name: name, Label: label, Type: "text", Value: value}
 }
 
-func (f formField) required() formField            { f.Required = true; return f }
-func (f formField) max(n int) formField            { f.Max = n; return f }
-func (f formField) hint(s string) formField        { f.Hint = s; return f }
-func (f formField) placeholder(s string) formField { f.Placeholder = s; return f }
-func (f formField) typed(t string) formField       { f.Type = t; return f }
+func (f formField) required() formField             { f.Required = true; return f }
+func (f formField) max(n int) formField             { f.Max = n; return f }
+func (f formField) hint(s string) formField         { f.Hint = s; return f }
+func (f formField) placeholder(s string) formField  { f.Placeholder = s; return f }
+func (f formField) typed(t string) formField        { f.Type = t; return f }
+func (f formField) forRole(r domain.Role) formField { f.ForRole = string(r); return f }
 
 // maxPickerOptions is how many choices a picker lists; past it, the id is typed.
 const maxPickerOptions = 500

@@ -68,10 +68,10 @@ func bindingOf(form url.Values) bindingInput {
 func (h *handler) bindingFields(in bindingInput) []formField {
 	return []formField{
 		picker("role", "角色", roleOptions(), false, in.Role).required(),
-		picker("lanes", "负责的街巷", h.laneOptions(), true, in.Lanes...).hint("驿站管家必选，可多选；其他角色不选"),
-		picker("member", "对应的党员", h.memberOptions(), false, in.Member).hint("党员账号必选；其他角色不选"),
-		picker("communities", "负责的社区", h.communityOptions(), true, in.Communities...).hint("社区账号必选，可多选；其他角色不选"),
-		picker("streets", "负责的街道", h.streetOptions(), true, in.Streets...).hint("街道账号必选，可多选；其他角色不选"),
+		picker("lanes", "负责的街巷", h.laneOptions(), true, in.Lanes...).hint("驿站管家必选，可多选；其他角色不选").forRole(domain.RoleSteward),
+		picker("member", "对应的党员", h.memberOptions(), false, in.Member).hint("党员账号必选；其他角色不选").forRole(domain.RoleMember),
+		picker("communities", "负责的社区", h.communityOptions(), true, in.Communities...).hint("社区账号必选，可多选；其他角色不选").forRole(domain.RoleCommunity),
+		picker("streets", "负责的街道", h.streetOptions(), true, in.Streets...).hint("街道账号必选，可多选；其他角色不选").forRole(domain.RoleStreet),
 	}
 }
 

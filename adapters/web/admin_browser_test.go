@@ -61,6 +61,11 @@ func (b tab) fill(what, url, formID string, typed, picked map[string]string, che
 	for id, v := range picked {
 		actions = append(actions, chromedp.SetValue(chromedp.CSS("#"+id), v))
 	}
+	// As a person's pick does, tell the page each choice changed (the role picker shows
+	// the fields its role needs).
+	for id := range picked {
+		actions = append(actions, chromedp.Evaluate[chromedp.Void](`document.getElementById("`+id+`").dispatchEvent(new Event("change", {bubbles: true}))`))
+	}
 	for _, sel := range checked {
 		actions = append(actions, chromedp.Click(chromedp.CSS(sel)))
 	}
@@ -134,6 +139,13 @@ func TestBrowserDistrictFirstDay(t *testing.T) {
 	admin.fill("open the member's account", h.url+"/admin/accounts", "account-form",
 		map[string]string{"f-username": "liming", "f-name": "李明", "f-password": "李明的密码 2026"},
 		map[string]string{"f-role": "member", "f-member": "m-001"}, nil, ".flash")
+	// The account form shows only what the picked role is bound by.
+	admin.do("pick the community role", chromedp.Navigate(h.url+"/admin/accounts"), chromedp.WaitVisible(chromedp.CSS("#account-form")),
+		chromedp.SetValue(chromedp.CSS("#f-role"), "community"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("f-role").dispatchEvent(new Event("change", {bubbles: true}))`))
+	if shown := evalIn[[]string](admin, `Array.from(document.querySelectorAll("#account-form [data-for-role]")).filter(e => e.offsetParent !== null).map(e => e.dataset.forRole)`); len(shown) != 1 || shown[0] != "community" {
+		t.Errorf("with the community role picked, the form shows the bindings %q", shown)
+	}
 	admin.fill("open the community office's account", h.url+"/admin/accounts", "account-form",
 		map[string]string{"f-username": "tayuan", "f-name": "塔苑社区居委会", "f-password": "塔苑社区 2026"},
 		map[string]string{"f-role": "community", "f-communities": "taoyuan"}, nil, ".flash")

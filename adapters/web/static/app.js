@@ -146,3 +146,18 @@
 document.querySelectorAll('[data-print]').forEach(function (b) {
   b.addEventListener('click', function () { window.print(); });
 });
+
+// Forms with a role picker (the admin's accounts and tokens) show only the fields that
+// role is bound by (data-for-role); a hidden field is disabled, so it is not sent.
+document.querySelectorAll('form select[name="role"]').forEach(function (role) {
+  var form = role.form;
+  function show() {
+    form.querySelectorAll('[data-for-role]').forEach(function (field) {
+      var on = field.getAttribute('data-for-role') === role.value;
+      field.hidden = !on;
+      field.querySelectorAll('select, input').forEach(function (c) { c.disabled = !on; });
+    });
+  }
+  role.addEventListener('change', show);
+  show();
+});
