@@ -350,35 +350,36 @@ func decideEscalate(s State, c Escalate, env Env) ([]domain.Event, error) {
 // decideReturn enforces rules 6 and 9: only the office the order is escalated to sends
 // an unfinished order back down, one level, saying why.
 func decideReturn(s State, c Return, env Env) ([]domain.Event, error) {
-	if err := officeOnly(s, env.Actor); err != nil {
+	reason, err := officeEnds(s, "return", c.Reason, env)
+	if err != nil {
 		return nil, err
 	}
-	var v domain.Validator
-	c.Reason = checkText(&v, "reason", c.Reason, MaxReason)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := inStatus(s, "return", StatusOpen, StatusDispatched, StatusAccepted); err != nil {
-		return nil, err
-	}
-	return one(Returned{From: s.Escalation, Level: s.Escalation.Below(), Reason: c.Reason})
+	return one(Returned{From: s.Escalation, Level: s.Escalation.Below(), Reason: reason})
 }
 
 // decideClose enforces rule 10: only the office the order is escalated to closes an
 // unfinished order, saying why; it ends cancelled.
 func decideClose(s State, c Close, env Env) ([]domain.Event, error) {
-	if err := officeOnly(s, env.Actor); err != nil {
+	reason, err := officeEnds(s, "close", c.Reason, env)
+	if err != nil {
 		return nil, err
+	}
+	return one(Cancelled{Reason: reason})
+}
+
+// officeEnds checks what an office's return and close share: the office the order is
+// escalated to acts, with a reason, on an unfinished order. It returns the reason as
+// it is kept.
+func officeEnds(s State, action, reason string, env Env) (string, error) {
+	if err := officeOnly(s, env.Actor); err != nil {
+		return "", err
 	}
 	var v domain.Validator
-	c.Reason = checkText(&v, "reason", c.Reason, MaxReason)
+	reason = checkText(&v, "reason", reason, MaxReason)
 	if err := v.Err(); err != nil {
-		return nil, err
+		return "", err
 	}
-	if err := inStatus(s, "close", StatusOpen, StatusDispatched, StatusAccepted); err != nil {
-		return nil, err
-	}
-	return one(Cancelled(c))
+	return reason, inStatus(s, action, StatusOpen, StatusDispatched, StatusAccepted)
 }
 
 // decideReopen enforces rule 2: only a steward of the lane reopens a completed or closed
