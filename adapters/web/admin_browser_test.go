@@ -240,6 +240,16 @@ func TestBrowserDistrictFirstDay(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#submit-dispatch`)))
 	steward.waitFor("the dispatched order", `document.querySelector('`+lightItem+`[data-status="dispatched"]') !== null`)
 
+	// The community office signs in, on a phone, and keeps its board open.
+	office := startTab(t, "office", dir)
+	office.resize(375, 812, true)
+	stallItem := `li[data-order="` + stall + `"]`
+	office.signInWithPassword(h.url, "tayuan", "塔苑社区 2026", "#escalations")
+	if got := office.text("#escalations"); !strings.Contains(got, "没有上报到本级的工单") {
+		t.Errorf("the office's board before any escalation reads %q", got)
+	}
+	evalIn[chromedp.Void](office, `window.redlaneNoReload = true`) // a reload would lose this mark
+
 	// She escalates the stall's noise, which no volunteer can stop, to the community.
 	steward.do("escalate the night stall",
 		chromedp.Navigate(h.url+"/board/orders/"+stall), chromedp.WaitReady(chromedp.CSS(`form[action$="/escalate"]`)),
@@ -300,12 +310,8 @@ func TestBrowserDistrictFirstDay(t *testing.T) {
 	finder.waitFor("the rating", `document.body.innerText.includes("您的评价") && document.body.innerText.includes("5 星")`)
 	finder.shot("receipt-rated", "phone")
 
-	// The community office signs in, on a phone, and finds the stall on its own board.
-	office := startTab(t, "office", dir)
-	office.resize(375, 812, true)
-	stallItem := `li[data-order="` + stall + `"]`
-	office.signInWithPassword(h.url, "tayuan", "塔苑社区 2026", "#escalations")
-	office.waitFor("the escalated order on the office's board", `document.querySelector('`+stallItem+`') !== null`)
+	// The community office's board showed the stall when it came, with no reload.
+	office.waitFor("the escalated order on the office's board", `document.querySelector('`+stallItem+`') !== null && window.redlaneNoReload === true`)
 	if got := office.text(stallItem); !strings.Contains(got, "柔桥后巷流动摊点夜半扰民") || !strings.Contains(got, "塔苑社区") || !strings.Contains(got, "夜间摊点需社区协调城管") {
 		t.Errorf("the office's board reads %q", got)
 	}

@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections/feed"
 	"github.com/redlane/redlane/query"
 )
 
@@ -45,11 +47,19 @@ type officeBoardPage struct {
 	base
 	Heading string // 社区兜底工作台 or 街道兜底工作台
 	Places  string // the office's places, by name
-	Items   []officeItem
-	Total   int
-	AsOf    string
-	Next    string
-	Paged   bool
+	LiveSrc string // the board's live changes (Server-Sent Events)
+	List    officeList
+}
+
+// officeList is the board's list, which the page redraws live (/escalations/list).
+type officeList struct {
+	Items  []officeItem
+	Total  int
+	AsOf   string
+	Next   string
+	Paged  bool
+	Cursor string // the page shown, "" for the first
+	Seq    uint64 // the index's position the list was cut at
 }
 
 // officeOrderPage is an escalated order with the office's actions.
@@ -70,26 +80,80 @@ func (h *handler) officeBoard(w http.ResponseWriter, r *http.Request) {
 	}
 	// After an action, the board waits (briefly) for the index to hold it.
 	h.awaitBacklog(r.Context(), parseSeq(r.URL.Query().Get("at")), 3*time.Second)
-	level := officeLevel(s.Actor.Role)
-	q := query.EscalationQuery{Level: level, Limit: officePageSize, Cursor: r.URL.Query().Get("cursor"), Now: h.svc.Now()}
-	p := officeBoardPage{base: h.base(r, &s, "兜底工作台"), Paged: q.Cursor != ""}
+	list, err := h.officeList(s, r.URL.Query().Get("cursor"))
+	if err != nil {
+		h.failErr(w, r, &s, err)
+		return
+	}
+	p := officeBoardPage{base: h.base(r, &s, "兜底工作台"), List: list,
+		LiveSrc: "/escalations/events?after=" + strconv.FormatUint(list.Seq, 10)}
 	var names []string
-	if level == order.LevelStreet {
-		q.Streets, p.Heading = s.Actor.Streets, "街道兜底工作台"
+	if officeLevel(s.Actor.Role) == order.LevelStreet {
+		p.Heading = "街道兜底工作台"
 		for _, id := range s.Actor.Streets {
 			names = append(names, h.streetName(id))
 		}
 	} else {
-		q.Communities, p.Heading = s.Actor.Communities, "社区兜底工作台"
+		p.Heading = "社区兜底工作台"
 		for _, id := range s.Actor.Communities {
 			names = append(names, h.communityName(id))
 		}
 	}
 	p.Places = strings.Join(names, "、")
-	page, err := h.index.Escalations(q)
+	h.render(w, http.StatusOK, "escalations", p)
+}
+
+// officeBoardFragment is the board's list alone, for the page to redraw it live.
+func (h *handler) officeBoardFragment(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.require(w, r, domain.RoleCommunity, domain.RoleStreet)
+	if !ok {
+		return
+	}
+	h.awaitBacklog(r.Context(), parseSeq(r.URL.Query().Get("at")), 3*time.Second)
+	list, err := h.officeList(s, r.URL.Query().Get("cursor"))
 	if err != nil {
 		h.failErr(w, r, &s, err)
 		return
+	}
+	h.renderTemplate(w, http.StatusOK, "escalations", "officelist", list)
+}
+
+// officeBoardEvents tells the board when something changed in the office's
+// communities (a street office's: every community of its streets).
+func (h *handler) officeBoardEvents(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.require(w, r, domain.RoleCommunity, domain.RoleStreet)
+	if !ok {
+		return
+	}
+	communities := s.Actor.Communities
+	if officeLevel(s.Actor.Role) == order.LevelStreet {
+		communities = nil
+		for _, c := range h.svc.Dir.Communities() {
+			if slices.Contains(s.Actor.Streets, c.Street) {
+				communities = append(communities, c.ID)
+			}
+		}
+	}
+	qs := make([]feed.Query, len(communities))
+	for i, c := range communities {
+		qs[i] = feed.Query{Community: c}
+	}
+	h.liveChanges(w, r, qs)
+}
+
+// officeList cuts one page of the office's board.
+func (h *handler) officeList(s session, cursor string) (officeList, error) {
+	level := officeLevel(s.Actor.Role)
+	q := query.EscalationQuery{Level: level, Limit: officePageSize, Cursor: cursor, Now: h.svc.Now()}
+	if level == order.LevelStreet {
+		q.Streets = s.Actor.Streets
+	} else {
+		q.Communities = s.Actor.Communities
+	}
+	p := officeList{Paged: cursor != "", Cursor: cursor, Seq: h.backlogSeq()}
+	page, err := h.index.Escalations(q)
+	if err != nil {
+		return p, err
 	}
 	p.Total, p.AsOf = page.Total, shanghai(page.AsOf)
 	if page.Next != "" {
@@ -107,7 +171,7 @@ func (h *handler) officeBoard(w http.ResponseWriter, r *http.Request) {
 		}
 		p.Items = append(p.Items, v)
 	}
-	h.render(w, http.StatusOK, "escalations", p)
+	return p, nil
 }
 
 // officeSnap loads an order an office may read: one of its places' that reached it.

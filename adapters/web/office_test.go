@@ -51,6 +51,13 @@ func TestOfficePages(t *testing.T) {
 		t.Errorf("the board shows ids: %.2000s", board.body)
 	}
 	csrf := csrfOf(t, board.body)
+	// The board redraws itself live: its list alone, and its changes as events.
+	if !strings.Contains(board.body, `data-live="/escalations/events?after=`) {
+		t.Errorf("the board is not live: %.1500s", board.body)
+	}
+	if list := must(t, b.get("/escalations/list"), http.StatusOK, "楼道灯不亮了", `href="/escalations/orders/`+id+`"`); strings.Contains(list.body, "<html") {
+		t.Error("the board's list comes with the whole page")
+	}
 	op := must(t, b.get("/escalations/orders/"+id), http.StatusOK, "派单给本社区党员", `data-member="m-001"`, "138****5678", "退回下级", "上报街道", "结案")
 	if strings.Contains(op.body, `data-member="m-009"`) || strings.Contains(op.body, "13812345678") {
 		t.Errorf("the office's order page offers another community's member or shows the phone: %.3000s", op.body)

@@ -152,6 +152,8 @@ func (h *handler) routes() {
 	h.mux.HandleFunc("POST /board/orders/{id}/{action}", h.stewardAct)
 
 	h.mux.HandleFunc("GET /escalations", h.officeBoard)
+	h.mux.HandleFunc("GET /escalations/list", h.officeBoardFragment)
+	h.mux.HandleFunc("GET /escalations/events", h.officeBoardEvents)
 	h.mux.HandleFunc("GET /escalations/orders/{id}", h.officeOrder)
 	h.mux.HandleFunc("POST /escalations/orders/{id}/{action}", h.officeAct)
 
