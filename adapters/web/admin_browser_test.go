@@ -266,6 +266,9 @@ func TestBrowserDistrictFirstDay(t *testing.T) {
 	if got := phone.text("header"); !strings.Contains(got, "李明") {
 		t.Errorf("the member's page header reads %q", got)
 	}
+	if got := phone.text(".own-phone"); got != "13800001111" {
+		t.Errorf("the member sees their phone on file as %q, want the one the admin gave", got)
+	}
 	if wide := evalIn[bool](phone, `document.documentElement.scrollWidth > window.innerWidth + 1`); wide {
 		t.Error("the member's tasks scroll sideways at a 375 px phone")
 	}

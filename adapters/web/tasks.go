@@ -34,6 +34,7 @@ type tasksData struct {
 	Seq       uint64
 	AsOf      string
 	CSRF      string
+	Phone     string // the member's own phone, as stewards see it
 }
 
 // recordView is the member's month so far.
@@ -109,6 +110,10 @@ func (h *handler) tasksData(ctx context.Context, s session, params url.Values) (
 	// Every lane: a steward may dispatch to a member of another community.
 	now := h.svc.Now()
 	d := tasksData{Name: nameOr(m.Name, m.ID), Community: h.communityName(m.Community), Seq: h.backlogSeq(), AsOf: shanghaiSeconds(now), CSRF: s.CSRF()}
+	// The number stewards call them on, so a member sees it is right.
+	if phone, shown, err := h.svc.MemberPhone(ctx, s.Actor, m); err == nil && shown {
+		d.Phone = phone
+	}
 	var all, community []string
 	for _, l := range h.svc.Dir.Lanes() {
 		all = append(all, l.ID)
