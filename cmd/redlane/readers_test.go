@@ -173,8 +173,15 @@ func TestAnonymousFeedReadsAreLimitedPerAddress(t *testing.T) {
 	if ok, limited := count("", 120); limited == 0 || ok < 50 {
 		t.Errorf("120 anonymous reads at once (5 a second, bursts of 50): %d answered, %d refused", ok, limited)
 	}
-	if st, _ := httpGet(t, nil, base+"/screen/rouqiao-houxiang"); st != http.StatusTooManyRequests {
-		t.Errorf("the station screen from a limited address: %d, want 429", st)
+	// The station screen shares the address's allowance: of ten quick loads at least
+	// one is refused (a slow machine may let a token or two refill between them).
+	screens := map[int]int{}
+	for range 10 {
+		st, _ := httpGet(t, nil, base+"/screen/rouqiao-houxiang")
+		screens[st]++
+	}
+	if screens[http.StatusTooManyRequests] == 0 {
+		t.Errorf("ten station screens from a limited address: %v, want some 429", screens)
 	}
 	if _, limited := count(token, 120); limited != 0 {
 		t.Errorf("a token's reads were limited %d times", limited)
