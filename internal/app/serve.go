@@ -283,6 +283,10 @@ func (s *Server) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Residents' keys are kept in memory while a watch tells of every erasure.
+	if err := vault.CacheKeys(ctx, jsvault.KeyCacheConfig{Log: log}); err != nil {
+		return err
+	}
 	// With a flush before every acknowledgement, concurrent commands share flushes.
 	var events domain.EventStore = store
 	if s.cfg.GroupCommit && s.cfg.NATS.URL == "" && s.cfg.Sync == "always" {

@@ -131,6 +131,12 @@ func newRig(ctx context.Context, dir string, syncAlways bool, group jsstore.Grou
 	if r.vault, err = jsvault.Open(ctx, r.js, randomBytes(32), 1); err != nil {
 		return nil, err
 	}
+	// As serve keeps them: in memory, while a watch tells of every change.
+	watch, stop := context.WithCancel(context.Background())
+	r.closers = append(r.closers, stop)
+	if err := r.vault.CacheKeys(watch, jsvault.KeyCacheConfig{}); err != nil {
+		return nil, err
+	}
 	receiptKey := randomBytes(32)
 	newService := func(store domain.EventStore) *service.Service {
 		return service.New(service.Config{

@@ -102,9 +102,17 @@ func Open(tb testing.TB, srv *natsserver.Server, opts Options) *World {
 	}
 	var vault service.Vault
 	if opts.Vault {
-		if vault, err = jsvault.Open(ctx, w.JS, []byte("test pepper"), 1); err != nil {
+		v, err := jsvault.Open(ctx, w.JS, []byte("test pepper"), 1)
+		if err != nil {
 			tb.Fatal(err)
 		}
+		// As serve runs it: keys kept in memory while a watch tells of every change.
+		watch, stop := context.WithCancel(ctx)
+		tb.Cleanup(stop)
+		if err := v.CacheKeys(watch, jsvault.KeyCacheConfig{}); err != nil {
+			tb.Fatal(err)
+		}
+		vault = v
 	}
 	clock := opts.Clock
 	if clock == nil {

@@ -28,6 +28,7 @@ type Vault struct {
 	kv     jetstream.KeyValue
 	stream jetstream.Stream
 	pepper []byte
+	cache  keyCache // off until CacheKeys
 }
 
 var _ service.Vault = (*Vault)(nil)
@@ -68,8 +69,14 @@ func rawDigits(phone string) string {
 
 func (v *Vault) key(ctx context.Context, resident string, create bool) ([]byte, error) {
 	name := "resident." + resident
+	now := time.Now()
+	if k, ok := v.cache.get(name, now); ok {
+		return k, nil
+	}
+	epoch := v.cache.start()
 	e, err := v.kv.Get(ctx, name)
 	if err == nil {
+		v.cache.put(name, e.Value(), epoch, now)
 		return e.Value(), nil
 	}
 	if !errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -88,6 +95,7 @@ func (v *Vault) key(ctx context.Context, resident string, create bool) ([]byte, 
 		}
 		return nil, fmt.Errorf("vault: %w", err)
 	}
+	v.cache.put(name, k, epoch, now)
 	return k, nil
 }
 
@@ -125,6 +133,8 @@ func (v *Vault) Erase(ctx context.Context, phone string) (string, error) {
 
 func (v *Vault) erase(ctx context.Context, resident string) (string, error) {
 	name := "resident." + resident
+	v.cache.forget(name)
+	defer v.cache.forget(name) // and anything read while erasing
 	e, err := v.kv.Get(ctx, name)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):

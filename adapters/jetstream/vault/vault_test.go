@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
 
@@ -58,4 +59,96 @@ func TestVaultContract(t *testing.T) {
 		}
 		return v
 	})
+}
+
+func TestVaultContractWithKeysCached(t *testing.T) {
+	vaulttest.Run(t, func(t *testing.T) service.Vault {
+		_, nc := natstest.Start(t)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := jsvault.Open(context.Background(), js, []byte("pepper"), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.CacheKeys(t.Context(), jsvault.KeyCacheConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	})
+}
+
+// Two serving processes share the bucket: what one erases, the other's cache forgets.
+func TestKeyCacheForgetsWhatAnotherProcessErases(t *testing.T) {
+	srv, _ := natstest.Start(t)
+	open := func() *jsvault.Vault {
+		js, err := jetstream.New(natstest.Connect(t, srv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := jsvault.Open(context.Background(), js, []byte("pepper"), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	a, b := open(), open()
+	watch, stop := context.WithCancel(t.Context())
+	if err := a.CacheKeys(watch, jsvault.KeyCacheConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	who := order.Requester{Name: "张阿姨", Phone: "13800000001"}
+	sealed, err := a.Seal(ctx, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if got, err := a.Open(ctx, sealed); err != nil || got != who {
+			t.Fatalf("open: %v, %v", got, err)
+		}
+	}
+	if a.CachedKeyReads() == 0 {
+		t.Fatal("three opens of one requester: none answered from memory")
+	}
+	if _, err := b.Erase(ctx, who.Phone); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := a.Open(ctx, sealed)
+		if errors.Is(err, service.ErrErased) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other process erased the key; this one still opens the details")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// With the watch gone, nothing is answered from memory.
+	stop()
+	other := order.Requester{Name: "李先生", Phone: "13900000002"}
+	s2, err := a.Seal(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); a.KeysCached(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the watch's context ended; the cache is still on")
+		}
+	}
+	hits := a.CachedKeyReads()
+	for range 3 {
+		if _, err := a.Open(ctx, s2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.CachedKeyReads() != hits {
+		t.Error("the watch ended, yet keys were still read from memory")
+	}
 }
