@@ -59,6 +59,7 @@ type GroupStore struct {
 	pending  []*groupAppend
 	busy     map[string]bool // subjects of appends waiting or in flight
 	inFlight int
+	arrived  chan struct{} // a token when an append joins pending (for gather)
 
 	appends, batches, batched, alone, fallbacks atomic.Int64
 }
@@ -97,7 +98,7 @@ func NewGroupStore(s *Store, cfg GroupConfig) *GroupStore {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 1
 	}
-	return &GroupStore{Store: s, maxBatch: cfg.MaxBatch, minBatch: cfg.MinBatch, maxInFlight: cfg.MaxInFlight, busy: map[string]bool{}}
+	return &GroupStore{Store: s, maxBatch: cfg.MaxBatch, minBatch: cfg.MinBatch, maxInFlight: cfg.MaxInFlight, busy: map[string]bool{}, arrived: make(chan struct{}, 1)}
 }
 
 // GroupStats counts what a GroupStore did with the single-event appends it was given.
@@ -157,6 +158,10 @@ func (g *GroupStore) Append(ctx context.Context, aggType, aggID string, expected
 		g.inFlight++
 	}
 	g.mu.Unlock()
+	select {
+	case g.arrived <- struct{}{}:
+	default:
+	}
 	if lead {
 		g.lead()
 	}
@@ -218,9 +223,17 @@ func (g *GroupStore) await(ctx context.Context, req *groupAppend) ([]uint64, err
 }
 
 // lead commits what is waiting, holding one of the in-flight slots. When more waits
-// after its commit, a new goroutine carries on with the slot, so that the caller who led
-// gets its answer without waiting for others' commits.
-func (g *GroupStore) lead() {
+// after its commit, or its commit was an atomic batch (whose callers are about to come
+// back with their next commands), a new goroutine carries on with the slot, so that the
+// caller who led gets its answer without waiting for others' commits.
+func (g *GroupStore) lead() { g.leadAfter(0) }
+
+// leadAfter is lead after an atomic batch of released appends: before it takes what
+// waits, it gathers (see gather).
+func (g *GroupStore) leadAfter(released int) {
+	if released > 0 {
+		g.gather(released)
+	}
 	g.mu.Lock()
 	batch := g.take()
 	if len(batch) == 0 {
@@ -230,18 +243,52 @@ func (g *GroupStore) lead() {
 	}
 	g.mu.Unlock()
 
-	g.commit(batch)
+	batched := g.commit(batch)
 
 	g.mu.Lock()
-	more := len(g.pending) > 0
+	more := len(g.pending) > 0 || batched
 	if !more {
 		g.inFlight--
 	}
 	g.mu.Unlock()
-	if more {
+	switch {
+	case batched:
+		go g.leadAfter(len(batch))
+	case more:
 		go g.lead()
 	}
 }
+
+// gather waits, after an atomic batch of released appends, until as many wait again or
+// a quarter of what a batch costs has passed (at most maxGather), whichever is first.
+// The callers of a batch come back with their next commands together; without the wait
+// the first few back would go in one batch and the rest in the next, and every batch
+// costs the server a fixed few milliseconds however few it carries. Appends made while
+// nothing was in flight never wait: only a slot that has just committed a batch gathers.
+func (g *GroupStore) gather(released int) {
+	wait := min(time.Duration(g.costs.batchCost()/4), maxGather)
+	if wait <= 0 {
+		return
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		g.mu.Lock()
+		n := len(g.pending)
+		g.mu.Unlock()
+		if n >= released || n >= g.maxBatch {
+			return
+		}
+		select {
+		case <-g.arrived:
+		case <-timer.C:
+			return
+		}
+	}
+}
+
+// maxGather bounds gather's wait.
+const maxGather = 2 * time.Millisecond
 
 // take removes up to maxBatch waiting appends, dropping those whose callers gave up.
 // g.mu is held.
@@ -264,8 +311,9 @@ func (g *GroupStore) take() []*groupAppend {
 }
 
 // commit stores batch: as one atomic batch, or when asBatch says it is too small, as
-// publishes of one event each, all at once. It answers every append of the batch.
-func (g *GroupStore) commit(batch []*groupAppend) {
+// publishes of one event each, all at once. It answers every append of the batch, and
+// reports whether the batch was committed as one atomic batch.
+func (g *GroupStore) commit(batch []*groupAppend) (batched bool) {
 	defer func() {
 		g.mu.Lock()
 		for _, req := range batch {
@@ -291,7 +339,7 @@ func (g *GroupStore) commit(batch []*groupAppend) {
 		wg.Wait()
 		g.costs.publishes(len(batch), time.Since(start))
 		g.alone.Add(int64(len(batch)))
-		return
+		return false
 	}
 
 	msgs := make([]*nats.Msg, len(batch))
@@ -315,13 +363,14 @@ func (g *GroupStore) commit(batch []*groupAppend) {
 		for _, req := range batch {
 			req.fallback = true
 		}
-		return
+		return false
 	}
 	g.batches.Add(1)
 	g.batched.Add(int64(n))
 	for i, req := range batch {
 		req.seq = ack.Sequence - n + 1 + uint64(i)
 	}
+	return true
 }
 
 // publishOne is Store.Append for one encoded event.
@@ -380,6 +429,14 @@ func (c *groupCosts) batch(d time.Duration) {
 	c.mu.Lock()
 	c.batchNs = ewma(c.batchNs, d)
 	c.mu.Unlock()
+}
+
+// batchCost returns the moving average of an atomic batch's cost in nanoseconds (0 before
+// one is measured).
+func (c *groupCosts) batchCost() float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.batchNs
 }
 
 func (c *groupCosts) publishes(n int, d time.Duration) {
