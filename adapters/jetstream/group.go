@@ -20,8 +20,10 @@ import (
 // commit). While one commit is in flight, the appends that arrive wait; when it is done
 // they go to the server together: as one JetStream atomic batch, which the server writes
 // with one flush, or, when so few wait that their publishes cost less than a batch, as
-// one publish each, all at once. An append never waits for a timer: a lone writer is sent
-// at once.
+// one publish each, all at once. A lone writer never waits for a timer: an append that
+// finds nothing in flight is sent at once. After an atomic batch, whose callers come back
+// with their next commands together, the next commit waits for them a moment (at most a
+// quarter of a batch's cost, and 2 ms; see gather), so that they share one batch.
 //
 // Which of the two is cheaper is learnt as it runs (adaptive): the store keeps a moving
 // average of what a batch costs (nats-server stages an atomic batch of a one-replica
