@@ -230,11 +230,12 @@ func (g *GroupStore) await(ctx context.Context, req *groupAppend) ([]uint64, err
 // caller who led gets its answer without waiting for others' commits.
 func (g *GroupStore) lead() { g.leadAfter(0) }
 
-// leadAfter is lead after an atomic batch of released appends: before it takes what
-// waits, it gathers (see gather).
-func (g *GroupStore) leadAfter(released int) {
-	if released > 0 {
-		g.gather(released)
+// leadAfter is lead after an atomic batch: before it takes what waits, it gathers until
+// expected appends wait (see gather): those the batch released and those that came while
+// it was in flight.
+func (g *GroupStore) leadAfter(expected int) {
+	if expected > 0 {
+		g.gather(expected)
 	}
 	g.mu.Lock()
 	batch := g.take()
@@ -248,26 +249,27 @@ func (g *GroupStore) leadAfter(released int) {
 	batched := g.commit(batch)
 
 	g.mu.Lock()
-	more := len(g.pending) > 0 || batched
+	waiting := len(g.pending)
+	more := waiting > 0 || batched
 	if !more {
 		g.inFlight--
 	}
 	g.mu.Unlock()
 	switch {
 	case batched:
-		go g.leadAfter(len(batch))
+		go g.leadAfter(len(batch) + waiting)
 	case more:
 		go g.lead()
 	}
 }
 
-// gather waits, after an atomic batch of released appends, until as many wait again or
-// a quarter of what a batch costs has passed (at most maxGather), whichever is first.
+// gather waits, after an atomic batch, until expected appends wait or a quarter of what
+// a batch costs has passed (at most maxGather), whichever is first.
 // The callers of a batch come back with their next commands together; without the wait
 // the first few back would go in one batch and the rest in the next, and every batch
 // costs the server a fixed few milliseconds however few it carries. Appends made while
 // nothing was in flight never wait: only a slot that has just committed a batch gathers.
-func (g *GroupStore) gather(released int) {
+func (g *GroupStore) gather(expected int) {
 	wait := min(time.Duration(g.costs.batchCost()/4), maxGather)
 	if wait <= 0 {
 		return
@@ -278,7 +280,7 @@ func (g *GroupStore) gather(released int) {
 		g.mu.Lock()
 		n := len(g.pending)
 		g.mu.Unlock()
-		if n >= released || n >= g.maxBatch {
+		if n >= expected || n >= g.maxBatch {
 			return
 		}
 		select {
