@@ -10,6 +10,7 @@ import (
 
 	"github.com/redlane/redlane/adapters/httpapi"
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
+	jsvault "github.com/redlane/redlane/adapters/jetstream/vault"
 	"github.com/redlane/redlane/domain"
 	"github.com/redlane/redlane/query"
 	"github.com/redlane/redlane/service"
@@ -78,6 +79,26 @@ func registerGroupMetrics(reg prometheus.Registerer, g *jsstore.GroupStore) erro
 		val := c.val
 		if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
 			func() float64 { return float64(val(g.Stats())) })); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// registerVaultMetrics tells whether the vault's key cache is on and how many reads it
+// answered.
+func registerVaultMetrics(reg prometheus.Registerer, v *jsvault.Vault) error {
+	on := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "redlane_vault_key_cache_on", Help: "1 while residents' keys are kept in memory (their bucket's watch runs); 0 when every key is read from the bucket."},
+		func() float64 {
+			if v.KeysCached() {
+				return 1
+			}
+			return 0
+		})
+	hits := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "redlane_vault_key_cache_hits_total", Help: "Reads of residents' and members' keys answered from memory."},
+		func() float64 { return float64(v.CachedKeyReads()) })
+	for _, c := range []prometheus.Collector{on, hits} {
+		if err := reg.Register(c); err != nil {
 			return err
 		}
 	}

@@ -287,6 +287,9 @@ func (s *Server) open(ctx context.Context) error {
 	if err := vault.CacheKeys(ctx, jsvault.KeyCacheConfig{Log: log}); err != nil {
 		return err
 	}
+	if err := registerVaultMetrics(reg, vault); err != nil {
+		return err
+	}
 	// With a flush before every acknowledgement, concurrent commands share flushes.
 	var events domain.EventStore = store
 	if s.cfg.GroupCommit && s.cfg.NATS.URL == "" && s.cfg.Sync == "always" {
