@@ -152,3 +152,40 @@ func TestKeyCacheForgetsWhatAnotherProcessErases(t *testing.T) {
 		t.Error("the watch ended, yet keys were still read from memory")
 	}
 }
+
+// BenchmarkOpen is what opening a requester's sealed details costs a command's reply:
+// a read of the key from the bucket, or (cached) from memory.
+func BenchmarkOpen(b *testing.B) {
+	for _, cached := range []bool{false, true} {
+		name := "bucket"
+		if cached {
+			name = "cached"
+		}
+		b.Run(name, func(b *testing.B) {
+			_, nc := natstest.Start(b)
+			js, err := jetstream.New(nc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			v, err := jsvault.Open(context.Background(), js, []byte("pepper"), 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if cached {
+				if err := v.CacheKeys(b.Context(), jsvault.KeyCacheConfig{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			sealed, err := v.Seal(b.Context(), order.Requester{Name: "张阿姨", Phone: "13800000001"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := v.Open(b.Context(), sealed); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
