@@ -382,6 +382,12 @@ func (b *bench) loads(ctx context.Context, dir string, syncAlways bool) (map[loa
 	}
 	tail(fmt.Sprintf("http_group_c%d_p99_over_p50", top), fmt.Sprintf("HTTP on group commit p99 ÷ p50, %d clients", top), loadCase{kindHTTPGroup, top, ""})
 
+	if syncAlways {
+		if err := b.batchCostRows(ctx, r, bodies, res); err != nil {
+			return nil, err
+		}
+	}
+
 	// What group commit gives: its throughput beside the plain store's.
 	for _, pair := range []struct{ group, plain loadCase }{
 		{loadCase{kindGroup, 32, ""}, loadCase{kindRunner, 32, ""}},

@@ -44,7 +44,7 @@ func TestRunTiny(t *testing.T) {
 		"http_c4_p99_over_p50_sync_interval", "http_group_c4_sync_always", "group_gain_runner_c32_sync_always",
 		"fsync_kept_runner_c1", "runner_c32_length_growth", "notes_c32_history", "rebuild_backlog",
 		"rebuild_reports", "rebuild_records", "rebuild_feed", "rebuild_peak_rss", "disk_per_million",
-		"serving_rss_per_10k_orders", "server_rss_per_million_subjects", "server_heap_per_million_subjects",
+		"serving_rss_per_10k_orders", "raw_atomic_batch_32_sync_always", "group_ceiling_c32_sync_always", "server_rss_per_million_subjects", "server_heap_per_million_subjects",
 	} {
 		if !keys[want] {
 			t.Errorf("no row %s", want)
