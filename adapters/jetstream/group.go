@@ -330,17 +330,22 @@ func (g *GroupStore) commit(batch []*groupAppend) (batched bool) {
 	}()
 	if !g.asBatch(len(batch)) {
 		start := time.Now()
-		var wg sync.WaitGroup
-		for _, req := range batch {
-			wg.Go(func() {
-				seqs, err := g.publishOne(req.ctx, req.subj, req.msg, req.expected, req.events)
-				if err == nil {
-					req.seq = seqs[0]
-				}
-				req.err = err
-			})
+		one := func(req *groupAppend) {
+			seqs, err := g.publishOne(req.ctx, req.subj, req.msg, req.expected, req.events)
+			if err == nil {
+				req.seq = seqs[0]
+			}
+			req.err = err
 		}
-		wg.Wait()
+		if len(batch) == 1 {
+			one(batch[0]) // a lone writer: no goroutine between it and its publish
+		} else {
+			var wg sync.WaitGroup
+			for _, req := range batch {
+				wg.Go(func() { one(req) })
+			}
+			wg.Wait()
+		}
 		g.costs.publishes(len(batch), time.Since(start))
 		g.alone.Add(int64(len(batch)))
 		return false
