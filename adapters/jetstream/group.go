@@ -190,9 +190,7 @@ func (g *GroupStore) newAppend(ctx context.Context, aggType, aggID string, expec
 		HeaderVersion:                       {strconv.FormatUint(e.Version, 10)},
 		jetstream.ExpectedLastSubjSeqHeader: {strconv.FormatUint(expected, 10)},
 	}}
-	if g.signer != nil {
-		g.signer.sign(msg, e.ID)
-	}
+	// Signed when it is committed: alone, or with its batch (batchsig.go).
 	return &groupAppend{
 		ctx: ctx, aggType: aggType, aggID: aggID, subj: subj, expected: expected, events: events,
 		msg: msg, done: make(chan struct{}),
@@ -331,6 +329,9 @@ func (g *GroupStore) commit(batch []*groupAppend) (batched bool) {
 	if !g.asBatch(len(batch)) {
 		start := time.Now()
 		one := func(req *groupAppend) {
+			if g.signer != nil {
+				g.signer.sign(req.msg, req.events[0].ID)
+			}
 			seqs, err := g.publishOne(req.ctx, req.subj, req.msg, req.expected, req.events)
 			if err == nil {
 				req.seq = seqs[0]
@@ -354,6 +355,9 @@ func (g *GroupStore) commit(batch []*groupAppend) (batched bool) {
 	msgs := make([]*nats.Msg, len(batch))
 	for i, req := range batch {
 		msgs[i] = req.msg
+	}
+	if g.signer != nil {
+		g.signer.signBatch(msgs) // one signature for the batch, a proof for each event
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), g.apiTimeout)
 	defer cancel()

@@ -270,3 +270,23 @@ func TestGroupCostsPickTheCheaperCommit(t *testing.T) {
 		t.Errorf("%d batches tried in %d decisions for publishes, want 1", tried, exploreEvery)
 	}
 }
+
+// TestGroupContractSigned runs the contract on group commit as serve runs it: events
+// signed alone or with their batch, and only what a trusted key signed obeyed.
+func TestGroupContractSigned(t *testing.T) {
+	signer := GenerateSigner()
+	cfg := func() Config { return Config{Signer: signer, Keys: NewKeyring(signer.PublicKey())} }
+	storetest.Run(t, storetest.Harness{
+		New: func(tb testing.TB) domain.EventStore {
+			srv, nc := natstest.Start(tb)
+			ts := &testStore{Store: openWith(tb, nc, cfg()), srv: srv}
+			return &testGroup{GroupStore: NewGroupStore(ts.Store, GroupConfig{MinBatch: 2}), ts: ts}
+		},
+		Reopen: func(tb testing.TB, s domain.EventStore) domain.EventStore {
+			tb.Helper()
+			srv, nc := natstest.Restart(tb, s.(*testGroup).ts.srv)
+			ts := &testStore{Store: openWith(tb, nc, cfg()), srv: srv}
+			return &testGroup{GroupStore: NewGroupStore(ts.Store, GroupConfig{MinBatch: 2}), ts: ts}
+		},
+	})
+}

@@ -13,6 +13,8 @@ package jetstream
 //
 // The signed message is the ASCII string "redlane-event-v2" followed, for each of
 // subject, id and body in that order, by its length as 8 bytes big-endian and its bytes.
+// Events that group commit stores in one atomic batch share one signature, of the
+// batch's Merkle root, and each carries its path to it (batchsig.go).
 // Each writer process has its own key pair; the private key stays in its data directory
 // and never goes on NATS, so whoever can publish to the stream, or delete from it, still
 // cannot sign. Checking needs only public keys: an auditor with read-only access to NATS
@@ -223,6 +225,8 @@ type Keyring struct {
 
 	legacy       *LegacyKey // legacy.go
 	legacyBefore uint64
+
+	roots verifiedRoots // batch roots whose signature held (batchsig.go)
 }
 
 // NewKeyring returns a keyring that trusts the pinned public keys.
@@ -322,7 +326,7 @@ func (k *Keyring) introduced(ctx context.Context, kid string, depth int, resolve
 		return nil // self-signed: a root, trusted only when pinned
 	}
 	introducer, ok := k.key(signer, depth+1)
-	if !ok || checkSig(introducer, ev.Header, signedBytes("redlane-event-v2", []byte(ev.Subject), []byte(ev.MsgID()), ev.Data)) != nil {
+	if !ok || checkEventSig(introducer, ev.Header, signedBytes("redlane-event-v2", []byte(ev.Subject), []byte(ev.MsgID()), ev.Data), &k.roots) != nil {
 		return nil
 	}
 	return pub
@@ -343,7 +347,7 @@ func selfIntroduced(ev *RawEvent) (ed25519.PublicKey, error) {
 	if err != nil || len(pub) != ed25519.PublicKeySize || KeyID(pub) != env.AggregateID || ev.Header.Get(HeaderKey) != env.AggregateID {
 		return nil, fmt.Errorf("the key event at %d does not introduce the key that signed it", ev.Seq)
 	}
-	if err := checkSig(pub, ev.Header, signedBytes("redlane-event-v2", []byte(ev.Subject), []byte(ev.MsgID()), ev.Data)); err != nil {
+	if err := checkEventSig(pub, ev.Header, signedBytes("redlane-event-v2", []byte(ev.Subject), []byte(ev.MsgID()), ev.Data), nil); err != nil {
 		return nil, fmt.Errorf("the key event at %d: %w", ev.Seq, err)
 	}
 	return pub, nil
@@ -357,8 +361,9 @@ func checkSig(pub ed25519.PublicKey, h nats.Header, msg []byte) error {
 	return nil
 }
 
-// check checks a signature under the key the headers name.
-func (k *Keyring) check(h nats.Header, msg []byte) error {
+// check checks a signature under the key the headers name; event says msg is an
+// event's, which may be signed with its batch (batchsig.go).
+func (k *Keyring) check(h nats.Header, msg []byte, event bool) error {
 	if h.Get(HeaderSignature) == "" {
 		return ErrUnsigned
 	}
@@ -366,13 +371,17 @@ func (k *Keyring) check(h nats.Header, msg []byte) error {
 	if !ok {
 		return ErrUnknownKey
 	}
+	if event {
+		return checkEventSig(pub, h, msg, &k.roots)
+	}
 	return checkSig(pub, h, msg)
 }
 
-// CheckEvent checks the audit headers of a stored event: nil when the signature holds
-// under a trusted key, else ErrUnsigned, ErrUnknownKey or ErrBadSignature.
+// CheckEvent checks the audit headers of a stored event: nil when the signature (its
+// own, or its batch's with its proof) holds under a trusted key, else ErrUnsigned,
+// ErrUnknownKey or ErrBadSignature.
 func (k *Keyring) CheckEvent(h nats.Header, subject, id string, body []byte) error {
-	return k.check(h, signedBytes("redlane-event-v2", []byte(subject), []byte(id), body))
+	return k.check(h, signedBytes("redlane-event-v2", []byte(subject), []byte(id), body), true)
 }
 
 // CheckSeal checks a seal's signature against the trusted keys.
@@ -380,7 +389,7 @@ func (k *Keyring) CheckSeal(h nats.Header, body []byte) error { return k.checkSe
 
 // checkSeal checks a seal's signature.
 func (k *Keyring) checkSeal(h nats.Header, body []byte) error {
-	return k.check(h, signedBytes("redlane-seal-v2", body))
+	return k.check(h, signedBytes("redlane-seal-v2", body), false)
 }
 
 // ReadPublicKeys reads a file of trusted public keys: one base64 Ed25519 public key a
