@@ -301,18 +301,19 @@ type CurrentPeriod struct {
 }
 
 // CurrentStream returns the stream of the current period: the one the last roll made
-// current, or DefaultStream when no roll was ever made.
+// current, or "" when no roll was ever made (the stream is then whichever the
+// deployment names, DefaultStream unless told otherwise).
 func CurrentStream(ctx context.Context, js jetstream.JetStream) (string, error) {
 	kv, err := js.KeyValue(ctx, PeriodBucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		return DefaultStream, nil
+		return "", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("bucket %s: %w", PeriodBucket, err)
 	}
 	e, err := kv.Get(ctx, currentKey)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return DefaultStream, nil
+		return "", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("bucket %s: %w", PeriodBucket, err)

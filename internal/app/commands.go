@@ -37,6 +37,9 @@ func owner(job string) string {
 // VerifyViews compares each stored view with a rebuild from the log, writing each
 // difference to w; it fails when any differ (redlane projections verify).
 func VerifyViews(ctx context.Context, lc *Log, replicas int, chosen []func() projections.View, w io.Writer) error {
+	if err := viewsFollow(ctx, lc); err != nil {
+		return err
+	}
 	vs, err := jsviews.New(ctx, lc.JS, lc.Store, jsviews.Config{Owner: owner("verify"), Replicas: replicas})
 	if err != nil {
 		return err
@@ -63,7 +66,11 @@ func VerifyViews(ctx context.Context, lc *Log, replicas int, chosen []func() pro
 
 // RebuildViews rebuilds each view from the log into a new bucket and switches it in
 // (redlane projections rebuild), showing progress on progress.
+// A rebuild reads the current period and the periods before it (views.FoldLog).
 func RebuildViews(ctx context.Context, lc *Log, replicas int, chosen []func() projections.View, w, progress io.Writer) error {
+	if err := viewsFollow(ctx, lc); err != nil {
+		return err
+	}
 	vs, err := jsviews.New(ctx, lc.JS, lc.Store, jsviews.Config{Owner: owner("rebuild"), Replicas: replicas})
 	if err != nil {
 		return err
@@ -75,6 +82,19 @@ func RebuildViews(ctx context.Context, lc *Log, replicas int, chosen []func() pr
 			return fmt.Errorf("rebuild %s: %w", name, err)
 		}
 		fmt.Fprintf(w, "view %s rebuilt into %s and switched in\n", name, bucket)
+	}
+	return nil
+}
+
+// viewsFollow refuses to rebuild or verify the views on another stream than the current
+// period's: the views follow it, and a fold of it reads the earlier periods as well.
+func viewsFollow(ctx context.Context, lc *Log) error {
+	cur, err := jsstore.CurrentStream(ctx, lc.JS)
+	if err != nil {
+		return err
+	}
+	if name := lc.Store.StreamName(); cur != "" && name != cur {
+		return fmt.Errorf("the views follow the current period's stream %s, not %s: leave out --stream (a fold of %s reads the periods before it too)", cur, name, cur)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -83,7 +84,7 @@ func (f *NATS) ResolveStream(ctx context.Context, js jetstream.JetStream) error 
 	if err != nil {
 		return fmt.Errorf("the current period: %w", err)
 	}
-	f.Stream = s
+	f.Stream = cmp.Or(s, jsstore.DefaultStream)
 	return nil
 }
 

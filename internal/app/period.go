@@ -79,7 +79,7 @@ func RollPeriod(ctx context.Context, lc *Log, opt RollOptions) (*RollReport, err
 	if err != nil {
 		return nil, err
 	}
-	if current != old.StreamName() {
+	if current != "" && current != old.StreamName() {
 		return nil, fmt.Errorf("period roll: %s is not the current period (%s is): roll from the current one", old.StreamName(), current)
 	}
 	period, err := old.Period(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -288,6 +289,18 @@ func TestPeriodRoll(t *testing.T) {
 		if len(diffs) > 0 {
 			t.Errorf("view %s differs from a rebuild across both periods:\n%s", nv().Name(), strings.Join(diffs, "\n"))
 		}
+	}
+
+	// A rebuild from nothing folds both periods and lands where the writer stands.
+	rebuilt := dumpAll(t, vs2)
+	if err := RebuildViews(ctx, &Log{JS: w.js, Store: next}, 1, Views(), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got := dumpAll(t, vs2); !equalDumps(rebuilt, got) {
+		t.Errorf("a rebuild across both periods differs from the views:\n%s", describeDumps(rebuilt, got))
+	}
+	if err := RebuildViews(ctx, lc, 1, Views(), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "follow the current period") {
+		t.Errorf("a rebuild on the old period's stream: %v, want a refusal", err)
 	}
 
 	// The audit chain goes on across the periods.
