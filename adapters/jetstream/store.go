@@ -255,6 +255,9 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 func createStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Stream, error) {
 	var meta map[string]string // a period's metadata (period.go) outlives the update
 	if st, err := js.Stream(ctx, cfg.Stream); err == nil {
+		if st.CachedInfo().Config.Sealed {
+			return st, nil // a period that ended: it stays as it is
+		}
 		meta = periodMeta(st.CachedInfo().Config.Metadata)
 	}
 	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{

@@ -374,3 +374,36 @@ func TestPeriodRollRefusesWhileServeRuns(t *testing.T) {
 		t.Fatalf("roll while the writers run: %v", err)
 	}
 }
+
+// A roll that stopped before it made the next period current runs again to the same end:
+// nothing is carried twice.
+func TestPeriodRollRunsAgain(t *testing.T) {
+	w := newRollWorld(t)
+	ctx := context.Background()
+	first, err := RollPeriod(ctx, &Log{JS: w.js, Store: w.store}, RollOptions{To: "REDLANE_2", CatchUp: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As if it had stopped before the last step.
+	kv, err := w.js.KeyValue(ctx, jsstore.PeriodBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Purge(ctx, "current"); err != nil {
+		t.Fatal(err)
+	}
+	old := w.open(t, jsstore.DefaultStream, jsstore.Config{}) // a writer's open of the sealed stream leaves it as it is
+	again, err := RollPeriod(ctx, &Log{JS: w.js, Store: old}, RollOptions{To: "REDLANE_2", CatchUp: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Carried != 0 || again.CarriedUpto != first.CarriedUpto {
+		t.Errorf("run again: carried %d up to %d, want none more up to %d", again.Carried, again.CarriedUpto, first.CarriedUpto)
+	}
+	if cur, err := jsstore.CurrentStream(ctx, w.js); err != nil || cur != "REDLANE_2" {
+		t.Errorf("current stream %q (%v)", cur, err)
+	}
+	if r, err := jsaudit.Verify(ctx, w.js, w.open(t, "REDLANE_2", jsstore.Config{ReadOnly: true}), jsaudit.VerifyConfig{Keys: jsstore.NewKeyring(w.signer.PublicKey())}); err != nil || !r.OK() || r.Link.Status != "ok" {
+		t.Errorf("verify after a roll run again: %+v %v", r, err)
+	}
+}

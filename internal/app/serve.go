@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -249,6 +250,9 @@ func (s *Server) open(ctx context.Context) error {
 	store, err := jsstore.Open(openCtx, js, jsstore.Config{Stream: s.cfg.NATS.Stream, Replicas: s.cfg.NATS.Replicas, Signer: signer, Keys: jsstore.NewKeyring(), Rejected: rejected})
 	if err != nil {
 		return fmt.Errorf("open the event stream: %w", err)
+	}
+	if p, err := store.Period(openCtx); err != nil || p.Sealed {
+		return cmp.Or(err, fmt.Errorf("stream %s is a period that has ended (sealed by redlane period roll): serve the current period (leave out --stream)", p.Stream))
 	}
 	if err := establishTrust(openCtx, store, s.cfg.Data, s.cfg.NATS.Trusted, log); err != nil {
 		return err
