@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/internal/worker"
 )
 
@@ -142,10 +143,55 @@ type Mirror struct {
 	cfg    MirrorConfig
 }
 
+// checkpoint is the last position mirrored, Seq in Stream (the period's stream; empty
+// when written before periods, in the first period's stream).
 type checkpoint struct {
 	Seq    uint64    `json:"seq"`
+	Stream string    `json:"stream,omitempty"`
 	Writer string    `json:"writer"`
 	At     time.Time `json:"at"`
+}
+
+// MoveToPeriod moves the mirror's checkpoint, at the end of the period stream from (its
+// last position fromLast), to position seq of stream to, the last copy the roll carried
+// there: the mirror goes on with the first new event. A mirror that never ran is left
+// alone; one that has not mirrored the whole period is an error: the events it has not
+// reached would never be mirrored. With to empty it only checks.
+func MoveToPeriod(ctx context.Context, js jetstream.JetStream, from string, fromLast uint64, to string, seq uint64) error {
+	kv, err := js.KeyValue(ctx, CheckpointBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("mirror checkpoint: %w", err)
+	}
+	e, err := kv.Get(ctx, CheckpointKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("mirror checkpoint: %w", err)
+	}
+	var cp checkpoint
+	if err := json.Unmarshal(e.Value(), &cp); err != nil {
+		return fmt.Errorf("mirror checkpoint: %w", err)
+	}
+	switch {
+	case to != "" && cp.Stream == to:
+		return nil // moved already
+	case cp.Stream != "" && cp.Stream != from:
+		return fmt.Errorf("the EventStoreDB mirror's checkpoint is in stream %s, neither %s nor %s", cp.Stream, from, to)
+	case cp.Seq < fromLast:
+		return fmt.Errorf("the EventStoreDB mirror has mirrored %s up to %d of %d: run serve with --esdb-url until it has caught up, then stop it and roll", from, cp.Seq, fromLast)
+	}
+	if to == "" {
+		return nil
+	}
+	body, _ := json.Marshal(checkpoint{Seq: seq, Stream: to, Writer: "period roll", At: time.Now().UTC()})
+	if _, err := kv.Update(ctx, CheckpointKey, body, e.Revision()); err != nil {
+		return fmt.Errorf("mirror checkpoint: move to %s at %d: %w", to, seq, err)
+	}
+	return nil
 }
 
 // NewMirror prepares the checkpoint and lease buckets.
@@ -201,6 +247,33 @@ func (m *Mirror) Checkpoint(ctx context.Context) (uint64, uint64, error) {
 	return cp.Seq, e.Revision(), nil
 }
 
+// sameStream refuses a checkpoint that is a position in another period's stream.
+func (m *Mirror) sameStream(ctx context.Context) error {
+	kv, err := m.js.KeyValue(ctx, CheckpointBucket)
+	if err != nil {
+		return err
+	}
+	e, err := kv.Get(ctx, CheckpointKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var cp checkpoint
+	if err := json.Unmarshal(e.Value(), &cp); err != nil {
+		return fmt.Errorf("mirror checkpoint: %w", err)
+	}
+	stream := cp.Stream
+	if stream == "" && cp.Seq > 0 && m.stream.CachedInfo().Config.Metadata[jsstore.MetaPeriodPrev] != "" {
+		stream = "the first period's stream"
+	}
+	if stream != "" && stream != m.cfg.Stream {
+		return fmt.Errorf("mirror: the checkpoint (%d) is a position in %s, not in %s (redlane period roll moves it)", cp.Seq, stream, m.cfg.Stream)
+	}
+	return nil
+}
+
 // Run mirrors until ctx ends. Several processes may Run; one mirrors at a time. Trouble
 // with the target (a server that is down) is logged and retried with a growing pause.
 func (m *Mirror) Run(ctx context.Context) error {
@@ -234,6 +307,9 @@ func (j *mirrorJob) Resume(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	j.kv, j.cpRev = kv, cpRev
+	if err := j.m.sameStream(ctx); err != nil {
+		return 0, err
+	}
 	j.m.cfg.Log.Info("eventstoredb mirror started", "from", cp+1, "owner", j.m.cfg.Owner)
 	return cp, nil
 }
@@ -250,7 +326,7 @@ func (j *mirrorJob) Handle(ctx context.Context, b worker.Batch) error {
 	if err := j.m.write(ctx, events); err != nil {
 		return err
 	}
-	body, _ := json.Marshal(checkpoint{Seq: events[len(events)-1].seq, Writer: j.m.cfg.Owner, At: time.Now().UTC()})
+	body, _ := json.Marshal(checkpoint{Seq: events[len(events)-1].seq, Stream: j.m.cfg.Stream, Writer: j.m.cfg.Owner, At: time.Now().UTC()})
 	var err error
 	if j.cpRev == 0 {
 		j.cpRev, err = j.kv.Create(ctx, CheckpointKey, body)

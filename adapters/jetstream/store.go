@@ -253,7 +253,15 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, erro
 
 // createStream creates the event stream, or updates it to the configuration above.
 func createStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Stream, error) {
+	var meta map[string]string // a period's metadata (period.go) outlives the update
+	if st, err := js.Stream(ctx, cfg.Stream); err == nil {
+		if st.CachedInfo().Config.Sealed {
+			return st, nil // a period that ended: it stays as it is
+		}
+		meta = periodMeta(st.CachedInfo().Config.Metadata)
+	}
 	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Metadata:           meta,
 		Name:               cfg.Stream,
 		Description:        "Redlane events: one subject per aggregate, body is the CloudEvents envelope JSON",
 		Subjects:           []string{cfg.Prefix + ".>"},

@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
-
-	jsaudit "github.com/redlane/redlane/adapters/jetstream/audit"
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/internal/app"
@@ -131,35 +128,12 @@ func auditVerify(ctx context.Context, c *logCmd, args []string, stdout io.Writer
 	if _, err := c.parse(args); err != nil {
 		return err
 	}
-	var anchors []jsaudit.Anchor
-	for _, a := range anchorTexts {
-		an, err := jsaudit.ParseAnchor(a)
-		if err != nil {
-			return fmt.Errorf("--anchor: %w", err)
-		}
-		anchors = append(anchors, an)
-	}
 	lc, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer lc.Close()
-	rep, err := jsaudit.Verify(ctx, lc.JS, lc.Store, jsaudit.VerifyConfig{Keys: lc.Store.Keys(), UnsignedUntil: *unsignedUntil,
-		Anchors: anchors, Progress: app.NewProgress(c.stderr, "verify").Update})
-	if err != nil {
-		return err
-	}
-	if *format == "json" {
-		if err := cli.WriteJSON(stdout, rep); err != nil {
-			return err
-		}
-	} else {
-		app.WriteVerifyText(stdout, rep)
-	}
-	if !rep.OK() {
-		return fmt.Errorf("verify: %d problems; the first bad event is at stream sequence %d", rep.ProblemsFound, rep.FirstBad)
-	}
-	return nil
+	return app.AuditVerify(ctx, lc, anchorTexts, *unsignedUntil, *format == "json", stdout, c.stderr)
 }
 
 // auditSeal seals everything stored now.
@@ -192,39 +166,12 @@ func auditExport(ctx context.Context, c *logCmd, args []string, stdout io.Writer
 	if _, err := c.parse(args); err != nil {
 		return err
 	}
-	from, until := time.Time{}, time.Now()
-	if *fromFlag != nil {
-		from = **fromFlag
-	}
-	if *untilFlag != nil {
-		until = **untilFlag
-	}
-	if until.Before(from) {
-		return errors.New("--until is before --from")
-	}
 	lc, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer lc.Close()
-	w, done, err := cli.Output(*out, stdout)
-	if err != nil {
-		return err
-	}
-	defer done() //nolint:errcheck // a failed write has said so already
-	n, skipped, err := app.ExportEvents(ctx, lc.Store, from, until, w, app.NewProgress(c.stderr, "export").Update)
-	if err != nil {
-		return err
-	}
-	since := "the beginning"
-	if !from.IsZero() {
-		since = query.LocalTime(from)
-	}
-	fmt.Fprintf(c.stderr, "exported %d events stamped from %s to %s (Asia/Shanghai)\n", n, since, query.LocalTime(until))
-	if len(skipped) > 0 {
-		fmt.Fprintf(c.stderr, "left out %d messages that are not Redlane events, at stream sequences %v (see redlane audit verify)\n", len(skipped), skipped)
-	}
-	return done()
+	return app.AuditExport(ctx, lc, *fromFlag, *untilFlag, *out, stdout, c.stderr)
 }
 
 // auditIntroduce trusts another writer's public key: it appends a key event that this

@@ -117,7 +117,7 @@ func TestClusterRidesThroughAMember(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := natstest.StartClusterWith(t, 3, func(cfg *natsserver.Config) {
-		cfg.NKeys, cfg.Readers, cfg.ReadScope = []string{svc}, readers, app.ReadScope("REDLANE")
+		cfg.NKeys, cfg.Readers, cfg.ReadScope = []string{svc}, readers, app.ReadScope()
 	}, asService)
 	b.launchOn(c.URLs())
 	toks := readDemoTokens(t, b.dir)

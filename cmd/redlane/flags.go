@@ -19,7 +19,7 @@ func registerNATS(fs *flag.FlagSet, f *app.NATS) {
 	fs.StringVar(&f.NKey, "nats-nkey", "", "NATS nkey seed file (SU…) to sign in with (default with an embedded server: DATA/service.nk; DATA/auditor.nk and DATA/reporting.nk only read)")
 	fs.StringVar(&f.User, "nats-user", "", "NATS user name (embedded server: also admitted, with every right; --nats-url: sent)")
 	fs.StringVar(&f.Password, "nats-password", "", "NATS password; or set REDLANE_NATS_PASSWORD")
-	fs.StringVar(&f.Stream, "stream", "REDLANE", "the JetStream stream that holds the events")
+	fs.StringVar(&f.Stream, "stream", "", "the JetStream stream that holds the events (default: the current period's, REDLANE until the first period roll)")
 	fs.IntVar(&f.Replicas, "replicas", 1, "the stream's replicas (1, or 3 on a cluster)")
 	fs.StringVar(&f.Legacy, "legacy-key-file", "", "the shared audit key of a log written before Ed25519 signing (default: REDLANE_AUDIT_KEY, or DATA/audit.key): its events before the first key event are obeyed")
 	fs.StringVar(&f.Trusted, "trusted-keys", "", "a file of writers' public keys to trust (default: DATA/trusted.keys; else the root the log's first key event introduces)")

@@ -53,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return auditCmd(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "period":
+		return periodCmd(ctx, args[1:], stdout, stderr)
 	case "nats-auth":
 		return natsAuthCmd(args[1:], stdout, stderr)
 	case "health":
@@ -77,6 +79,7 @@ commands:
   report monthly         a community's monthly report from the views (csv, json or html)
   privacy erase          forget a resident: their name and phone become unreadable everywhere
   audit                  order, replay, verify, export, seal: an order's story, views as of a moment, tamper evidence
+  period roll            end the current period's stream and start the next (serve stopped; docs/scale.md)
   bench                  measure Redlane beside raw JetStream on this machine (--quick, --json)
   nats-auth              print a stock nats-server's authorization block for this data directory's NATS users
   health                 ask a running serve's /readyz; exit non-zero unless ready

@@ -14,12 +14,11 @@ func natsAuthCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("nats-auth", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data", "./data", "the data directory whose service.nk, auditor.nk and reporting.nk are used (made when missing)")
-	stream := fs.String("stream", "REDLANE", "the JetStream stream that holds the events")
 	out := fs.String("o", "", "write it to this file (mode 0644) instead of standard output")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	text, err := app.NATSAuthorization(*dataDir, *stream)
+	text, err := app.NATSAuthorization(*dataDir)
 	if err != nil {
 		return err
 	}

@@ -43,20 +43,21 @@ func NATSUsers(dataDir string) (service string, readers []string, err error) {
 	return service, readers, nil
 }
 
-// readScope keeps readers away from the secrets and the service's durable consumers.
-func ReadScope(stream string) natsserver.ReadScope {
+// ReadScope keeps readers away from the secrets and the service's durable consumers,
+// on every period's stream ("*": the stream changes at each period roll).
+func ReadScope() natsserver.ReadScope {
 	scope := natsserver.ReadScope{SecretBuckets: []string{jsvault.SecretsBucket, jsvault.VaultBucket, jsvault.SessionsBucket, jsvault.CredentialsBucket}}
 	for _, n := range ViewNames() {
-		scope.Durables = append(scope.Durables, stream+"/view-"+n)
+		scope.Durables = append(scope.Durables, "*/view-"+n)
 	}
-	scope.Durables = append(scope.Durables, stream+"/"+eventstoredb.ConsumerName)
+	scope.Durables = append(scope.Durables, "*/"+eventstoredb.ConsumerName)
 	return scope
 }
 
 // startEmbedded starts the NATS server of a data directory: its service user (and any
 // extra service keys, and a user and password when given) with every right, and the
 // read-only users.
-func StartEmbedded(dataDir, stream, host string, port int, sync bool, extra []string, user, password string, log *slog.Logger) (*natsserver.Server, error) {
+func StartEmbedded(dataDir, host string, port int, sync bool, extra []string, user, password string, log *slog.Logger) (*natsserver.Server, error) {
 	svc, readers, err := NATSUsers(dataDir)
 	if err != nil {
 		return nil, err
@@ -64,7 +65,7 @@ func StartEmbedded(dataDir, stream, host string, port int, sync bool, extra []st
 	return natsserver.Start(natsserver.Config{
 		DataDir: filepath.Join(dataDir, "nats"), Host: host, Port: port, SyncAlways: sync,
 		User: user, Password: password, NKeys: append([]string{svc}, extra...),
-		Readers: readers, ReadScope: ReadScope(stream), Logger: log,
+		Readers: readers, ReadScope: ReadScope(), Logger: log,
 	})
 }
 
@@ -216,11 +217,11 @@ func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.W
 // NATSAuthorization is the authorization block that gives a stock nats-server the users
 // the embedded one has, for the data directory's nkeys (made on first use): the service
 // with every right, the auditor and reporting users read-only, the secrets out of reach.
-func NATSAuthorization(dataDir, stream string) (string, error) {
+func NATSAuthorization(dataDir string) (string, error) {
 	svc, readers, err := NATSUsers(dataDir)
 	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("# Redlane's NATS users, for the data directory %s (redlane nats-auth)\n", dataDir) +
-		natsserver.AuthorizationConfig([]string{svc}, readers, ReadScope(stream)), nil
+		natsserver.AuthorizationConfig([]string{svc}, readers, ReadScope()), nil
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/domain/street"
+	"github.com/redlane/redlane/internal/cli"
 	"github.com/redlane/redlane/projections"
 	"github.com/redlane/redlane/projections/backlog"
 	"github.com/redlane/redlane/projections/record"
@@ -439,6 +440,36 @@ func WriteReplayText(w io.Writer, out ReplayOut, chosen []func() projections.Vie
 	return bw.Flush()
 }
 
+// AuditVerify runs redlane audit verify: it checks the log against its signatures,
+// seals and the anchors given ("SEQ:CHAIN"), writes the report (JSON, or text for a
+// terminal) and fails when anything was found.
+func AuditVerify(ctx context.Context, lc *Log, anchorTexts []string, unsignedUntil uint64, asJSON bool, stdout, stderr io.Writer) error {
+	var anchors []jsaudit.Anchor
+	for _, a := range anchorTexts {
+		an, err := jsaudit.ParseAnchor(a)
+		if err != nil {
+			return fmt.Errorf("--anchor: %w", err)
+		}
+		anchors = append(anchors, an)
+	}
+	rep, err := jsaudit.Verify(ctx, lc.JS, lc.Store, jsaudit.VerifyConfig{Keys: lc.Store.Keys(), UnsignedUntil: unsignedUntil,
+		Anchors: anchors, Progress: NewProgress(stderr, "verify").Update})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if err := cli.WriteJSON(stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		WriteVerifyText(stdout, rep)
+	}
+	if !rep.OK() {
+		return fmt.Errorf("verify: %d problems; the first bad event is at stream sequence %d", rep.ProblemsFound, rep.FirstBad)
+	}
+	return nil
+}
+
 // WriteVerifyText writes a verification's report for a terminal.
 func WriteVerifyText(w io.Writer, r *jsaudit.VerifyReport) {
 	bw := bufio.NewWriter(w)
@@ -451,6 +482,18 @@ func WriteVerifyText(w io.Writer, r *jsaudit.VerifyReport) {
 		fmt.Fprintf(bw, "seals: %d read, %d match the events; the last covers up to %d, made %s (Asia/Shanghai)\n", r.Seals, r.SealsMatched, r.SealedUpto, query.LocalTime(r.SealedAt))
 	}
 	fmt.Fprintf(bw, "signed but not yet sealed: %d events\n", r.Unsealed)
+	if l := r.Link; l != nil {
+		switch l.Status {
+		case "ok":
+			fmt.Fprintf(bw, "period: follows %s; its final seal (up to %d, chain %.16s…) is the one this period's first seal names\n", l.Prev, l.PrevUpto, l.PrevChain)
+		case "archived":
+			fmt.Fprintf(bw, "period: follows %s, which is not on this server (archived): the link to its final seal (up to %d, chain %.16s…) is not checked; restore it to check\n", l.Prev, l.PrevUpto, l.PrevChain)
+		case "unsealed":
+			fmt.Fprintf(bw, "period: follows %s; no seal yet names its final seal\n", l.Prev)
+		default:
+			fmt.Fprintf(bw, "period: follows %s; the link to its final seal is BROKEN (see below)\n", l.Prev)
+		}
+	}
 	fmt.Fprintf(bw, "chain after %d: %s\n", r.ChainSeq, r.Chain)
 	fmt.Fprintf(bw, "  (keep it outside NATS; a later \"redlane audit verify --anchor %d:%s\" proves nothing up to there changed)\n", r.ChainSeq, r.Chain)
 	if r.OK() {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	jsaudit "github.com/redlane/redlane/adapters/jetstream/audit"
+	"github.com/redlane/redlane/internal/cli"
+	"github.com/redlane/redlane/query"
 
 	jsviews "github.com/redlane/redlane/adapters/jetstream/views"
 
@@ -34,6 +37,9 @@ func owner(job string) string {
 // VerifyViews compares each stored view with a rebuild from the log, writing each
 // difference to w; it fails when any differ (redlane projections verify).
 func VerifyViews(ctx context.Context, lc *Log, replicas int, chosen []func() projections.View, w io.Writer) error {
+	if err := viewsFollow(ctx, lc); err != nil {
+		return err
+	}
 	vs, err := jsviews.New(ctx, lc.JS, lc.Store, jsviews.Config{Owner: owner("verify"), Replicas: replicas})
 	if err != nil {
 		return err
@@ -60,7 +66,11 @@ func VerifyViews(ctx context.Context, lc *Log, replicas int, chosen []func() pro
 
 // RebuildViews rebuilds each view from the log into a new bucket and switches it in
 // (redlane projections rebuild), showing progress on progress.
+// A rebuild reads the current period and the periods before it (views.FoldLog).
 func RebuildViews(ctx context.Context, lc *Log, replicas int, chosen []func() projections.View, w, progress io.Writer) error {
+	if err := viewsFollow(ctx, lc); err != nil {
+		return err
+	}
 	vs, err := jsviews.New(ctx, lc.JS, lc.Store, jsviews.Config{Owner: owner("rebuild"), Replicas: replicas})
 	if err != nil {
 		return err
@@ -72,6 +82,19 @@ func RebuildViews(ctx context.Context, lc *Log, replicas int, chosen []func() pr
 			return fmt.Errorf("rebuild %s: %w", name, err)
 		}
 		fmt.Fprintf(w, "view %s rebuilt into %s and switched in\n", name, bucket)
+	}
+	return nil
+}
+
+// viewsFollow refuses to rebuild or verify the views on another stream than the current
+// period's: the views follow it, and a fold of it reads the earlier periods as well.
+func viewsFollow(ctx context.Context, lc *Log) error {
+	cur, err := jsstore.CurrentStream(ctx, lc.JS)
+	if err != nil {
+		return err
+	}
+	if name := lc.Store.StreamName(); cur != "" && name != cur {
+		return fmt.Errorf("the views follow the current period's stream %s, not %s: leave out --stream (a fold of %s reads the periods before it too)", cur, name, cur)
 	}
 	return nil
 }
@@ -192,4 +215,37 @@ func Health(ctx context.Context, url string) (int, []byte, error) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return resp.StatusCode, body, nil
+}
+
+// AuditExport runs redlane audit export: the events stamped in [from, until] (nil: the
+// beginning, now) as JSON Lines of envelopes, to the file out or else stdout.
+func AuditExport(ctx context.Context, lc *Log, fromFlag, untilFlag *time.Time, out string, stdout, stderr io.Writer) error {
+	from, until := time.Time{}, time.Now()
+	if fromFlag != nil {
+		from = *fromFlag
+	}
+	if untilFlag != nil {
+		until = *untilFlag
+	}
+	if until.Before(from) {
+		return errors.New("--until is before --from")
+	}
+	w, done, err := cli.Output(out, stdout)
+	if err != nil {
+		return err
+	}
+	defer done() //nolint:errcheck // a failed write has said so already
+	n, skipped, err := ExportEvents(ctx, lc.Store, from, until, w, NewProgress(stderr, "export").Update)
+	if err != nil {
+		return err
+	}
+	since := "the beginning"
+	if !from.IsZero() {
+		since = query.LocalTime(from)
+	}
+	fmt.Fprintf(stderr, "exported %d events stamped from %s to %s (Asia/Shanghai)\n", n, since, query.LocalTime(until))
+	if len(skipped) > 0 {
+		fmt.Fprintf(stderr, "left out %d messages that are not Redlane events, at stream sequences %v (see redlane audit verify)\n", len(skipped), skipped)
+	}
+	return done()
 }

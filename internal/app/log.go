@@ -37,7 +37,7 @@ func OpenLog(ctx context.Context, nf NATS, dataDir string, writer bool, stderr i
 			return nil, fmt.Errorf("no --nats-url given and no event store in %s: %w", dataDir, err)
 		}
 		var err error
-		srv, err = StartEmbedded(dataDir, nf.Stream, "127.0.0.1", -1, true, nil, "", "", nil)
+		srv, err = StartEmbedded(dataDir, "127.0.0.1", -1, true, nil, "", "", nil)
 		if err != nil {
 			return nil, fmt.Errorf("open %s (is redlane serve running on it? then pass --nats-url nats://127.0.0.1:4222 --nats-nkey %s): %w", dataDir, filepath.Join(dataDir, ServiceSeedFile), err)
 		}
@@ -71,6 +71,9 @@ func OpenLog(ctx context.Context, nf NATS, dataDir string, writer bool, stderr i
 	}
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	if err := nf.ResolveStream(octx, js); err != nil {
+		return fail(err)
+	}
 	rejected, err := jsstore.NewRejections(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
 	if err != nil {
 		return fail(err)

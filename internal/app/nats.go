@@ -1,12 +1,16 @@
 package app
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
+	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/adapters/natsserver"
 )
 
@@ -19,7 +23,7 @@ type NATS struct {
 	NKey     string // nkey seed file
 	User     string
 	Password string
-	Stream   string // the stream that holds the events
+	Stream   string // the stream that holds the events; empty: the current period's (ResolveStream)
 	Replicas int
 	Trusted  string // a file of writers' public keys to trust
 	Legacy   string // the shared audit key of a log written before Ed25519 signing
@@ -68,6 +72,20 @@ func (f *NATS) connectOptions(name, seed string, service bool) ([]nats.Option, e
 		opts = append(opts, opt)
 	}
 	return opts, nil
+}
+
+// ResolveStream sets Stream, when it is not given, to the current period's stream: the
+// one the last period roll made current, else jsstore.DefaultStream.
+func (f *NATS) ResolveStream(ctx context.Context, js jetstream.JetStream) error {
+	if f.Stream != "" {
+		return nil
+	}
+	s, err := jsstore.CurrentStream(ctx, js)
+	if err != nil {
+		return fmt.Errorf("the current period: %w", err)
+	}
+	f.Stream = cmp.Or(s, jsstore.DefaultStream)
+	return nil
 }
 
 var errNoCredentials = errors.New("NATS refused the connection: pass --nats-nkey (DATA/service.nk for Redlane's own work, DATA/auditor.nk or DATA/reporting.nk to read)")

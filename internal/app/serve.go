@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -180,7 +181,7 @@ func (s *Server) open(ctx context.Context) error {
 			}
 			keys = append(keys, pub)
 		}
-		srv, err := StartEmbedded(s.cfg.Data, s.cfg.NATS.Stream, host, port, s.cfg.Sync == "always", keys, s.cfg.NATS.User, s.cfg.NATS.Password, natsLog(log))
+		srv, err := StartEmbedded(s.cfg.Data, host, port, s.cfg.Sync == "always", keys, s.cfg.NATS.User, s.cfg.NATS.Password, natsLog(log))
 		if err != nil {
 			return err
 		}
@@ -242,9 +243,16 @@ func (s *Server) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.cfg.NATS.ResolveStream(openCtx, js); err != nil {
+		return err
+	}
+	log.Info("the current period's event stream", "stream", s.cfg.NATS.Stream)
 	store, err := jsstore.Open(openCtx, js, jsstore.Config{Stream: s.cfg.NATS.Stream, Replicas: s.cfg.NATS.Replicas, Signer: signer, Keys: jsstore.NewKeyring(), Rejected: rejected})
 	if err != nil {
 		return fmt.Errorf("open the event stream: %w", err)
+	}
+	if p, err := store.Period(openCtx); err != nil || p.Sealed {
+		return cmp.Or(err, fmt.Errorf("stream %s is a period that has ended (sealed by redlane period roll): serve the current period (leave out --stream)", p.Stream))
 	}
 	if err := establishTrust(openCtx, store, s.cfg.Data, s.cfg.NATS.Trusted, log); err != nil {
 		return err

@@ -56,10 +56,9 @@ func YearsUntil(m Measured, p Place, budget float64) float64 {
 }
 
 // LivePeriodBytes is the server's per-subject state with a stream per period of
-// periodDays: the open period and the ones not yet sealed because orders in them are
-// still open (openPeriods of them besides the current one). Sealed periods are archived
-// (moved off the server, readable from the archive and the EventStoreDB mirror) and
-// cost the server nothing.
+// periodDays (redlane period roll, docs/scale.md): the current period and the earlier
+// ones still on the server, not yet archived (openPeriods of them besides the current
+// one). Archived periods (nats stream backup, then removed) cost the server nothing.
 func LivePeriodBytes(m Measured, p Place, periodDays float64, openPeriods int) float64 {
 	return m.ServerBytesPerSubject * p.OrdersPerYear * periodDays / 365 * float64(1+openPeriods)
 }

@@ -31,7 +31,9 @@ package audit
 //
 // upto is the last stream position the seal covers, count how many messages the chain
 // has taken in up to there (upto − count positions were already missing), chain the
-// chain after upto in hex, prev the upto of the seal before (0 for the first). Its
+// chain after upto in hex, prev the upto of the seal before (0 for the first). The first
+// seal of a period's stream (jetstream/period.go) also names the last seal of the period
+// before: "prev_stream", "prev_upto" and "prev_chain", its stream, upto and chain. Its
 // headers are Redlane-Signature (the sealer's Ed25519 signature of "redlane-seal-v2" ‖
 // len ‖ body, the same framing as events'), Redlane-Key, and
 // Nats-Msg-Id "seal:<stream>:<upto>". Each seal is published with the expected last
@@ -77,6 +79,11 @@ type Seal struct {
 	Prev   uint64    `json:"prev"`
 	At     time.Time `json:"at"`
 	Sealer string    `json:"sealer"`
+	// On the first seal of a period's stream: the final seal of the period before
+	// (its stream, upto and chain), so that the chain goes on across periods.
+	PrevStream string `json:"prev_stream,omitempty"`
+	PrevUpto   uint64 `json:"prev_upto,omitempty"`
+	PrevChain  string `json:"prev_chain,omitempty"`
 }
 
 // chain is the running hash chain over the stream.
@@ -150,6 +157,7 @@ type Sealer struct {
 	seals   jetstream.Stream
 	subject string
 	cfg     SealerConfig
+	link    *Seal // the previous period's last seal, for this stream's first seal
 }
 
 // NewSealer prepares the seal stream and the lease bucket.
@@ -177,7 +185,24 @@ func NewSealer(ctx context.Context, js jetstream.JetStream, store *jsstore.Store
 	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: jsstore.LeaseBucket, History: 1, Storage: jetstream.FileStorage, Replicas: replicas}); err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", jsstore.LeaseBucket, err)
 	}
-	return &Sealer{js: js, store: store, seals: seals, subject: SealSubjectRoot + "." + store.StreamName(), cfg: cfg}, nil
+	s := &Sealer{js: js, store: store, seals: seals, subject: SealSubjectRoot + "." + store.StreamName(), cfg: cfg}
+	period, err := store.Period(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if period.Prev != "" {
+		prev := &Sealer{js: js, seals: seals, subject: SealSubjectRoot + "." + period.Prev}
+		last, err := prev.lastSeal(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("sealer: the final seal of the previous period %s: %w", period.Prev, err)
+		}
+		if last == nil {
+			cfg.Log.Error("sealer: the previous period has no seal: this period's first seal names none", "previous", period.Prev)
+		} else {
+			s.link = &last.Seal
+		}
+	}
+	return s, nil
 }
 
 func openSealStream(ctx context.Context, js jetstream.JetStream, replicas int, allowDelete bool) (jetstream.Stream, error) {
@@ -260,6 +285,8 @@ func (s *Sealer) publish(ctx context.Context, c *chain, prev *storedSeal) (*stor
 	var fence uint64
 	if prev != nil {
 		seal.Prev, fence = prev.Upto, prev.msgSeq
+	} else if s.link != nil {
+		seal.PrevStream, seal.PrevUpto, seal.PrevChain = s.link.Stream, s.link.Upto, s.link.Chain
 	}
 	body, err := json.Marshal(seal)
 	if err != nil {

@@ -47,7 +47,21 @@ const (
 	ProblemTruncated = "truncated"
 	// ProblemAnchor: the chain at an anchor the auditor gave is not the one they recorded.
 	ProblemAnchor = "anchor-mismatch"
+	// ProblemPeriodLink: a period's first seal does not name the final seal of the
+	// period before, as that period's stream holds it.
+	ProblemPeriodLink = "period-link"
 )
+
+// PeriodLink is what Verify found of the link from a period's stream to the one before.
+type PeriodLink struct {
+	Prev      string `json:"prev"`       // the previous period's stream
+	PrevUpto  uint64 `json:"prev_upto"`  // the final seal of it that this stream's first seal names
+	PrevChain string `json:"prev_chain"` // and its chain
+	// Status is "ok" (the previous stream is on the server, sealed, and its final seal
+	// is the one named), "archived" (its stream is not on this server: not checked),
+	// "unsealed" (this stream has no seal yet to name it) or "broken".
+	Status string `json:"status"`
+}
 
 // Problem is one finding of Verify.
 type Problem struct {
@@ -108,6 +122,8 @@ type VerifyReport struct {
 	FirstBad      uint64    `json:"first_bad"`      // the first bad event's position; 0 when none
 	ProblemsFound int       `json:"problems_found"` // all of them, listed or not
 	Problems      []Problem `json:"problems"`       // by position
+	// Link is the link to the previous period (nil: the stream is a first period).
+	Link *PeriodLink `json:"period_link,omitempty"`
 }
 
 // OK reports whether nothing was found.
@@ -180,6 +196,10 @@ func Verify(ctx context.Context, js jetstream.JetStream, store *jsstore.Store, c
 		}
 		valid = append(valid, s)
 		prevUpto = s.Upto
+	}
+
+	if err := checkLink(ctx, js, store, cfg.Keys, valid, add, rep); err != nil {
+		return nil, err
 	}
 
 	c := newChain()
@@ -421,4 +441,68 @@ func readSeals(ctx context.Context, js jetstream.JetStream, stream string) ([]st
 		return nil, fmt.Errorf("seal stream: %w", err)
 	}
 	return out, nil
+}
+
+// checkLink checks that the first seal of a period's stream names the final seal of the
+// period before, as the previous period's stream and seals stand on the server.
+func checkLink(ctx context.Context, js jetstream.JetStream, store *jsstore.Store, keys *jsstore.Keyring, valid []storedSeal, add func(Problem), rep *VerifyReport) error {
+	period, err := store.Period(ctx)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	if period.Prev == "" {
+		return nil
+	}
+	link := &PeriodLink{Prev: period.Prev, Status: "broken"}
+	rep.Link = link
+	if len(valid) == 0 {
+		link.Status = "unsealed"
+		return nil
+	}
+	first := valid[0]
+	link.PrevUpto, link.PrevChain = first.PrevUpto, first.PrevChain
+	broken := func(format string, args ...any) {
+		add(Problem{Seq: 1, Until: first.Upto, Kind: ProblemPeriodLink, Detail: fmt.Sprintf(format, args...)})
+	}
+	if first.Prev != 0 || first.PrevStream != period.Prev || first.PrevChain == "" {
+		broken("this period follows %s, but its first seal (up to %d) names %q as the period before: the link between the periods is gone", period.Prev, first.Upto, first.PrevStream)
+		return nil
+	}
+	prev, err := js.Stream(ctx, period.Prev)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		link.Status = "archived"
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("verify: the previous period's stream %s: %w", period.Prev, err)
+	}
+	prevSeals, err := readSeals(ctx, js, period.Prev)
+	if err != nil {
+		return err
+	}
+	var last *storedSeal
+	for i := len(prevSeals) - 1; i >= 0; i-- {
+		if keys.CheckSeal(prevSeals[i].header, prevSeals[i].body) == nil && prevSeals[i].Stream == period.Prev {
+			last = &prevSeals[i]
+			break
+		}
+	}
+	info, err := prev.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("verify: the previous period's stream %s: %w", period.Prev, err)
+	}
+	switch {
+	case last == nil:
+		broken("the previous period %s has no valid seal; this period's first seal names its final seal up to %d: its seals were removed", period.Prev, first.PrevUpto)
+	case last.Upto != first.PrevUpto || last.Chain != first.PrevChain:
+		broken("this period's first seal names the final seal of %s up to %d (chain %.12s…), but the last seal of %s is up to %d (chain %.12s…): the previous period's seals were changed or removed",
+			period.Prev, first.PrevUpto, first.PrevChain, period.Prev, last.Upto, last.Chain)
+	case info.State.LastSeq != first.PrevUpto:
+		broken("the previous period %s ends at %d, but its final seal covers up to %d", period.Prev, info.State.LastSeq, first.PrevUpto)
+	case !info.Config.Sealed:
+		broken("the previous period's stream %s is not sealed: it may still take events", period.Prev)
+	default:
+		link.Status = "ok"
+	}
+	return nil
 }

@@ -36,24 +36,69 @@ func applyStored(view projections.View, rec domain.Recorded) (keys []string, kno
 	return view.Apply(rec, ev), true
 }
 
-// FoldLog builds a view from the log's events up to position until (0: the last one
-// stored now), and returns every key it wrote and the position of the last event it
-// applied.
+// FoldLog builds a view from the log's events up to position until of the store's
+// stream (0: the last one stored now), and returns every key it wrote and the position
+// in the store's stream up to which it has folded. When the stream is a later period
+// (jetstream/period.go), the periods before it are folded first, the earliest first,
+// each from the first position after its carried copies, so that no event counts twice;
+// every earlier period's stream must be on the server (restored, if it was archived).
 func (v *Views) FoldLog(ctx context.Context, view projections.View, until uint64, progress jsstore.Progress) ([]string, uint64, error) {
-	total, err := v.store.LastSeq(ctx)
+	chain, archived, err := v.store.Periods(ctx)
 	if err != nil {
 		return nil, 0, err
+	}
+	if archived != "" {
+		return nil, 0, fmt.Errorf("fold %s: the period %s before %s is not on this server: restore it (nats stream restore) to fold the whole history", view.Name(), archived, chain[0].Stream)
+	}
+	keys := map[string]struct{}{}
+	var applied uint64
+	for i, p := range chain {
+		store, end := v.store, until
+		if i < len(chain)-1 {
+			if store, err = v.store.OpenPeriod(ctx, p.Stream); err != nil {
+				return nil, 0, err
+			}
+			end = 0
+		}
+		from := uint64(1)
+		if i > 0 {
+			from = p.CarriedUpto + 1
+		}
+		var pr jsstore.Progress
+		if i == len(chain)-1 {
+			pr = progress
+		}
+		if applied, err = v.foldStream(ctx, store, view, from, end, keys, pr); err != nil {
+			return nil, 0, err
+		}
+	}
+	if len(chain) > 1 {
+		applied = max(applied, chain[len(chain)-1].CarriedUpto)
+	}
+	out := make([]string, 0, len(keys))
+	for k := range keys {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out, applied, nil
+}
+
+// foldStream folds store's events from position from through until (0: the last) into
+// view, adding the keys it writes to keys, and returns the last position applied.
+func (v *Views) foldStream(ctx context.Context, store *jsstore.Store, view projections.View, from, until uint64, keys map[string]struct{}, progress jsstore.Progress) (uint64, error) {
+	total, err := store.LastSeq(ctx)
+	if err != nil {
+		return 0, err
 	}
 	if until == 0 || until > total {
 		until = total
 	}
 	types := view.Types()
-	keys := map[string]struct{}{}
 	var applied uint64
 	passed := 0
 	tick := time.Now()
 	errStop := errors.New("stop")
-	err = v.store.ReadAll(ctx, 1, func(rec domain.Recorded) error {
+	err = store.ReadAll(ctx, from, func(rec domain.Recorded) error {
 		if rec.Seq > until {
 			return errStop
 		}
@@ -61,7 +106,7 @@ func (v *Views) FoldLog(ctx context.Context, view projections.View, until uint64
 			changed, known := applyStored(view, rec)
 			if !known {
 				if passed++; passed == 1 {
-					v.log.Warn("fold passes over an event it cannot decode", "view", view.Name(), "seq", rec.Seq, "type", rec.Type)
+					v.log.Warn("fold passes over an event it cannot decode", "view", view.Name(), "stream", store.StreamName(), "seq", rec.Seq, "type", rec.Type)
 				}
 			}
 			for _, k := range changed {
@@ -79,17 +124,12 @@ func (v *Views) FoldLog(ctx context.Context, view projections.View, until uint64
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
-		return nil, 0, err
+		return 0, err
 	}
 	if progress != nil {
 		progress(until, until)
 	}
-	out := make([]string, 0, len(keys))
-	for k := range keys {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out, applied, nil
+	return applied, nil
 }
 
 // Rebuild builds a view from nothing into a new generation's bucket and then switches
@@ -120,7 +160,7 @@ func (v *Views) Rebuild(ctx context.Context, nv func() projections.View, progres
 	if err := v.writeAll(ctx, kv, view, keys); err != nil {
 		return "", err
 	}
-	cp, _ := json.Marshal(checkpoint{Seq: last, Writer: "rebuild:" + v.owner, At: time.Now().UTC()})
+	cp, _ := json.Marshal(checkpoint{Seq: last, Stream: v.store.StreamName(), Writer: "rebuild:" + v.owner, At: time.Now().UTC()})
 	if _, err := kv.Put(ctx, checkpointKey, cp); err != nil {
 		return "", err
 	}

@@ -32,15 +32,16 @@ import (
 //     generation's bucket and then switches this pointer, so readers never see a
 //     half-built view.
 //   - Bucket REDLANE_VIEW_<NAME>_<generation>: the view's documents under the keys its
-//     package documents, plus _checkpoint → {"seq":N,…}: the last event applied. The
+//     package documents, plus _checkpoint → {"seq":N,"stream":"REDLANE",…}: the last
+//     event applied and the stream (the period) it is in. The
 //     documents and the checkpoint are written in one JetStream atomic batch, so a
 //     crash or a redelivery never applies an event twice or skips one.
 //   - Bucket REDLANE_LEASES: key view.<name> → {"owner","until"}: the one process that
 //     writes the view. The others serve reads from the same buckets, and take over when
 //     the lease runs out.
 //   - Stream REDLANE_FEED: the linkage feed's entries, subject
-//     redlane.feed.<community>.<lane> ("-" for none), body the entry's JSON, header
-//     Redlane-Source-Seq the event's position. Terminals subscribe to
+//     redlane.feed.<community>.<lane> ("-" for none), body the entry's JSON, headers
+//     Redlane-Source-Seq the event's position and Redlane-Source-Stream its stream. Terminals subscribe to
 //     redlane.feed.<community>.> or redlane.feed.*.<lane>.
 //   - Durable consumer view-<name> on the event stream: the writer's position.
 type Views struct {
@@ -101,8 +102,11 @@ type pointer struct {
 	Since      time.Time `json:"since"`
 }
 
+// checkpoint is a view's position: Seq in Stream. A checkpoint without a stream was
+// written before periods (jetstream/period.go) and is of the first period's stream.
 type checkpoint struct {
 	Seq    uint64    `json:"seq"`
+	Stream string    `json:"stream,omitempty"`
 	Writer string    `json:"writer"`
 	At     time.Time `json:"at"`
 }
@@ -113,8 +117,10 @@ const (
 	FeedStream      = "REDLANE_FEED"
 	FeedSubjectRoot = "redlane.feed"
 	HeaderSourceSeq = "Redlane-Source-Seq"
-	checkpointKey   = "_checkpoint"
-	flushEvents     = 150 // events per flush: keeps a flush's documents within one atomic batch
+	// HeaderSourceStream names the stream (the period) of HeaderSourceSeq.
+	HeaderSourceStream = "Redlane-Source-Stream"
+	checkpointKey      = "_checkpoint"
+	flushEvents        = 150 // events per flush: keeps a flush's documents within one atomic batch
 )
 
 // New prepares the buckets and the feed stream.

@@ -180,6 +180,10 @@ func (j *viewJob) Resume(ctx context.Context) (uint64, error) {
 	if j.cp, j.fence, err = v.loadView(ctx, kv, j.view); err != nil {
 		return 0, fmt.Errorf("load view %s: %w", j.name, err)
 	}
+	if err := v.sameStream(ctx, j.cp); err != nil {
+		return 0, fmt.Errorf("view %s: %w", j.name, err)
+	}
+	j.cp.Stream = v.store.StreamName()
 	if j.feedSeq, err = v.lastFeedSeq(ctx); err != nil {
 		return 0, err
 	}
@@ -276,7 +280,28 @@ func (v *Views) currentPointer(ctx context.Context, view string) (pointer, error
 	return p, err
 }
 
-// lastFeedSeq returns the event position of the last feed entry published.
+// sameStream refuses a checkpoint of another stream than the store's: its position
+// means nothing here. A checkpoint without a stream is of the first period's stream.
+func (v *Views) sameStream(ctx context.Context, cp checkpoint) error {
+	stream := cp.Stream
+	if stream == "" && cp.Seq > 0 {
+		p, err := v.store.Period(ctx)
+		if err != nil {
+			return err
+		}
+		if p.Prev == "" {
+			return nil
+		}
+		stream = "the first period's stream"
+	}
+	if stream != "" && stream != v.store.StreamName() {
+		return fmt.Errorf("its checkpoint (%d) is a position in %s, not in %s: run redlane period roll to move it, or pass --stream %s", cp.Seq, stream, v.store.StreamName(), stream)
+	}
+	return nil
+}
+
+// lastFeedSeq returns the event position of the last feed entry published, in the
+// store's stream: 0 when that entry came from another period's stream.
 func (v *Views) lastFeedSeq(ctx context.Context) (uint64, error) {
 	info, err := v.feedJS.Info(ctx)
 	if err != nil {
@@ -288,6 +313,13 @@ func (v *Views) lastFeedSeq(ctx context.Context) (uint64, error) {
 	msg, err := v.feedJS.GetMsg(ctx, info.State.LastSeq)
 	if err != nil {
 		return 0, err
+	}
+	if from := msg.Header.Get(HeaderSourceStream); from != "" && from != v.store.StreamName() {
+		return 0, nil
+	} else if from == "" {
+		if p, err := v.store.Period(ctx); err != nil || p.Prev != "" {
+			return 0, err // written before periods, in the first period's stream
+		}
 	}
 	return strconv.ParseUint(msg.Header.Get(HeaderSourceSeq), 10, 64)
 }
@@ -317,6 +349,7 @@ func (v *Views) publishFeed(ctx context.Context, entries []feed.Entry, after uin
 		m.Data = body
 		m.Header.Set(jetstream.MsgIDHeader, e.EventID)
 		m.Header.Set(HeaderSourceSeq, strconv.FormatUint(e.Seq, 10))
+		m.Header.Set(HeaderSourceStream, v.store.StreamName())
 		if v.store.Signer() != nil {
 			m.Header.Set(jsstore.HeaderSignature, v.store.Signer().SignEvent(m.Subject, e.EventID, body))
 			m.Header.Set(jsstore.HeaderKey, v.store.Signer().KeyID())

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestPeriodRollWithTheBinary: serve, a few orders, stop, roll, serve again without
+// --stream: the board shows the same orders, a new order works, and the audit chain
+// holds across the periods.
+func TestPeriodRollWithTheBinary(t *testing.T) {
+	b := newBinary(t)
+	cmd := b.launch()
+	c := client{t, b.base}
+	toks := readDemoTokens(t, b.dir)
+	var open struct{ ID string }
+	c.must(201, "POST", "/api/v1/orders", "", map[string]any{
+		"lane": "rouqiao-houxiang", "category": "日常维修", "title": "水管漏水",
+		"requester": map[string]any{"name": "张阿姨", "phone": "13812345678"},
+	}, &open)
+	completed, _ := walkToCompleted(t, c, toks)
+	closed := walk(t, c, toks)
+	// board waits until the steward's board shows every order of ids (it follows the log).
+	board := func(when string, ids ...string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			var raw []byte
+			if code := c.call("GET", "/api/v1/lanes/rouqiao-houxiang/backlog", toks["王芳"], nil, &raw); code != 200 {
+				t.Fatalf("the board %s: %d %s", when, code, raw)
+			}
+			if !slices.ContainsFunc(ids, func(id string) bool { return !strings.Contains(string(raw), id) }) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the board %s lacks one of %v: %s", when, ids, raw)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	board("before the roll", open.ID, completed)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	out, err := b.cli("period", "roll", "--to", "REDLANE_2027_01", "--data", b.dir)
+	if err != nil {
+		t.Fatalf("period roll: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, `"left_behind": 1`) {
+		t.Errorf("the roll did not leave the closed order behind:\n%s", out)
+	}
+
+	b.launch()
+	board("after the roll", open.ID, completed)
+	c.must(200, "POST", "/api/v1/orders/"+open.ID+"/dispatch", toks["王芳"], map[string]any{"member": "m-001"}, nil)
+	walk(t, c, toks)
+	_ = closed
+
+	out, err = b.cli("audit", "verify", "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, "auditor.nk"))
+	if err != nil || !strings.Contains(out, "OK:") || !strings.Contains(out, "period: follows REDLANE;") || !strings.Contains(out, "stream REDLANE_2027_01") {
+		t.Fatalf("audit verify after the roll: %v\n%s", err, out)
+	}
+	out, err = b.cli("audit", "verify", "--stream", "REDLANE", "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, "auditor.nk"))
+	if err != nil || !strings.Contains(out, "OK:") {
+		t.Fatalf("audit verify of the old period: %v\n%s", err, out)
+	}
+}
