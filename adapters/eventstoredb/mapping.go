@@ -82,14 +82,15 @@ func EventID(id string) uuid.UUID {
 
 // Metadata is the metadata of a mirrored event.
 type Metadata struct {
-	CorrelationID string `json:"$correlationId,omitempty"`
-	CausationID   string `json:"$causationId,omitempty"`
-	NATSStream    string `json:"natsStream"`
-	NATSSeq       uint64 `json:"natsSeq"`
-	NATSSubject   string `json:"natsSubject"`
-	Signature     string `json:"signature,omitempty"`
-	SignatureKey  string `json:"signatureKey,omitempty"`
-	Quarantine    string `json:"quarantine,omitempty"` // why, in QuarantineStream
+	CorrelationID  string `json:"$correlationId,omitempty"`
+	CausationID    string `json:"$causationId,omitempty"`
+	NATSStream     string `json:"natsStream"`
+	NATSSeq        uint64 `json:"natsSeq"`
+	NATSSubject    string `json:"natsSubject"`
+	Signature      string `json:"signature,omitempty"`
+	SignatureKey   string `json:"signatureKey,omitempty"`
+	SignatureProof string `json:"signatureProof,omitempty"` // an event signed with its batch: its path to the batch's root
+	Quarantine     string `json:"quarantine,omitempty"`     // why, in QuarantineStream
 }
 
 // Mapped is one stored message as it goes to EventStoreDB.
@@ -104,11 +105,12 @@ type Mapped struct {
 func (m Mapped) Revision() uint64 { return m.Version - 1 }
 
 // The headers the mapping reads besides Nats-Msg-Id: the audit signature's (they are
-// the jetstream adapter's Redlane-Signature and Redlane-Key, named here so that this
+// the jetstream adapter's Redlane-Signature, Redlane-Key and Redlane-Proof, named here so that this
 // adapter needs no other).
 const (
 	headerSignature = "Redlane-Signature"
 	headerKey       = "Redlane-Key"
+	headerProof     = "Redlane-Proof"
 )
 
 // ErrUnreadable means a message's body is not a Redlane event.
@@ -124,7 +126,7 @@ func Map(natsStream string, seq uint64, subject string, header nats.Header, body
 	meta := Metadata{
 		CorrelationID: env.CorrelationID, CausationID: env.CausationID,
 		NATSStream: natsStream, NATSSeq: seq, NATSSubject: subject,
-		Signature: header.Get(headerSignature), SignatureKey: header.Get(headerKey),
+		Signature: header.Get(headerSignature), SignatureKey: header.Get(headerKey), SignatureProof: header.Get(headerProof),
 	}
 	mb, err := json.Marshal(meta)
 	if err != nil {
@@ -147,7 +149,7 @@ func Map(natsStream string, seq uint64, subject string, header nats.Header, body
 // maps to the same id.
 func Quarantine(natsStream string, seq uint64, subject string, header nats.Header, body []byte, why string) esdb.EventData {
 	meta := Metadata{NATSStream: natsStream, NATSSeq: seq, NATSSubject: subject,
-		Signature: header.Get(headerSignature), SignatureKey: header.Get(headerKey), Quarantine: why}
+		Signature: header.Get(headerSignature), SignatureKey: header.Get(headerKey), SignatureProof: header.Get(headerProof), Quarantine: why}
 	mb, _ := json.Marshal(meta)
 	ev := esdb.EventData{
 		EventID:   uuid.NewSHA1(IDNamespace, []byte("quarantine/"+natsStream+"/"+strconv.FormatUint(seq, 10))),

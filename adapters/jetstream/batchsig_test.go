@@ -153,3 +153,56 @@ func TestGroupCommitSignsEachBatchOnce(t *testing.T) {
 		}
 	}
 }
+
+// A period's carry keeps what makes a batch-signed event check: its proof.
+func TestCarryKeepsBatchProofs(t *testing.T) {
+	signer := GenerateSigner()
+	cfg := Config{Signer: signer, Keys: NewKeyring(signer.PublicKey())}
+	srv, nc := natstest.Start(t)
+	old := openWith(t, nc, cfg)
+	g := NewGroupStore(old, GroupConfig{MinBatch: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 12 {
+		id := storetest.NewID()
+		wg.Go(func() {
+			if _, err := g.Append(ctx, storetest.AggType, id, 0, storetest.Seal(t, storetest.AggType, id, 0, 1)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if g.Stats().Batches == 0 {
+		t.Fatal("no batch to carry")
+	}
+	if err := old.EndPeriod(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(natstest.Connect(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := StartPeriod(ctx, js, cfg, "REDLANE_NEXT", old.StreamName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, copied, err := next.Carry(ctx, old, func(string) bool { return true }, nil); err != nil || copied == 0 {
+		t.Fatalf("carry: %d copied, %v", copied, err)
+	}
+	reader := openWith(t, natstest.Connect(t, srv), Config{Stream: "REDLANE_NEXT", Keys: NewKeyring(signer.PublicKey())})
+	n := 0
+	if err := reader.ReadAll(ctx, 1, func(rec domain.Recorded) error {
+		if rec.Rejected != "" {
+			t.Errorf("copy at %d set aside: %s", rec.Seq, rec.Rejected)
+		} else if rec.AggregateType == storetest.AggType {
+			n++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 12 {
+		t.Fatalf("%d of the 12 events carried are obeyed", n)
+	}
+}

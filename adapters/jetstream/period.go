@@ -185,7 +185,7 @@ func (s *Store) setMeta(ctx context.Context, kv map[string]string) error {
 // carryHeaders are the headers a copy keeps: everything that makes the event what it
 // is (its id, type, version and signature); the batch and expectation headers of the
 // original publish are not the copy's.
-var carryHeaders = []string{jetstream.MsgIDHeader, HeaderType, HeaderVersion, HeaderSignature, HeaderKey}
+var carryHeaders = []string{jetstream.MsgIDHeader, HeaderType, HeaderVersion, HeaderSignature, HeaderKey, HeaderProof}
 
 // Carry copies into the store's stream, verbatim and in the order of from, every
 // message of from whose subject keep accepts and which from obeys. Each copy keeps its
