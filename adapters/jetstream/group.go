@@ -23,7 +23,7 @@ import (
 // one publish each, all at once. A lone writer never waits for a timer: an append that
 // finds nothing in flight is sent at once. After an atomic batch, whose callers come back
 // with their next commands together, the next commit waits for them a moment (at most a
-// quarter of a batch's cost, and 2 ms; see gather), so that they share one batch.
+// quarter of a batch's cost, and 4 ms; see gather), so that they share one batch.
 //
 // Which of the two is cheaper is learnt as it runs (adaptive): the store keeps a moving
 // average of what a batch costs (nats-server stages an atomic batch of a one-replica
@@ -290,7 +290,7 @@ func (g *GroupStore) gather(expected int) {
 }
 
 // maxGather bounds gather's wait.
-const maxGather = 2 * time.Millisecond
+const maxGather = 4 * time.Millisecond
 
 // take removes up to maxBatch waiting appends, dropping those whose callers gave up.
 // g.mu is held.
