@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/redlane/redlane/adapters/natsserver"
 	"github.com/redlane/redlane/adapters/natsserver/natstest"
 	"github.com/redlane/redlane/adapters/vaulttest"
 	"github.com/redlane/redlane/domain/order"
@@ -46,54 +47,41 @@ func TestErasureFindsThePersonHoweverThePhoneWasWritten(t *testing.T) {
 	}
 }
 
-func TestVaultContract(t *testing.T) {
-	vaulttest.Run(t, func(t *testing.T) service.Vault {
-		_, nc := natstest.Start(t)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
+// openVault opens a vault on a connection of its own to srv, its keys cached (as serve
+// runs it) when cached is set.
+func openVault(tb testing.TB, srv *natsserver.Server, cached bool) *jsvault.Vault {
+	tb.Helper()
+	js, err := jetstream.New(natstest.Connect(tb, srv))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v, err := jsvault.Open(context.Background(), js, []byte("pepper"), 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if cached {
+		if err := v.CacheKeys(tb.Context(), jsvault.KeyCacheConfig{}); err != nil {
+			tb.Fatal(err)
 		}
-		v, err := jsvault.Open(context.Background(), js, []byte("pepper"), 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	})
+	}
+	return v
 }
 
-func TestVaultContractWithKeysCached(t *testing.T) {
-	vaulttest.Run(t, func(t *testing.T) service.Vault {
-		_, nc := natstest.Start(t)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := jsvault.Open(context.Background(), js, []byte("pepper"), 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := v.CacheKeys(t.Context(), jsvault.KeyCacheConfig{}); err != nil {
-			t.Fatal(err)
-		}
-		return v
-	})
+func TestVaultContract(t *testing.T) {
+	for _, cached := range []bool{false, true} {
+		t.Run(map[bool]string{false: "bucket", true: "cached"}[cached], func(t *testing.T) {
+			vaulttest.Run(t, func(t *testing.T) service.Vault {
+				srv, _ := natstest.Start(t)
+				return openVault(t, srv, cached)
+			})
+		})
+	}
 }
 
 // Two serving processes share the bucket: what one erases, the other's cache forgets.
 func TestKeyCacheForgetsWhatAnotherProcessErases(t *testing.T) {
 	srv, _ := natstest.Start(t)
-	open := func() *jsvault.Vault {
-		js, err := jetstream.New(natstest.Connect(t, srv))
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := jsvault.Open(context.Background(), js, []byte("pepper"), 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	a, b := open(), open()
+	a, b := openVault(t, srv, false), openVault(t, srv, false)
 	watch, stop := context.WithCancel(t.Context())
 	if err := a.CacheKeys(watch, jsvault.KeyCacheConfig{}); err != nil {
 		t.Fatal(err)
@@ -162,20 +150,8 @@ func BenchmarkOpen(b *testing.B) {
 			name = "cached"
 		}
 		b.Run(name, func(b *testing.B) {
-			_, nc := natstest.Start(b)
-			js, err := jetstream.New(nc)
-			if err != nil {
-				b.Fatal(err)
-			}
-			v, err := jsvault.Open(context.Background(), js, []byte("pepper"), 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if cached {
-				if err := v.CacheKeys(b.Context(), jsvault.KeyCacheConfig{}); err != nil {
-					b.Fatal(err)
-				}
-			}
+			srv, _ := natstest.Start(b)
+			v := openVault(b, srv, cached)
 			sealed, err := v.Seal(b.Context(), order.Requester{Name: "张阿姨", Phone: "13800000001"})
 			if err != nil {
 				b.Fatal(err)
