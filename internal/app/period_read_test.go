@@ -115,7 +115,7 @@ func TestPeriodRollLeavesOrdersReadable(t *testing.T) {
 	lookup := map[string]string{"number": snap.State.Number, "phone": "13812345678"}
 
 	// What the API answers before the roll.
-	type answers struct{ order, events, lookup string }
+	type answers struct{ order, events string }
 	read := func(srv *httptest.Server, id string) answers {
 		t.Helper()
 		var a answers
