@@ -66,6 +66,7 @@ const (
 	CodeOutsideCommunity  Code = "order.member-outside-community"
 	CodeNoteOnCancelled   Code = "order.cancelled"
 	CodeVersionMismatch   Code = "order.version-mismatch"
+	CodeInEarlierPeriod   Code = "order.in-earlier-period"
 	CodeIdempotencyReused Code = "idempotency.key-reused"
 	CodeConcurrentWrite   Code = "store.concurrent-write"
 )
@@ -134,6 +135,7 @@ var Codes = []CodeInfo{
 	{CodeOutsideCommunity, KindInvalid, "community and street staff hand an order only to an active member of the order's community; errors names the member field"},
 	{CodeNoteOnCancelled, KindConflict, "the order is cancelled: nothing more is added to it"},
 	{CodeVersionMismatch, KindConflict, "If-Match named a version the order has moved past: reload it"},
+	{CodeInEarlierPeriod, KindConflict, "the order was left behind in an earlier period (cancelled, or closed before the roll's grace): it is read-only now"},
 	{CodeIdempotencyReused, KindConflict, "the Idempotency-Key was already used for a different request"},
 	{CodeConcurrentWrite, KindConflict, "another writer changed the aggregate at the same moment: retry"},
 }

@@ -55,9 +55,22 @@ type Config struct {
 	// CacheBytes bounds the memory the orders kept in memory take (default 64 MiB; a
 	// negative value: no bound but the count).
 	CacheBytes int64
+	// Earlier, when set, reads orders left behind in the periods before the store's
+	// (docs/scale.md): Order and History fall back to it, read-only; commands never do.
+	Earlier Earlier
 	// Observe, when set, is told of every command: its aggregate, its name ("submit",
 	// "dispatch", …), how long it took and how it ended (metrics).
 	Observe func(aggregate, command string, took time.Duration, err error)
+}
+
+// Earlier reads aggregates from the periods before the current one, read-only
+// (jetstream.Earlier). Positions in what it returns are those of the earlier stream.
+type Earlier interface {
+	// Load returns the aggregate's events from the latest earlier period holding it,
+	// and that period's stream; none when no earlier period holds it.
+	Load(ctx context.Context, aggType, aggID string) ([]domain.Recorded, string, error)
+	// History is Load with the events not obeyed there marked Rejected.
+	History(ctx context.Context, aggType, aggID string) ([]domain.Recorded, error)
 }
 
 // Service runs commands and answers lookups.
@@ -402,6 +415,12 @@ func (s *Service) Submit(ctx context.Context, m domain.Meta, req SubmitRequest) 
 			}
 			return nil, nil // the retry of a submit that went through
 		}
+		if req.Idempotency != "" {
+			// A retry of a submit whose order a roll left behind: not a new order.
+			if err := s.refuseEarlier(ctx, id); err != nil {
+				return nil, err
+			}
+		}
 		events, err := order.Decide(snap.State, req.Submit, env)
 		if err != nil {
 			return nil, err
@@ -434,6 +453,11 @@ func (s *Service) Act(ctx context.Context, m domain.Meta, id string, cmd order.C
 		if ifMatch != 0 && snap.Exists() && snap.Version != ifMatch {
 			return nil, domain.Refuse(domain.KindConflict, domain.CodeVersionMismatch, "the order is at version %d, not %d: reload it", snap.Version, ifMatch)
 		}
+		if !snap.Exists() {
+			if err := s.refuseEarlier(ctx, id); err != nil {
+				return nil, err
+			}
+		}
 		events, err := order.Decide(snap.State, cmd, env)
 		if err != nil {
 			return nil, err
@@ -441,6 +465,25 @@ func (s *Service) Act(ctx context.Context, m domain.Meta, id string, cmd order.C
 		return s.redactActs(ctx, snap.State, events)
 	})
 	return snap, err
+}
+
+// refuseEarlier refuses a command on an order that the current period does not hold but
+// an earlier one does: it was left behind by a roll and is read-only. Its history goes
+// on nowhere: appending to the current stream at a position of the old one would conflict
+// for ever, and from nothing would start a second history.
+func (s *Service) refuseEarlier(ctx context.Context, id string) error {
+	if s.cfg.Earlier == nil {
+		return nil
+	}
+	recs, stream, err := s.cfg.Earlier.Load(ctx, order.AggregateType, id)
+	if err != nil {
+		return err
+	}
+	if len(recs) > 0 {
+		return domain.Refuse(domain.KindConflict, domain.CodeInEarlierPeriod,
+			"the order was left behind in the earlier period %s: it can be read, not acted on", stream)
+	}
+	return nil
 }
 
 // resolve fills in what a command names from the directory.
@@ -481,6 +524,14 @@ func (s *Service) Order(ctx context.Context, id string) (domain.Snapshot[order.S
 		return domain.Snapshot[order.State]{}, domain.Refuse(domain.KindNotFound, domain.CodeOrderNotFound, "no such order")
 	}
 	snap, err := s.Orders.Load(ctx, id)
+	if err == nil && !snap.Exists() && s.cfg.Earlier != nil {
+		// Left behind by a roll, perhaps: folded, not kept (the runner's cache holds
+		// the current period's orders only, which commands start from).
+		var recs []domain.Recorded
+		if recs, _, err = s.cfg.Earlier.Load(ctx, order.AggregateType, id); err == nil {
+			snap, err = s.Orders.Fold(domain.Snapshot[order.State]{ID: id}, recs)
+		}
+	}
 	if err == nil && !snap.Exists() {
 		err = domain.Refuse(domain.KindNotFound, domain.CodeOrderNotFound, "no such order")
 	}
@@ -489,12 +540,20 @@ func (s *Service) Order(ctx context.Context, id string) (domain.Snapshot[order.S
 
 // History returns an order's stored events, oldest first. When the store can tell, the
 // events it does not obey (not signed by Redlane) are there too, marked Rejected, for
-// an audit to show as what they are; nothing may act on those.
+// an audit to show as what they are; nothing may act on those. An order the current
+// period does not hold is looked for in the earlier ones (Config.Earlier).
 func (s *Service) History(ctx context.Context, id string) ([]domain.Recorded, error) {
+	var recs []domain.Recorded
+	var err error
 	if h, ok := s.cfg.Store.(interface {
 		History(ctx context.Context, aggType, aggID string) ([]domain.Recorded, error)
 	}); ok {
-		return h.History(ctx, order.AggregateType, id)
+		recs, err = h.History(ctx, order.AggregateType, id)
+	} else {
+		recs, err = s.cfg.Store.Load(ctx, order.AggregateType, id, 0)
 	}
-	return s.cfg.Store.Load(ctx, order.AggregateType, id, 0)
+	if err == nil && len(recs) == 0 && s.cfg.Earlier != nil {
+		return s.cfg.Earlier.History(ctx, order.AggregateType, id)
+	}
+	return recs, err
 }

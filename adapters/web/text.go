@@ -327,6 +327,7 @@ var codeTexts = map[domain.Code]string{
 	domain.CodeOfficeOnly:        "工单目前在{level}办理，只有上报到的社区或街道才能这样处理。",
 	domain.CodeNoteOnCancelled:   "已取消的工单不能再添加备注。",
 	domain.CodeVersionMismatch:   "工单已被他人更新，请刷新后再试。",
+	domain.CodeInEarlierPeriod:   "该工单属于已结束的周期，只能查看，不能再办理；如需继续，请重新提交诉求。",
 	domain.CodeIdempotencyReused: "这份表单已提交过，请重新填写。",
 	domain.CodeConcurrentWrite:   "工单已被他人更新，请刷新后再试。",
 }

@@ -311,6 +311,7 @@ func (s *Server) open(ctx context.Context) error {
 		Store: events, Clock: domain.ClockFunc(time.Now), NewID: NewEventID,
 		Catalog: order.DefaultCatalog(), AdminToken: adminToken, ReceiptKey: receiptKey, Loc: loc,
 		Vault: vault, Credentials: credentials, Observe: m.command, CacheBytes: int64(s.cfg.CacheMiB) << 20,
+		Earlier: store.Earlier(), // orders a roll left behind stay readable
 	})
 	m.watchCache(reg, svc)
 
