@@ -264,6 +264,24 @@ func (b *bench) rounds(ctx context.Context, r *rig, cases []loadCase, bodies [][
 	for c, rs := range all {
 		out[c] = summarize(rs)
 	}
+	// Each round's Redlane figure against the baseline measured right before it: the
+	// disk's speed drifts from round to round, and a ratio of medians would pair a fast
+	// round's baseline with a slow round's figure.
+	for c, rs := range all {
+		base, ok := all[c.baseline()]
+		if c.kind == kindRaw || !ok || len(base) != len(rs) {
+			continue
+		}
+		var ratios []float64
+		for i := range rs {
+			if r := div(rs[i].rate(), base[i].rate()); r > 0 {
+				ratios = append(ratios, r)
+			}
+		}
+		s := out[c]
+		s.paired = median(ratios)
+		out[c] = s
+	}
 	return out, stats, nil
 }
 
@@ -323,6 +341,9 @@ func (b *bench) loads(ctx context.Context, dir string, syncAlways bool) (map[loa
 	add := func(key, name string, c loadCase, unit string, target float64) *Row {
 		s, base := res[c], res[c.baseline()]
 		row := ratioRow(fmt.Sprintf("%s_sync_%s", key, sync), name, sync, unit, s.rate, base.rate)
+		if s.paired > 0 {
+			row.Ratio = s.paired
+		}
 		row.latencies(s, base)
 		if target > 0 {
 			row.goal(">=", target)

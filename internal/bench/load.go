@@ -93,6 +93,9 @@ func load(ctx context.Context, workers int, warm, dur time.Duration, newOp func(
 // percentiles of all their operations together.
 type summary struct {
 	rate, p50, p99 float64 // per second; milliseconds
+	// paired is the median of each round's rate ÷ its baseline's, measured right before
+	// it in the same round (0 for a baseline): the ratio a drifting disk least disturbs.
+	paired float64
 	cpu            float64 // microseconds of the process's CPU per operation
 }
 

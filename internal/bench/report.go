@@ -125,7 +125,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		r.Date.UTC().Format("2006-01-02 15:04 MST"), r.Quick, r.CPUs, r.Go, r.NATSServer)
 	fmt.Fprintf(&b, "load average at start %s, at end %s; event body %d bytes; %d round(s) of %.1f s per load figure (medians); run took %.0f s\n",
 		r.LoadStart, r.LoadEnd, r.BodyBytes, r.Rounds, r.Seconds, r.Elapsed)
-	b.WriteString("ratio: Redlane ÷ raw throughput. CPU ratio: raw ÷ Redlane CPU time per operation (the whole process: server and clients), the ratio a CPU-bound machine gives, steadier than throughput when the machine is shared.\n\n")
+	b.WriteString("ratio: Redlane ÷ raw throughput, the median over the rounds of each round's figure ÷ the baseline measured right before it (the throughput columns are each side's median). CPU ratio: raw ÷ Redlane CPU time per operation (the whole process: server and clients), the ratio a CPU-bound machine gives, steadier than throughput when the machine is shared.\n\n")
 	b.WriteString("| measurement | sync | redlane | raw baseline | ratio | target | met | CPU ratio |\n")
 	b.WriteString("|---|---|---:|---:|---:|---|---|---:|\n")
 	for _, row := range r.Rows {
