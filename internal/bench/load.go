@@ -96,7 +96,7 @@ type summary struct {
 	// paired is the median of each round's rate ÷ its baseline's, measured right before
 	// it in the same round (0 for a baseline): the ratio a drifting disk least disturbs.
 	paired float64
-	cpu            float64 // microseconds of the process's CPU per operation
+	cpu    float64 // microseconds of the process's CPU per operation
 }
 
 func summarize(rs []result) summary {
