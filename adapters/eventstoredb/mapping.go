@@ -111,6 +111,9 @@ const (
 	headerSignature = "Redlane-Signature"
 	headerKey       = "Redlane-Key"
 	headerProof     = "Redlane-Proof"
+	// metaPeriodPrev is the jetstream adapter's stream metadata that names the period
+	// before a period's stream.
+	metaPeriodPrev = "redlane.period.prev"
 )
 
 // ErrUnreadable means a message's body is not a Redlane event.

@@ -15,7 +15,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	jsstore "github.com/redlane/redlane/adapters/jetstream"
 	"github.com/redlane/redlane/internal/worker"
 )
 
@@ -265,7 +264,7 @@ func (m *Mirror) sameStream(ctx context.Context) error {
 		return fmt.Errorf("mirror checkpoint: %w", err)
 	}
 	stream := cp.Stream
-	if stream == "" && cp.Seq > 0 && m.stream.CachedInfo().Config.Metadata[jsstore.MetaPeriodPrev] != "" {
+	if stream == "" && cp.Seq > 0 && m.stream.CachedInfo().Config.Metadata[metaPeriodPrev] != "" {
 		stream = "the first period's stream"
 	}
 	if stream != "" && stream != m.cfg.Stream {
