@@ -79,11 +79,12 @@ func (e *Earlier) drop(st *Store) {
 	}
 }
 
-// find returns the latest earlier period holding an event of the aggregate, or nil: one
-// last-message lookup by subject per earlier period on the server.
-func (e *Earlier) find(ctx context.Context, aggType, aggID string) (*Store, error) {
-	subj, err := e.cur.subject(aggType, aggID)
-	if err != nil {
+// find returns the latest earlier period in which probe finds the aggregate, or nil.
+// probe reads one period (a last-message lookup by subject, or the events themselves)
+// and reports whether the aggregate is there; a period whose stream has gone is passed
+// over and forgotten.
+func (e *Earlier) find(ctx context.Context, aggType, aggID string, probe func(st *Store) (bool, error)) (*Store, error) {
+	if _, err := e.cur.subject(aggType, aggID); err != nil {
 		return nil, err
 	}
 	stores, err := e.periods(ctx)
@@ -91,20 +92,18 @@ func (e *Earlier) find(ctx context.Context, aggType, aggID string) (*Store, erro
 		return nil, err
 	}
 	for _, st := range stores {
-		_, err := st.stream.GetLastMsgForSubject(ctx, subj)
+		found, err := probe(st)
 		if err == nil {
-			return st, nil
-		}
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			if found {
+				return st, nil
+			}
 			continue
 		}
-		if gone, cerr := e.gone(ctx, st); cerr != nil {
-			return nil, fmt.Errorf("earlier period %s: last event of %s: %w", st.name, subj, err)
-		} else if gone {
+		if gone, cerr := e.gone(ctx, st); cerr == nil && gone {
 			e.drop(st)
 			continue
 		}
-		return nil, fmt.Errorf("earlier period %s: last event of %s: %w", st.name, subj, err)
+		return nil, fmt.Errorf("earlier period %s: %s %s: %w", st.name, aggType, aggID, err)
 	}
 	return nil, nil
 }
@@ -120,21 +119,37 @@ func (e *Earlier) gone(ctx context.Context, st *Store) (bool, error) {
 
 // Load returns the aggregate's events from the latest earlier period that holds it,
 // oldest first, and that period's stream; none (and "") when no earlier period on the
-// server holds it. The positions are the earlier stream's.
+// server holds it. The positions are the earlier stream's. One read per period: a
+// period without the aggregate answers its last-event lookup with nothing.
 func (e *Earlier) Load(ctx context.Context, aggType, aggID string) ([]domain.Recorded, string, error) {
-	st, err := e.find(ctx, aggType, aggID)
+	var recs []domain.Recorded
+	st, err := e.find(ctx, aggType, aggID, func(st *Store) (bool, error) {
+		var err error
+		recs, err = st.Load(ctx, aggType, aggID, 0)
+		return len(recs) > 0, err
+	})
 	if st == nil || err != nil {
 		return nil, "", err
 	}
-	recs, err := st.Load(ctx, aggType, aggID, 0)
-	return recs, st.name, err
+	return recs, st.name, nil
 }
 
 // History is Store.History of the latest earlier period that holds the aggregate: its
 // events there, those not obeyed marked Rejected; none when no earlier period on the
-// server holds it.
+// server holds it. Periods are found by their last event of the aggregate, so that a
+// miss costs no scan.
 func (e *Earlier) History(ctx context.Context, aggType, aggID string) ([]domain.Recorded, error) {
-	st, err := e.find(ctx, aggType, aggID)
+	subj, err := e.cur.subject(aggType, aggID)
+	if err != nil {
+		return nil, err
+	}
+	st, err := e.find(ctx, aggType, aggID, func(st *Store) (bool, error) {
+		_, err := st.stream.GetLastMsgForSubject(ctx, subj)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	})
 	if st == nil || err != nil {
 		return nil, err
 	}
