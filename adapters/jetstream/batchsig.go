@@ -3,7 +3,9 @@ package jetstream
 // Batch signatures: one Ed25519 signature for all the events of a group commit.
 //
 // An event that group commit stores in an atomic batch carries, instead of a signature
-// of its own, the signature of the batch's Merkle root and its path to that root:
+// of its own, the signature of its group's Merkle root and its path to that root (a
+// group is the whole batch, or one chunk of a batch sent while it gathers; the proof
+// does not depend on which):
 //
 //	Redlane-Signature  base64 Ed25519 signature of "redlane-batch-v1" framed as events
 //	                   are (8-byte big-endian length, then the bytes) around the root
@@ -53,8 +55,8 @@ func nodeHash(l, r [32]byte) [32]byte {
 	return sha256.Sum256(b[:])
 }
 
-// signBatch signs msgs, events about to be appended as one atomic batch, with one
-// signature of their Merkle root, and gives each its proof.
+// signBatch signs msgs, events about to be appended in one atomic batch (all of it, or
+// one chunk of it), with one signature of their Merkle root, and gives each its proof.
 func (s *Signer) signBatch(msgs []*nats.Msg) {
 	n := len(msgs)
 	level := make([][32]byte, n)

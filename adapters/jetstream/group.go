@@ -23,7 +23,9 @@ import (
 // one publish each, all at once. A lone writer never waits for a timer: an append that
 // finds nothing in flight is sent at once. After an atomic batch, whose callers come back
 // with their next commands together, the next commit waits for them a moment (at most a
-// quarter of a batch's cost, and 4 ms; see gather), so that they share one batch.
+// quarter of a batch's cost, and 4 ms; see gather), so that they share one batch; when
+// that many make a batch, the batch is sent while it gathers, chunk by chunk, and the
+// server stages it meanwhile (see streamBatch).
 //
 // Which of the two is cheaper is learnt as it runs (adaptive): the store keeps a moving
 // average of what a batch costs (nats-server stages an atomic batch of a one-replica
@@ -63,7 +65,7 @@ type GroupStore struct {
 	inFlight int
 	arrived  chan struct{} // a token when an append joins pending (for gather)
 
-	appends, batches, batched, alone, fallbacks atomic.Int64
+	appends, batches, streamed, batched, alone, fallbacks atomic.Int64
 }
 
 var _ domain.EventStore = (*GroupStore)(nil)
@@ -107,6 +109,7 @@ func NewGroupStore(s *Store, cfg GroupConfig) *GroupStore {
 type GroupStats struct {
 	Appends   int64 // single-event appends
 	Batches   int64 // atomic batches committed
+	Streamed  int64 // of those, batches sent while they gathered (see streamBatch)
 	Batched   int64 // appends stored by those batches
 	Alone     int64 // appends published alone: too few were waiting, or their aggregate was busy
 	Fallbacks int64 // appends made again alone after their batch was refused
@@ -115,7 +118,7 @@ type GroupStats struct {
 // Stats returns the counts so far.
 func (g *GroupStore) Stats() GroupStats {
 	return GroupStats{
-		Appends: g.appends.Load(), Batches: g.batches.Load(), Batched: g.batched.Load(),
+		Appends: g.appends.Load(), Batches: g.batches.Load(), Streamed: g.streamed.Load(), Batched: g.batched.Load(),
 		Alone: g.alone.Load(), Fallbacks: g.fallbacks.Load(),
 	}
 }
@@ -232,19 +235,21 @@ func (g *GroupStore) lead() { g.leadAfter(0) }
 // expected appends wait (see gather): those the batch released and those that came while
 // it was in flight.
 func (g *GroupStore) leadAfter(expected int) {
-	if expected > 0 {
-		g.gather(expected)
-	}
-	g.mu.Lock()
-	batch := g.take()
-	if len(batch) == 0 {
-		g.inFlight--
+	var n int
+	var batched bool
+	if expected > 0 && g.asBatch(expected) {
+		n, batched = g.streamBatch(expected)
+	} else {
+		if expected > 0 {
+			g.gather(expected)
+		}
+		g.mu.Lock()
+		batch := g.take(g.maxBatch)
 		g.mu.Unlock()
-		return
+		if n = len(batch); n > 0 {
+			batched = g.commit(batch)
+		}
 	}
-	g.mu.Unlock()
-
-	batched := g.commit(batch)
 
 	g.mu.Lock()
 	waiting := len(g.pending)
@@ -255,7 +260,7 @@ func (g *GroupStore) leadAfter(expected int) {
 	g.mu.Unlock()
 	switch {
 	case batched:
-		go g.leadAfter(len(batch) + waiting)
+		go g.leadAfter(n + waiting)
 	case more:
 		go g.lead()
 	}
@@ -292,9 +297,9 @@ func (g *GroupStore) gather(expected int) {
 // maxGather bounds gather's wait.
 const maxGather = 4 * time.Millisecond
 
-// take removes up to maxBatch waiting appends, dropping those whose callers gave up.
+// take removes up to limit waiting appends, dropping those whose callers gave up.
 // g.mu is held.
-func (g *GroupStore) take() []*groupAppend {
+func (g *GroupStore) take(limit int) []*groupAppend {
 	n := 0
 	var batch []*groupAppend
 	for _, req := range g.pending {
@@ -304,7 +309,7 @@ func (g *GroupStore) take() []*groupAppend {
 			continue
 		}
 		batch = append(batch, req)
-		if len(batch) == g.maxBatch {
+		if len(batch) == limit {
 			break
 		}
 	}
@@ -316,16 +321,7 @@ func (g *GroupStore) take() []*groupAppend {
 // publishes of one event each, all at once. It answers every append of the batch, and
 // reports whether the batch was committed as one atomic batch.
 func (g *GroupStore) commit(batch []*groupAppend) (batched bool) {
-	defer func() {
-		g.mu.Lock()
-		for _, req := range batch {
-			delete(g.busy, req.subj)
-		}
-		g.mu.Unlock()
-		for _, req := range batch {
-			close(req.done)
-		}
-	}()
+	defer g.finish(batch)
 	if !g.asBatch(len(batch)) {
 		start := time.Now()
 		one := func(req *groupAppend) {
@@ -384,6 +380,19 @@ func (g *GroupStore) commit(batch []*groupAppend) (batched bool) {
 		req.seq = ack.Sequence - n + 1 + uint64(i)
 	}
 	return true
+}
+
+// finish frees the aggregates of batch, whose appends are answered, and wakes their
+// callers.
+func (g *GroupStore) finish(batch []*groupAppend) {
+	g.mu.Lock()
+	for _, req := range batch {
+		delete(g.busy, req.subj)
+	}
+	g.mu.Unlock()
+	for _, req := range batch {
+		close(req.done)
+	}
 }
 
 // publishOne is Store.Append for one encoded event.

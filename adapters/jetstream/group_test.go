@@ -101,11 +101,31 @@ func TestGroupCommitsConcurrentAppendsTogether(t *testing.T) {
 // of a stored event, still stores every other append, and each gets Store.Append's
 // answer; so does a group too small to be a batch, whose appends go one by one.
 func TestGroupRefusedBatchAnswersEachAppendAlone(t *testing.T) {
-	t.Run("batch", func(t *testing.T) { testGroupAnswersEach(t, 2) })
-	t.Run("too_few_for_a_batch", func(t *testing.T) { testGroupAnswersEach(t, 16) })
+	commit := func(g *GroupStore, batch []*groupAppend) { g.commit(batch) }
+	t.Run("batch", func(t *testing.T) { testGroupAnswersEach(t, 2, commit) })
+	t.Run("too_few_for_a_batch", func(t *testing.T) { testGroupAnswersEach(t, 16, commit) })
+	// A batch sent while it gathers (streamBatch): in chunks, then the rest with the
+	// commit, or an end-of-batch marker when nothing is left.
+	t.Run("streamed", func(t *testing.T) {
+		testGroupAnswersEach(t, 2, func(g *GroupStore, batch []*groupAppend) {
+			sb := &streamedBatch{g: g, id: "refused-streamed"}
+			defer sb.release()
+			sb.send(batch[:1])
+			sb.send(batch[1:3])
+			sb.commit(batch[3:])
+		})
+	})
+	t.Run("streamed_end_of_batch", func(t *testing.T) {
+		testGroupAnswersEach(t, 2, func(g *GroupStore, batch []*groupAppend) {
+			sb := &streamedBatch{g: g, id: "refused-streamed-eob"}
+			defer sb.release()
+			sb.send(batch)
+			sb.commit(nil)
+		})
+	})
 }
 
-func testGroupAnswersEach(t *testing.T, minBatch int) {
+func testGroupAnswersEach(t *testing.T, minBatch int, commit func(*GroupStore, []*groupAppend)) {
 	ts := newStore(t)
 	g := NewGroupStore(ts.Store, GroupConfig{MinBatch: minBatch})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -139,7 +159,7 @@ func testGroupAnswersEach(t *testing.T, minBatch int) {
 		}
 		batch = append(batch, req)
 	}
-	g.commit(batch)
+	commit(g, batch)
 	for i, req := range batch {
 		seqs, err := g.await(ctx, req)
 		switch i {
@@ -177,6 +197,99 @@ func testGroupAnswersEach(t *testing.T, minBatch int) {
 	if minBatch > n && (st.Alone != n || st.Fallbacks != 0 || st.Batches != 0) {
 		t.Errorf("stats %+v, want %d appends published alone", st, n)
 	}
+}
+
+// A batch sent while it gathers stores each append where its answer says, in chunks
+// and with the end-of-batch marker, and a store that trusts only the writer obeys every
+// event: each chunk's proofs lead to its own signed root.
+func TestGroupStreamedBatchStoresEachAppend(t *testing.T) {
+	for _, rest := range []int{0, 1, 5} {
+		t.Run("rest="+strconv.Itoa(rest), func(t *testing.T) {
+			signer := GenerateSigner()
+			srv, nc := natstest.Start(t)
+			s := openWith(t, nc, Config{Signer: signer, Keys: NewKeyring(signer.PublicKey())})
+			g := NewGroupStore(s, GroupConfig{MinBatch: 2})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			const n = 2*streamChunk + 7
+			var batch []*groupAppend
+			for range n {
+				id := storetest.NewID()
+				req, err := g.newAppend(ctx, storetest.AggType, id, 0, storetest.Seal(t, storetest.AggType, id, 0, 1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				batch = append(batch, req)
+			}
+			sb := &streamedBatch{g: g, id: "streamed-" + strconv.Itoa(rest)}
+			sb.send(batch[:1])
+			for i := 1; i < n-rest; i += streamChunk {
+				sb.send(batch[i:min(i+streamChunk, n-rest)])
+			}
+			if !sb.commit(batch[n-rest:]) {
+				t.Fatalf("streamed batch not stored as one batch: %v", sb.err)
+			}
+			sb.release()
+			reader := openWith(t, natstest.Connect(t, srv), Config{Keys: NewKeyring(signer.PublicKey())})
+			var prev uint64
+			for i, req := range batch {
+				seqs, err := g.await(ctx, req)
+				if err != nil {
+					t.Fatalf("append %d: %v", i, err)
+				}
+				if seqs[0] != prev+1 && i > 0 {
+					t.Fatalf("append %d at %d after %d: a batch's events are stored in a row", i, seqs[0], prev)
+				}
+				prev = seqs[0]
+				recs, err := reader.Load(ctx, storetest.AggType, req.aggID, 0)
+				if err != nil {
+					t.Fatalf("append %d: load as a reader trusting the writer: %v", i, err)
+				}
+				if len(recs) != 1 || recs[0].Seq != seqs[0] || recs[0].ID != req.events[0].ID {
+					t.Fatalf("append %d answered %d; stored %+v", i, seqs[0], recs)
+				}
+			}
+			if st := g.Stats(); st.Streamed != 1 || st.Batched != n {
+				t.Fatalf("stats %+v, want one streamed batch of %d", st, n)
+			}
+		})
+	}
+}
+
+// Under concurrent writers, batches after the first are sent while they gather.
+func TestGroupStreamsBatchesUnderLoad(t *testing.T) {
+	signer := GenerateSigner()
+	_, nc := natstest.Start(t)
+	s := openWith(t, nc, Config{Signer: signer, Keys: NewKeyring(signer.PublicKey())})
+	g := NewGroupStore(s, GroupConfig{MinBatch: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const writers, rounds = 48, 8
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			id := storetest.NewID()
+			var last uint64
+			for r := range rounds {
+				seqs, err := g.Append(ctx, storetest.AggType, id, last, storetest.Seal(t, storetest.AggType, id, uint64(r), 1))
+				if err != nil {
+					t.Errorf("round %d: %v", r, err)
+					return
+				}
+				last = seqs[0]
+			}
+			recs, err := s.Load(ctx, storetest.AggType, id, 0)
+			if err != nil || len(recs) != rounds || recs[rounds-1].Seq != last {
+				t.Errorf("loaded %d events (%v), want %d ending at %d", len(recs), err, rounds, last)
+			}
+		})
+	}
+	wg.Wait()
+	st := g.Stats()
+	if st.Streamed == 0 || st.Fallbacks != 0 {
+		t.Fatalf("stats %+v: want batches sent while they gathered, none refused", st)
+	}
+	t.Logf("%+v", st)
 }
 
 // BenchmarkGroupAppend compares concurrent single-event appenders on Store and on

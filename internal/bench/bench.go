@@ -253,6 +253,7 @@ func (b *bench) rounds(ctx context.Context, r *rig, cases []loadCase, bodies [][
 				after, st := r.group.Stats(), stats[c]
 				st.Appends += after.Appends - before.Appends
 				st.Batches += after.Batches - before.Batches
+				st.Streamed += after.Streamed - before.Streamed
 				st.Batched += after.Batched - before.Batched
 				st.Alone += after.Alone - before.Alone
 				st.Fallbacks += after.Fallbacks - before.Fallbacks
@@ -349,8 +350,8 @@ func (b *bench) loads(ctx context.Context, dir string, syncAlways bool) (map[loa
 			row.goal(">=", target)
 		}
 		if st, ok := stats[c]; ok && st.Batches > 0 {
-			row.Note = fmt.Sprintf("%s: %.1f events per atomic batch on average; %.0f %% of appends went alone, %.1f %% again alone after a refused batch",
-				row.Sync, float64(st.Batched)/float64(st.Batches), pctOf(st.Alone, st.Appends), pctOf(st.Fallbacks, st.Appends))
+			row.Note = fmt.Sprintf("%s: %.1f events per atomic batch on average, %.0f %% of batches sent while they gathered; %.0f %% of appends went alone, %.1f %% again alone after a refused batch",
+				row.Sync, float64(st.Batched)/float64(st.Batches), pctOf(st.Streamed, st.Batches), pctOf(st.Alone, st.Appends), pctOf(st.Fallbacks, st.Appends))
 		}
 		b.rep.Rows = append(b.rep.Rows, row)
 		return &b.rep.Rows[len(b.rep.Rows)-1]
