@@ -285,6 +285,7 @@ func placeName(ctx context.Context, store *jsstore.Store, aggType, id string) (s
 type ReplayOut struct {
 	Until     time.Time         `json:"until"`
 	Seq       uint64            `json:"seq"`        // the last event folded in
+	Stream    string            `json:"stream"`     // its stream (a period's)
 	EventTime *time.Time        `json:"event_time"` // its time
 	Events    uint64            `json:"events"`
 	Period    string            `json:"period"`
@@ -320,7 +321,7 @@ func Replay(ctx context.Context, lc *Log, replicas int, until time.Time, chosen 
 	if err != nil {
 		return out, err
 	}
-	out = ReplayOut{Until: until.UTC(), Seq: r.Seq, Events: r.Events, Period: projections.Period(until), Buckets: r.Buckets,
+	out = ReplayOut{Until: until.UTC(), Seq: r.Seq, Stream: r.Stream, Events: r.Events, Period: projections.Period(until), Buckets: r.Buckets,
 		Backlogs: []ReplayLane{}, Rankings: []record.Ranking{}, Reports: []report.Report{}}
 	if r.Seq > 0 {
 		t := r.Time.UTC()
@@ -513,80 +514,6 @@ func WriteVerifyText(w io.Writer, r *jsaudit.VerifyReport) {
 		fmt.Fprintf(bw, "  seq %-12s %-14s %s\n", where, p.Kind, p.Detail)
 	}
 	fmt.Fprintf(bw, "\nFAILED: the record has been tampered with; the first bad event is at stream sequence %d\n", r.FirstBad)
-}
-
-// ExportEvents writes the events stamped in [from, until], in log order, one JSON
-// envelope a line with its stream sequence added as "seq". It returns how many it wrote
-// and the positions of messages that are not events (the first 100).
-func ExportEvents(ctx context.Context, store *jsstore.Store, from, until time.Time, w io.Writer, progress jsstore.Progress) (uint64, []uint64, error) {
-	total, err := store.LastSeq(ctx)
-	if err != nil {
-		return 0, nil, err
-	}
-	bw := bufio.NewWriterSize(w, 1<<16)
-	var n uint64
-	var skipped []uint64
-	var line bytes.Buffer
-	tick := time.Now()
-	// Only what the filter needs is decoded (a full decode of every envelope doubles the
-	// time an export of a million events takes), on every core.
-	type head struct {
-		SpecVersion   string    `json:"specversion"`
-		ID            string    `json:"id"`
-		Type          string    `json:"type"`
-		AggregateType string    `json:"aggregatetype"`
-		AggregateID   string    `json:"aggregateid"`
-		Version       uint64    `json:"aggregateversion"`
-		Time          time.Time `json:"time"`
-	}
-	err = jsstore.ScanParallel(ctx, store, 1, func(ev jsstore.RawEvent) *head {
-		var h head
-		if err := json.Unmarshal(ev.Data, &h); err != nil || h.SpecVersion != domain.SpecVersion || h.ID == "" ||
-			h.Type == "" || h.AggregateType == "" || h.AggregateID == "" || h.Version == 0 || len(ev.Data) < 2 {
-			return nil
-		}
-		return &h
-	}, func(ev jsstore.RawEvent, h *head) error {
-		if h == nil {
-			if len(skipped) < 100 {
-				skipped = append(skipped, ev.Seq)
-			}
-			return nil
-		}
-		if progress != nil && time.Since(tick) > 200*time.Millisecond {
-			progress(ev.Seq, total)
-			tick = time.Now()
-		}
-		if h.Time.Before(from) || h.Time.After(until) {
-			return nil
-		}
-		body := ev.Data
-		if bytes.ContainsAny(body, "\r\n") { // one event a line, whatever its writer did
-			line.Reset()
-			if err := json.Compact(&line, body); err != nil {
-				return err
-			}
-			body = line.Bytes()
-		}
-		bw.WriteString(`{"seq":`)
-		bw.WriteString(strconv.FormatUint(ev.Seq, 10))
-		if len(body) > 2 {
-			bw.WriteByte(',')
-		}
-		bw.Write(body[1:])
-		if err := bw.WriteByte('\n'); err != nil {
-			return err
-		}
-		n++
-		return nil
-	})
-	if err != nil {
-		return n, skipped, err
-	}
-	if progress != nil {
-		progress(total, total)
-	}
-	return n, skipped, bw.Flush()
 }
 
 func rateOrDash(r *float64) string {

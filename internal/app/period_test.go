@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -298,6 +299,61 @@ func TestPeriodRoll(t *testing.T) {
 	}
 	if got := dumpAll(t, vs2); !equalDumps(rebuilt, got) {
 		t.Errorf("a rebuild across both periods differs from the views:\n%s", describeDumps(rebuilt, got))
+	}
+	// audit replay folds both periods too: replayed to now, every view is as it stands.
+	replayed, err := vs2.Replay(ctx, time.Now().Add(time.Minute), Views(), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if replayed.Stream != "REDLANE_2027_01" || replayed.Seq <= rep.CarriedUpto {
+		t.Errorf("replay ended at %s %d, want past the copies (%d) in the next period", replayed.Stream, replayed.Seq, rep.CarriedUpto)
+	}
+	for view, docs := range rebuilt {
+		if len(replayed.Keys[view]) != len(docs) {
+			t.Errorf("replay of %s holds %d documents, the views %d", view, len(replayed.Keys[view]), len(docs))
+		}
+		for k, doc := range docs {
+			if got := replayed.Doc(view, k); string(got) != string(doc) {
+				t.Errorf("replay of %s %s: %s", view, k, jsviews.ShortDiff(doc, got))
+			}
+		}
+	}
+	// audit export writes each event once, from the period it was first stored in.
+	var exported bytes.Buffer
+	n, _, err := ExportEvents(ctx, next, time.Time{}, time.Now().Add(time.Minute), &exported, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, streams := map[string]bool{}, map[string]int{}
+	for line := range strings.Lines(exported.String()) {
+		var ev struct {
+			Seq                     uint64
+			Stream, ID, AggregateID string
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("export line %q: %v", line, err)
+		}
+		if ids[ev.ID] {
+			t.Errorf("event %s exported twice", ev.ID)
+		}
+		ids[ev.ID] = true
+		streams[ev.Stream]++
+		if ev.AggregateID == w.orders["closed"] && ev.Stream != jsstore.DefaultStream {
+			t.Errorf("the closed order's event from %s at %d", ev.Stream, ev.Seq)
+		}
+	}
+	oldEvents, newEvents := 0, 0
+	for _, pair := range []struct {
+		store *jsstore.Store
+		from  uint64
+		count *int
+	}{{w.store, 1, &oldEvents}, {next, rep.CarriedUpto + 1, &newEvents}} {
+		if err := pair.store.ReadAll(ctx, pair.from, func(domain.Recorded) error { *pair.count++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if int(n) != len(ids) || streams[jsstore.DefaultStream] != oldEvents || streams["REDLANE_2027_01"] != newEvents || newEvents == 0 {
+		t.Errorf("exported %d events %v, want %d from the first period and %d after the copies", n, streams, oldEvents, newEvents)
 	}
 	if err := RebuildViews(ctx, lc, 1, Views(), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "follow the current period") {
 		t.Errorf("a rebuild on the old period's stream: %v, want a refusal", err)

@@ -23,7 +23,8 @@ const ReplayBucketPrefix = "REDLANE_REPLAY_"
 // Replay is every view as it stood at a moment, folded from the log into memory.
 type Replay struct {
 	Until   time.Time                   // the moment asked for
-	Seq     uint64                      // the last event folded in (0: none)
+	Stream  string                      // the stream of the last event folded in (a period's)
+	Seq     uint64                      // the last event folded in, its position in Stream (0: none)
 	Time    time.Time                   // its time
 	Events  uint64                      // how many events were folded in
 	Skipped uint64                      // events no view could decode, left out
@@ -61,10 +62,80 @@ func (v *Views) Replay(ctx context.Context, until time.Time, newViews []func() p
 		r.Views[view.Name()] = view
 		keys[view.Name()] = map[string]struct{}{}
 	}
-	// The binary search gives the progress bar its end; the fold itself honours every stamp.
-	total, err := v.store.SeqAt(ctx, until)
+	// The periods before the store's stream (jetstream/period.go) come first, the
+	// earliest first, each from the first position after its carried copies, so that
+	// no event counts twice: a moment before the last roll is replayed from the period
+	// it fell in.
+	chain, archived, err := v.store.Periods(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if archived != "" {
+		return nil, fmt.Errorf("replay to %s: the period %s before %s is not on this server: restore it (nats stream restore) to replay the whole history", until.Format(time.RFC3339), archived, chain[0].Stream)
+	}
+	for i, p := range chain {
+		store := v.store
+		if i < len(chain)-1 {
+			if store, err = v.store.OpenPeriod(ctx, p.Stream); err != nil {
+				return nil, err
+			}
+		}
+		from := uint64(1)
+		if i > 0 {
+			from = p.CarriedUpto + 1
+		}
+		var pr jsstore.Progress
+		if i == len(chain)-1 {
+			pr = progress
+		}
+		done, err := v.replayStream(ctx, store, from, r, views, keys, pr)
+		if err != nil {
+			return nil, fmt.Errorf("replay to %s: %w", until.Format(time.RFC3339), err)
+		}
+		if done {
+			break
+		}
+	}
+	for name, ks := range keys {
+		list := make([]string, 0, len(ks))
+		for k := range ks {
+			list = append(list, k)
+		}
+		slices.Sort(list)
+		r.Keys[name] = list
+	}
+	if !keep {
+		return r, nil
+	}
+	r.Buckets = map[string]string{}
+	for _, view := range views {
+		name := ReplayBucket(view.Name(), until)
+		_ = v.js.DeleteKeyValue(ctx, name)
+		kv, err := v.createBucket(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if err := v.writeAll(ctx, kv, view, r.Keys[view.Name()]); err != nil {
+			return nil, fmt.Errorf("replay bucket %s: %w", name, err)
+		}
+		cp, _ := json.Marshal(checkpoint{Seq: r.Seq, Stream: r.Stream, Writer: "replay:" + v.owner, At: time.Now().UTC()})
+		if _, err := kv.Put(ctx, checkpointKey, cp); err != nil {
+			return nil, fmt.Errorf("replay bucket %s: %w", name, err)
+		}
+		r.Buckets[view.Name()] = name
+	}
+	return r, nil
+}
+
+// replayStream folds store's events from position from into r's views (the fold's
+// step, as Replay describes it), and reports whether it met an event stamped after
+// r.Until, which ends the replay.
+func (v *Views) replayStream(ctx context.Context, store *jsstore.Store, from uint64, r *Replay, views []projections.View, keys map[string]map[string]struct{}, progress jsstore.Progress) (bool, error) {
+	// The binary search gives the progress bar its end; the fold itself honours every stamp.
+	until := r.Until
+	total, err := store.SeqAt(ctx, until)
+	if err != nil {
+		return false, err
 	}
 	errStop := errors.New("stop")
 	tick := time.Now()
@@ -80,9 +151,9 @@ func (v *Views) Replay(ctx context.Context, until time.Time, newViews []func() p
 			reads[t] = true
 		}
 	}
-	err = jsstore.ScanParallel(ctx, v.store, 1, func(ev jsstore.RawEvent) decoded {
+	err = jsstore.ScanParallel(ctx, store, from, func(ev jsstore.RawEvent) decoded {
 		env, err := domain.DecodeEnvelope(ev.Data)
-		if err != nil || v.store.Check(ev.Seq, ev.Subject, ev.Header, ev.Data) != nil {
+		if err != nil || store.Check(ev.Seq, ev.Subject, ev.Header, ev.Data) != nil {
 			return decoded{}
 		}
 		d := decoded{env: env, ok: true}
@@ -99,7 +170,7 @@ func (v *Views) Replay(ctx context.Context, until time.Time, newViews []func() p
 			return errStop
 		}
 		rec := domain.Recorded{Envelope: d.env, Seq: ev.Seq}
-		r.Seq, r.Time = ev.Seq, d.env.Time
+		r.Stream, r.Seq, r.Time = store.StreamName(), ev.Seq, d.env.Time
 		r.Events++
 		if reads[d.env.AggregateType] && d.ev == nil {
 			r.Skipped++
@@ -124,38 +195,10 @@ func (v *Views) Replay(ctx context.Context, until time.Time, newViews []func() p
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
-		return nil, fmt.Errorf("replay to %s: %w", until.Format(time.RFC3339), err)
+		return false, err
 	}
 	if progress != nil {
 		progress(total, total)
 	}
-	for name, ks := range keys {
-		list := make([]string, 0, len(ks))
-		for k := range ks {
-			list = append(list, k)
-		}
-		slices.Sort(list)
-		r.Keys[name] = list
-	}
-	if !keep {
-		return r, nil
-	}
-	r.Buckets = map[string]string{}
-	for _, view := range views {
-		name := ReplayBucket(view.Name(), until)
-		_ = v.js.DeleteKeyValue(ctx, name)
-		kv, err := v.createBucket(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		if err := v.writeAll(ctx, kv, view, r.Keys[view.Name()]); err != nil {
-			return nil, fmt.Errorf("replay bucket %s: %w", name, err)
-		}
-		cp, _ := json.Marshal(checkpoint{Seq: r.Seq, Writer: "replay:" + v.owner, At: time.Now().UTC()})
-		if _, err := kv.Put(ctx, checkpointKey, cp); err != nil {
-			return nil, fmt.Errorf("replay bucket %s: %w", name, err)
-		}
-		r.Buckets[view.Name()] = name
-	}
-	return r, nil
+	return err != nil, nil
 }
