@@ -38,7 +38,8 @@
 // A ledger in memory follows the order events of the log (Log): every live request, and
 // the others for Keep after their last change. Lists and updates are drawn from it; one
 // request is read from the log itself when the ledger does not hold it, so a request
-// placed a moment ago, or long ago, is always found by its id.
+// placed a moment ago, or long ago, is always found by its id (and by its number while
+// Config.ByNumber knows it).
 package open311
 
 import (
@@ -93,6 +94,10 @@ type Config struct {
 	// CommunityName names a community (agency_responsible): redlane serve calls it by
 	// its registered name (塔苑社区); nil calls it by its id (taoyuan社区).
 	CommunityName func(id string) string
+	// ByNumber, when set, finds an order's id by its number when the ledger does not
+	// hold it (an order closed long ago, or left behind in an earlier period by a
+	// roll): redlane serve passes the read side's index.
+	ByNumber func(number string) (id string, ok bool)
 	// AllowRead, when set, is asked before every read: false answers 429 with
 	// Retry-After (anonymous callers are limited per address).
 	AllowRead func(*http.Request) (bool, time.Duration)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -621,5 +622,56 @@ func TestLatLongFindTheNearestLaneWithAPoint(t *testing.T) {
 	r := h.must(400, h.post("/open311/v2/requests.json", form(w.operator, "address_id", "", "lat", "30.0", "long", "120.0")))
 	if !strings.Contains(string(r.raw), "lat: no lane within 2000 m") || h.count() != before {
 		t.Errorf("far away: %s", r.raw)
+	}
+}
+
+// A request the ledger does not hold (closed long ago, or left behind in an earlier
+// period by a roll) is found by its number through Config.ByNumber, as by its id.
+func TestRequestNotInTheLedgerIsFoundByItsNumber(t *testing.T) {
+	h := newHarness(t, open311.Config{})
+	w := h.seed()
+	var created []map[string]any
+	h.must(201, h.post("/open311/v2/requests.json", form(w.operator))).json(t, &created)
+	id, _ := created[0]["service_request_id"].(string)
+	number, _ := created[0]["redlane_number"].(string)
+	h.settle()
+	h.eventually("the index knows the number", func() bool { _, ok := h.index.ByNumber(number); return ok })
+	// Servers whose ledgers hold nothing: one that can ask the index, one that cannot.
+	serve := func(cfg open311.Config) string {
+		cfg.Service = h.svc
+		srv := httptest.NewServer(open311.New(cfg))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	for _, c := range []struct {
+		name string
+		url  string
+		want int
+	}{
+		{"with the index", serve(open311.Config{ByNumber: h.index.ByNumber}), 200},
+		{"without", serve(open311.Config{}), 404},
+	} {
+		for _, key := range []string{id, number, strings.ToLower(number)} {
+			req, err := http.NewRequest(http.MethodGet, c.url+"/open311/v2/requests/"+key+".json", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := h.do(req)
+			want := c.want
+			if key == id {
+				want = 200 // by id the log itself is read
+			}
+			if r.status != want {
+				t.Errorf("%s: GET requests/%s: %d, want %d: %s", c.name, key, r.status, want, r.raw)
+				continue
+			}
+			var got []map[string]any
+			if want == 200 {
+				r.json(t, &got)
+				if len(got) != 1 || got[0]["service_request_id"] != id || got[0]["redlane_number"] != number {
+					t.Errorf("%s: GET requests/%s: %s", c.name, key, r.raw)
+				}
+			}
+		}
 	}
 }

@@ -106,11 +106,16 @@ func (s *Server) show(r request) requestDoc {
 	}
 }
 
-// find returns the request with this id or number: from the ledger, or else, by id,
-// from the log.
+// find returns the request with this id or number: from the ledger, or else, by id
+// (or by the id Config.ByNumber gives a number), from the log.
 func (s *Server) find(ctx context.Context, key string) (request, bool, error) {
 	if r, ok := s.ledger.get(key); ok {
 		return r, true, nil
+	}
+	if s.cfg.ByNumber != nil && len(key) <= 64 {
+		if id, ok := s.cfg.ByNumber(strings.ToUpper(key)); ok {
+			key = id
+		}
 	}
 	if !domain.ValidID(key) || len(key) > 64 {
 		return request{}, false, nil

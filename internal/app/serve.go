@@ -416,7 +416,7 @@ func (s *Server) open(ctx context.Context) error {
 	intake := httpapi.IntakeLimiter(s.cfg.IntakeRate, s.cfg.IntakeBurst)
 	// Open311 GeoReport v2 answers everything under /open311/v2/ itself (open311.go);
 	// /readyz waits for its ledger as for the views.
-	o311 := startOpen311(ctx, svc, store, log, s.cfg.Open311Jurisdiction, s.cfg.FeedRate, proxies)
+	o311 := startOpen311(ctx, svc, store, index, log, s.cfg.Open311Jurisdiction, s.cfg.FeedRate, proxies)
 	api := httpapi.New(httpapi.Config{
 		Sessions: sessions, SessionTTL: s.cfg.SessionTTL,
 		Service: svc, Log: log, Registry: reg, Views: vs, Index: index,
