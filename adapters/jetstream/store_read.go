@@ -205,6 +205,16 @@ func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 	return info.State.LastSeq, nil
 }
 
+// SubjectCount returns how many distinct subjects (aggregates) the stream holds: what
+// the server keeps per-subject state for (docs/scale.md).
+func (s *Store) SubjectCount(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s info: %w", s.name, err)
+	}
+	return info.State.NumSubjects, nil
+}
+
 // MessageCount returns how many events the stream holds.
 func (s *Store) MessageCount(ctx context.Context) (uint64, error) {
 	info, err := s.stream.Info(ctx)

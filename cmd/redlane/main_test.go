@@ -301,10 +301,10 @@ func newBinary(tb testing.TB) *binary {
 func (b *binary) natsURL() string { return "nats://127.0.0.1:" + strconv.Itoa(b.natsPort) }
 
 // launch starts serve and waits until /readyz says it is ready.
-func (b *binary) launch() *exec.Cmd {
+func (b *binary) launch(extra ...string) *exec.Cmd {
 	b.tb.Helper()
-	cmd := exec.Command(b.path, "serve", "--demo", "--data", b.dir, "--intake-rate", "-1",
-		"--http", "127.0.0.1:"+strconv.Itoa(b.httpPort), "--nats-listen", "127.0.0.1:"+strconv.Itoa(b.natsPort))
+	cmd := exec.Command(b.path, append([]string{"serve", "--demo", "--data", b.dir, "--intake-rate", "-1",
+		"--http", "127.0.0.1:" + strconv.Itoa(b.httpPort), "--nats-listen", "127.0.0.1:" + strconv.Itoa(b.natsPort)}, extra...)...)
 	cmd.Env = append(os.Environ(), "REDLANE_ADMIN_TOKEN=")
 	var logs bytes.Buffer
 	cmd.Stderr = &logs

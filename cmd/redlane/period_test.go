@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -69,5 +71,29 @@ func TestPeriodRollWithTheBinary(t *testing.T) {
 	out, err = b.cli("audit", "verify", "--stream", "REDLANE", "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, "auditor.nk"))
 	if err != nil || !strings.Contains(out, "OK:") {
 		t.Fatalf("audit verify of the old period: %v\n%s", err, out)
+	}
+}
+
+// A period that holds more subjects than --period-max-subjects is told: /readyz is
+// degraded with the reason, and /metrics has the count beside the limit.
+func TestPeriodOverItsSubjectsIsTold(t *testing.T) {
+	b := newBinary(t)
+	cmd := b.launch() // the demo district: lanes, members, tokens, each a subject
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	b.launch("--period-max-subjects", "3")
+	var ready struct {
+		Status, Reason string
+		Subjects       int `json:"period_subjects"`
+	}
+	if err := json.Unmarshal([]byte(get(t, b.base+"/readyz")), &ready); err != nil || ready.Status != "degraded" ||
+		ready.Subjects <= 3 || !strings.Contains(ready.Reason, "--period-max-subjects") || !strings.Contains(ready.Reason, "period roll") {
+		t.Errorf("readyz: %+v %v", ready, err)
+	}
+	metrics := get(t, b.base+"/metrics")
+	if !strings.Contains(metrics, "redlane_period_subjects_max 3") || !strings.Contains(metrics, fmt.Sprintf("redlane_period_subjects %d", ready.Subjects)) {
+		t.Errorf("metrics lack the period's subjects (%d) and limit", ready.Subjects)
 	}
 }

@@ -44,6 +44,7 @@ func (m *serveMain) ParseFlags(args []string, getenv func(string) string) error 
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark the pages' session cookie Secure: set it when the pages are served over HTTPS (behind a TLS proxy)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", 12*time.Hour, "how long a sign-in to the pages lasts")
 	fs.StringVar(&c.PProf, "pprof", "", "serve Go's profiles (net/http/pprof) on this address, for an operator chasing memory or CPU; off when empty. Keep it on loopback")
+	fs.IntVar(&c.PeriodMaxSubjects, "period-max-subjects", app.DefaultPeriodMaxSubjects, "subjects the current period's stream may hold before /readyz says to roll to the next period (0: no limit; docs/scale.md)")
 	fs.IntVar(&c.SearchDays, "search-days", 92, "how many days back the order search reaches for orders no longer live (live orders are always found)")
 	fs.IntVar(&c.CacheMiB, "cache-mib", service.DefaultCacheBytes>>20, "memory the orders kept in memory may take, in MiB (redlane_runner_cache_bytes)")
 	fs.BoolVar(&c.GroupCommit, "group-commit", true, `with --sync always: commands that arrive while a write is being flushed share the next flush (each still under its own order's concurrency check); a lone command goes out at once`)

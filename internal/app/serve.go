@@ -61,6 +61,7 @@ type Config struct {
 	SessionTTL           time.Duration
 	PProf                string // Go's profiles on this address; off when empty
 	SearchDays           int    // how far back the search reaches for orders no longer live
+	PeriodMaxSubjects    int    // past it /readyz says to roll to the next period (0: no limit)
 	CacheMiB             int    // memory the orders kept in memory may take
 	GroupCommit          bool   // with Sync "always": concurrent commands share flushes
 	FeedRate             float64
@@ -254,6 +255,11 @@ func (s *Server) open(ctx context.Context) error {
 	if p, err := store.Period(openCtx); err != nil || p.Sealed {
 		return cmp.Or(err, fmt.Errorf("stream %s is a period that has ended (sealed by redlane period roll): serve the current period (leave out --stream)", p.Stream))
 	}
+	periods, err := newPeriodWatch(store, s.cfg.PeriodMaxSubjects, log, reg)
+	if err != nil {
+		return err
+	}
+	go periods.run(ctx, time.Minute)
 	if err := establishTrust(openCtx, store, s.cfg.Data, s.cfg.NATS.Trusted, log); err != nil {
 		return err
 	}
@@ -446,15 +452,15 @@ func (s *Server) open(ctx context.Context) error {
 			return vs.Ready(ctx, views)
 		},
 		Degraded: func() map[string]any {
-			n := rejected.Count()
-			if n == 0 {
-				return nil
+			var notOurs map[string]any
+			if n := rejected.Count(); n > 0 {
+				notOurs = map[string]any{
+					"reason":          fmt.Sprintf("%d events in the log are not Redlane's (not signed by a trusted key): set aside, never obeyed", n),
+					"rejected_events": n,
+					"rejected_seqs":   rejected.Seqs(20),
+				}
 			}
-			return map[string]any{
-				"reason":          fmt.Sprintf("%d events in the log are not Redlane's (not signed by a trusted key): set aside, never obeyed", n),
-				"rejected_events": n,
-				"rejected_seqs":   rejected.Seqs(20),
-			}
+			return mergeDegraded(notOurs, periods.degraded())
 		},
 	})
 	if s.cfg.PProf != "" {
