@@ -99,6 +99,42 @@ func (s *Store) Periods(ctx context.Context) (chain []Period, archived string, e
 	return chain, archived, nil
 }
 
+// ErrPeriodArchived is EachPeriod's error when a period of the chain is not on the
+// server (archived): restore it to read the whole history.
+var ErrPeriodArchived = errors.New("an earlier period is not on this server: restore it (nats stream restore) to read the whole history")
+
+// EachPeriod calls fn for every period of the chain that ends with the store's stream,
+// the earliest first: with the period's store (s itself for the last), the first
+// position that is the period's own (after the copies carried into it), and whether it
+// is the last. Read so, every event of the history comes once, from the period it was
+// first stored in. fn returning errStop-like sentinels is the caller's business: the
+// first error ends the walk and is returned. A period missing from the server fails
+// with ErrPeriodArchived before fn is called.
+func (s *Store) EachPeriod(ctx context.Context, fn func(period *Store, from uint64, last bool) error) error {
+	chain, archived, err := s.Periods(ctx)
+	if err != nil {
+		return err
+	}
+	if archived != "" {
+		return fmt.Errorf("the period %s before %s: %w", archived, chain[0].Stream, ErrPeriodArchived)
+	}
+	for i, p := range chain {
+		store, from, last := s, uint64(1), i == len(chain)-1
+		if !last {
+			if store, err = s.OpenPeriod(ctx, p.Stream); err != nil {
+				return err
+			}
+		}
+		if i > 0 {
+			from = p.CarriedUpto + 1
+		}
+		if err := fn(store, from, last); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // OpenPeriod opens another period's stream (an earlier one, say) read-only, checking
 // events with the same keys and reporting to the same recorder as s.
 func (s *Store) OpenPeriod(ctx context.Context, name string) (*Store, error) {

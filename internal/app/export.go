@@ -21,33 +21,18 @@ import (
 // event is written once, from the period it was first stored in. It returns how many it
 // wrote and the positions of messages that are not events (the first 100).
 func ExportEvents(ctx context.Context, store *jsstore.Store, from, until time.Time, w io.Writer, progress jsstore.Progress) (uint64, []uint64, error) {
-	chain, archived, err := store.Periods(ctx)
-	if err != nil {
-		return 0, nil, err
-	}
-	if archived != "" {
-		return 0, nil, fmt.Errorf("export: the period %s before %s is not on this server: restore it (nats stream restore) to export the whole history", archived, chain[0].Stream)
-	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	var n uint64
 	var skipped []uint64
-	for i, p := range chain {
-		period, start := store, uint64(1)
-		if i < len(chain)-1 {
-			if period, err = store.OpenPeriod(ctx, p.Stream); err != nil {
-				return n, skipped, err
-			}
-		}
-		if i > 0 {
-			start = p.CarriedUpto + 1
-		}
+	err := store.EachPeriod(ctx, func(period *jsstore.Store, start uint64, last bool) error {
 		var pr jsstore.Progress
-		if i == len(chain)-1 {
+		if last {
 			pr = progress
 		}
-		if err := exportPeriod(ctx, period, start, from, until, bw, &n, &skipped, pr); err != nil {
-			return n, skipped, err
-		}
+		return exportPeriod(ctx, period, start, from, until, bw, &n, &skipped, pr)
+	})
+	if err != nil {
+		return n, skipped, fmt.Errorf("export: %w", err)
 	}
 	return n, skipped, bw.Flush()
 }

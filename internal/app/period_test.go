@@ -393,8 +393,14 @@ func TestPeriodRoll(t *testing.T) {
 	if r := verify(); !r.OK() || r.Link.Status != "archived" {
 		t.Errorf("verify with the previous period archived: ok %v, link %+v", r.OK(), r.Link)
 	}
-	if _, _, err := vs2.FoldLog(ctx, Views()[0](), 0, nil); err == nil || !strings.Contains(err.Error(), "restore") {
+	if _, _, err := vs2.FoldLog(ctx, Views()[0](), 0, nil); !errors.Is(err, jsstore.ErrPeriodArchived) || !strings.Contains(err.Error(), "restore") {
 		t.Errorf("a fold with the previous period archived: %v, want a refusal saying to restore it", err)
+	}
+	if _, err := vs2.Replay(ctx, time.Now(), Views(), false, nil); !errors.Is(err, jsstore.ErrPeriodArchived) {
+		t.Errorf("a replay with the previous period archived: %v", err)
+	}
+	if _, _, err := ExportEvents(ctx, next, time.Time{}, time.Now(), io.Discard, nil); !errors.Is(err, jsstore.ErrPeriodArchived) {
+		t.Errorf("an export with the previous period archived: %v", err)
 	}
 }
 

@@ -66,35 +66,20 @@ func (v *Views) Replay(ctx context.Context, until time.Time, newViews []func() p
 	// earliest first, each from the first position after its carried copies, so that
 	// no event counts twice: a moment before the last roll is replayed from the period
 	// it fell in.
-	chain, archived, err := v.store.Periods(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if archived != "" {
-		return nil, fmt.Errorf("replay to %s: the period %s before %s is not on this server: restore it (nats stream restore) to replay the whole history", until.Format(time.RFC3339), archived, chain[0].Stream)
-	}
-	for i, p := range chain {
-		store := v.store
-		if i < len(chain)-1 {
-			if store, err = v.store.OpenPeriod(ctx, p.Stream); err != nil {
-				return nil, err
-			}
-		}
-		from := uint64(1)
-		if i > 0 {
-			from = p.CarriedUpto + 1
-		}
+	errDone := errors.New("done")
+	err := v.store.EachPeriod(ctx, func(store *jsstore.Store, from uint64, last bool) error {
 		var pr jsstore.Progress
-		if i == len(chain)-1 {
+		if last {
 			pr = progress
 		}
 		done, err := v.replayStream(ctx, store, from, r, views, keys, pr)
-		if err != nil {
-			return nil, fmt.Errorf("replay to %s: %w", until.Format(time.RFC3339), err)
+		if err == nil && done {
+			return errDone
 		}
-		if done {
-			break
-		}
+		return err
+	})
+	if err != nil && !errors.Is(err, errDone) {
+		return nil, fmt.Errorf("replay to %s: %w", until.Format(time.RFC3339), err)
 	}
 	for name, ks := range keys {
 		list := make([]string, 0, len(ks))

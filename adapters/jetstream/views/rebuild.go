@@ -43,38 +43,22 @@ func applyStored(view projections.View, rec domain.Recorded) (keys []string, kno
 // each from the first position after its carried copies, so that no event counts twice;
 // every earlier period's stream must be on the server (restored, if it was archived).
 func (v *Views) FoldLog(ctx context.Context, view projections.View, until uint64, progress jsstore.Progress) ([]string, uint64, error) {
-	chain, archived, err := v.store.Periods(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	if archived != "" {
-		return nil, 0, fmt.Errorf("fold %s: the period %s before %s is not on this server: restore it (nats stream restore) to fold the whole history", view.Name(), archived, chain[0].Stream)
-	}
 	keys := map[string]struct{}{}
-	var applied uint64
-	for i, p := range chain {
-		store, end := v.store, until
-		if i < len(chain)-1 {
-			if store, err = v.store.OpenPeriod(ctx, p.Stream); err != nil {
-				return nil, 0, err
-			}
-			end = 0
+	var applied, carried uint64
+	err := v.store.EachPeriod(ctx, func(store *jsstore.Store, from uint64, last bool) error {
+		end, pr := uint64(0), jsstore.Progress(nil)
+		if last {
+			end, pr = until, progress
+			carried = from - 1
 		}
-		from := uint64(1)
-		if i > 0 {
-			from = p.CarriedUpto + 1
-		}
-		var pr jsstore.Progress
-		if i == len(chain)-1 {
-			pr = progress
-		}
-		if applied, err = v.foldStream(ctx, store, view, from, end, keys, pr); err != nil {
-			return nil, 0, err
-		}
+		var err error
+		applied, err = v.foldStream(ctx, store, view, from, end, keys, pr)
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("fold %s: %w", view.Name(), err)
 	}
-	if len(chain) > 1 {
-		applied = max(applied, chain[len(chain)-1].CarriedUpto)
-	}
+	applied = max(applied, carried)
 	out := make([]string, 0, len(keys))
 	for k := range keys {
 		out = append(out, k)
