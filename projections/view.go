@@ -99,6 +99,22 @@ func (a *Applied) Fresh(rec domain.Recorded) bool {
 	return true
 }
 
+// Set puts the mark at seq, wherever it was. The runner knows better than the documents
+// where a view stands: after a restore, at its checkpoint; before it folds a later
+// period of the log (redlane period roll), at the last position carried into that
+// period, whose positions start again below the earlier period's.
+func (a *Applied) Set(seq uint64) { a.seq = seq }
+
+// Marked is a view that keeps an Applied mark; its runner sets it (Applied.Set).
+type Marked interface{ SetApplied(seq uint64) }
+
+// SetApplied sets the mark of view, when it keeps one, to seq.
+func SetApplied(view View, seq uint64) {
+	if m, ok := view.(Marked); ok {
+		m.SetApplied(seq)
+	}
+}
+
 // Saw moves the mark to seq, if it is further: a restored document was written after
 // the events up to seq.
 func (a *Applied) Saw(seq uint64) {

@@ -25,6 +25,7 @@ import (
 	"github.com/redlane/redlane/domain/lane"
 	"github.com/redlane/redlane/domain/member"
 	"github.com/redlane/redlane/domain/order"
+	"github.com/redlane/redlane/projections/feed"
 	"github.com/redlane/redlane/service"
 )
 
@@ -281,6 +282,41 @@ func TestPeriodRoll(t *testing.T) {
 		t.Fatal(err)
 	}
 	settle(t, vs2)
+	// The views restored after the roll take the next period's events, whose positions
+	// start again below the old period's (the old stream here is longer than the carry).
+	if p, err := w.store.LastSeq(ctx); err != nil || p <= snap.Seq {
+		t.Fatalf("the old stream ends at %d (%v): the test needs it longer than the carry and the dispatch (%d)", p, err, snap.Seq)
+	}
+	doc, err := vs2.Get(ctx, "backlog", "order."+w.orders["open"])
+	if err != nil || !strings.Contains(string(doc), `"status":"dispatched"`) {
+		t.Errorf("the backlog after the roll missed the dispatch at %d: %s (%v)", snap.Seq, doc, err)
+	}
+	// The feed runs on across the roll: a terminal that last saw the old period's last
+	// entry gets the next period's entries, whose positions start again lower; one
+	// that saw a next-period entry gets those after it.
+	all, err := vs2.Feed(ctx, feed.Query{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drop := -1
+	for i := 1; i < len(all); i++ {
+		if all[i].Seq < all[i-1].Seq {
+			drop = i
+			break
+		}
+	}
+	if drop <= 0 {
+		t.Fatalf("no entries of the next period after the old one's in the feed: %+v", all)
+	}
+	for _, c := range []struct {
+		after uint64
+		want  []feed.Entry
+	}{{all[drop-1].Seq, all[drop:]}, {all[drop].Seq, all[drop+1:]}} {
+		got, err := vs2.Feed(ctx, feed.Query{After: c.after, Limit: 500})
+		if err != nil || len(got) != len(c.want) || (len(got) > 0 && got[0].Seq != c.want[0].Seq) {
+			t.Errorf("feed after %d: %d entries (%v), want %d from %d", c.after, len(got), err, len(c.want), c.want[0].Seq)
+		}
+	}
 	// The views equal a fold of both periods from nothing.
 	for _, nv := range Views() {
 		diffs, err := vs2.Diff(ctx, nv)

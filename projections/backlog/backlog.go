@@ -200,6 +200,9 @@ func New() *View {
 // Name is "backlog", permanent.
 func (v *View) Name() string { return Name }
 
+// SetApplied sets the view's high-water mark (projections.Marked).
+func (v *View) SetApplied(seq uint64) { v.applied.Set(seq) }
+
 // Types lists the aggregates the backlog reads: order, lane, and the places whose names
 // lanes carry.
 func (v *View) Types() []string {

@@ -233,6 +233,9 @@ func New() *View {
 // Name is "records", permanent.
 func (v *View) Name() string { return Name }
 
+// SetApplied sets the view's high-water mark (projections.Marked).
+func (v *View) SetApplied(seq uint64) { v.applied.Set(seq) }
+
 // Types lists the aggregates the view reads: order and member.
 func (v *View) Types() []string { return []string{order.AggregateType, member.AggregateType} }
 

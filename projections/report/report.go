@@ -199,6 +199,9 @@ func New() *View {
 // Name is "reports", permanent.
 func (v *View) Name() string { return Name }
 
+// SetApplied sets the view's high-water mark (projections.Marked).
+func (v *View) SetApplied(seq uint64) { v.applied.Set(seq) }
+
 // Types lists the aggregates the view reads: order, member, lane, and community for the
 // names reports carry.
 func (v *View) Types() []string {

@@ -72,6 +72,11 @@ func (v *Views) Replay(ctx context.Context, until time.Time, newViews []func() p
 		if last {
 			pr = progress
 		}
+		if from > 1 {
+			for _, view := range views {
+				projections.SetApplied(view, from-1) // a later period: its positions start again
+			}
+		}
 		done, err := v.replayStream(ctx, store, from, r, views, keys, pr)
 		if err == nil && done {
 			return errDone

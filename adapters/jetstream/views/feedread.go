@@ -32,6 +32,14 @@ func feedSubject(q feed.Query) string {
 // feedPosition returns the feed stream position of the first entry whose event comes
 // after the event position after: entries are in event order, so a binary search over
 // the stream finds it in a few direct gets.
+//
+// After a period roll (jetstream/period.go) event positions start again below the
+// earlier period's, so the feed holds runs of increasing positions, one a period. after
+// is taken as a position of the current period when that period's entries reach it
+// (from just before their first to their last), else as one of the period before: a
+// terminal that last saw an entry before the roll gets the first entries after it. (Once
+// the current period's positions pass the last of the period before, a position of
+// both is taken as the current period's.)
 func (v *Views) feedPosition(ctx context.Context, after uint64) (uint64, error) {
 	info, err := v.feedJS.Info(ctx)
 	if err != nil {
@@ -40,6 +48,23 @@ func (v *Views) feedPosition(ctx context.Context, after uint64) (uint64, error) 
 	lo, hi := info.State.FirstSeq, info.State.LastSeq+1
 	if info.State.Msgs == 0 {
 		return hi, nil
+	}
+	if b, err := v.periodStart(ctx, lo, hi); err != nil {
+		return 0, err
+	} else if b > lo && b < hi {
+		first, err := v.sourceSeqAtOrAfter(ctx, b)
+		if err != nil {
+			return 0, err
+		}
+		last, err := v.sourceSeqAtOrAfter(ctx, hi-1)
+		if err != nil {
+			return 0, err
+		}
+		if after+1 >= first && after <= last {
+			lo = b // within the current period's entries
+		} else {
+			hi = b // an earlier period's position
+		}
 	}
 	for lo < hi {
 		mid := lo + (hi-lo)/2
@@ -56,20 +81,89 @@ func (v *Views) feedPosition(ctx context.Context, after uint64) (uint64, error) 
 	return lo, nil
 }
 
+// periodStart returns the feed position of the first entry from the current period's
+// stream among positions [lo, hi) (hi when none is; lo when all are, or when the log
+// never rolled). Entries of a period follow those of the periods before it.
+//
+// Both are read once: a period's stream and its place in the feed do not change while
+// it is current (a roll stops every serve).
+func (v *Views) periodStart(ctx context.Context, lo, hi uint64) (uint64, error) {
+	v.mu.Lock()
+	rolled, known := v.rolled, v.periodEntry
+	v.mu.Unlock()
+	if rolled == 0 {
+		p, err := v.store.Period(ctx)
+		if err != nil {
+			return lo, err
+		}
+		rolled = 1
+		if p.Prev != "" {
+			rolled = 2
+		}
+		v.mu.Lock()
+		v.rolled = rolled
+		v.mu.Unlock()
+	}
+	if rolled == 1 {
+		return lo, nil
+	}
+	if known > 0 {
+		return max(known, lo), nil
+	}
+	b, err := v.searchPeriodStart(ctx, lo, hi)
+	if err == nil && b < hi {
+		v.mu.Lock()
+		v.periodEntry = b
+		v.mu.Unlock()
+	}
+	return b, err
+}
+
+// searchPeriodStart is periodStart's binary search.
+func (v *Views) searchPeriodStart(ctx context.Context, lo, hi uint64) (uint64, error) {
+	current := v.store.StreamName()
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		stream, err := v.sourceStreamAtOrAfter(ctx, mid)
+		if err != nil {
+			return 0, err
+		}
+		if stream == current {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, nil
+}
+
 // sourceSeqAtOrAfter returns the event position of the feed entry at stream position
 // seq, or of the next one present.
 func (v *Views) sourceSeqAtOrAfter(ctx context.Context, seq uint64) (uint64, error) {
-	msg, err := v.feedJS.GetMsg(ctx, seq)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		m, err2 := v.feedJS.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(FeedSubjectRoot+".>"))
-		if err2 != nil {
-			return 0, err2
-		}
-		msg = m
-	} else if err != nil {
+	msg, err := v.feedEntryAtOrAfter(ctx, seq)
+	if err != nil {
 		return 0, err
 	}
 	return strconv.ParseUint(msg.Header.Get(HeaderSourceSeq), 10, 64)
+}
+
+// sourceStreamAtOrAfter returns the event stream (the period) of the feed entry at
+// stream position seq, or of the next one present ("" for an entry written before
+// entries named it).
+func (v *Views) sourceStreamAtOrAfter(ctx context.Context, seq uint64) (string, error) {
+	msg, err := v.feedEntryAtOrAfter(ctx, seq)
+	if err != nil {
+		return "", err
+	}
+	return msg.Header.Get(HeaderSourceStream), nil
+}
+
+func (v *Views) feedEntryAtOrAfter(ctx context.Context, seq uint64) (*jetstream.RawStreamMsg, error) {
+	msg, err := v.feedJS.GetMsg(ctx, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return v.feedJS.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(FeedSubjectRoot+".>"))
+	}
+	return msg, err
 }
 
 // Feed returns entries matching q, oldest first: those after q.After, or without it the

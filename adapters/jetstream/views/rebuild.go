@@ -51,6 +51,9 @@ func (v *Views) FoldLog(ctx context.Context, view projections.View, until uint64
 			end, pr = until, progress
 			carried = from - 1
 		}
+		if from > 1 {
+			projections.SetApplied(view, from-1) // a later period: its positions start again
+		}
 		var err error
 		applied, err = v.foldStream(ctx, store, view, from, end, keys, pr)
 		return err

@@ -73,6 +73,10 @@ type Views struct {
 	stuck    map[string]bool
 	readers  map[string]cachedReader // views' buckets as readers last found them
 	targets  map[string]uint64       // per view: the last event it reads, when first asked
+
+	// The feed's run of the current period (feedread.go periodStart): known once read.
+	rolled      int    // 0: not read yet; 1: the log never rolled; 2: it did
+	periodEntry uint64 // the feed position of the current period's first entry (0: none yet)
 }
 
 // Config configures Views.

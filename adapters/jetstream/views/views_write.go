@@ -184,6 +184,9 @@ func (j *viewJob) Resume(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("view %s: %w", j.name, err)
 	}
 	j.cp.Stream = v.store.StreamName()
+	// The documents name the positions they were written at, which after a period roll
+	// are the earlier period's: the checkpoint says where the view stands in this one.
+	projections.SetApplied(j.view, j.cp.Seq)
 	if j.feedSeq, err = v.lastFeedSeq(ctx); err != nil {
 		return 0, err
 	}
