@@ -333,3 +333,37 @@ func TestLoadsCountOrdersInHand(t *testing.T) {
 		t.Fatalf("loads %v, want m-1: 2, m-2: 1", got)
 	}
 }
+
+// A member's list counts the member's own orders, on every page, not the lanes' counts
+// (which are every member's).
+func TestMatchedCountsWhatTheFiltersSelect(t *testing.T) {
+	x := newIndex()
+	for i := range 7 {
+		d := doc("a", fmt.Sprintf("mine-%d", i), time.Hour, order.StatusAccepted)
+		d.Assignee = "m-1"
+		x.Put(d)
+	}
+	for i := range 30 {
+		d := doc("b", fmt.Sprintf("theirs-%d", i), time.Hour, order.StatusDispatched)
+		d.Assignee = "m-2"
+		x.Put(d)
+	}
+	q := query.BacklogQuery{Lanes: []string{"a", "b"}, Assignee: "m-1", Limit: 3, Now: now}
+	for pages := 0; pages < 5; pages++ {
+		p, err := x.Backlog(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Matched != 7 {
+			t.Fatalf("page %d: matched %d, want the member's 7", pages, p.Matched)
+		}
+		if p.Counts.Live != 37 {
+			t.Fatalf("page %d: counts %+v, want the lanes' 37 live", pages, p.Counts)
+		}
+		if p.Next == "" {
+			return
+		}
+		q.Cursor = p.Next
+	}
+	t.Fatal("paging does not end")
+}

@@ -77,6 +77,9 @@ type BacklogPage struct {
 	Items  []Item    `json:"items"`
 	Next   string    `json:"next_cursor"`
 	AsOf   time.Time `json:"as_of"`
+	// Matched is how many orders the query's filters select, on this page and every
+	// other: Counts are the lanes' whole counts, whatever the filters.
+	Matched int `json:"-"`
 }
 
 // ParseBacklogQuery reads a backlog query from URL parameters; an error names the field.
@@ -148,6 +151,7 @@ func (x *Index) Backlog(q BacklogQuery) (BacklogPage, error) {
 			q.Assignee != "" && d.Assignee != q.Assignee:
 			continue
 		}
+		page.Matched++
 		sel.offer(e, backlogKey(q.Sort, d.Item, over))
 	}
 	x.mu.RUnlock()

@@ -40,7 +40,7 @@ func (h *handler) audit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	snap, err := h.svc.Order(r.Context(), r.PathValue("id"))
+	snap, err := h.svc.Order(r.Context(), h.orderID(r.PathValue("id")))
 	if err == nil && s.Actor.Role == domain.RoleSteward && !s.Actor.StewardOf(snap.State.Lane) {
 		err = domain.Refuse(domain.KindForbidden, domain.CodeReadNotAllowed, "only auditors and the lane's stewards read an order's events")
 	}

@@ -316,11 +316,17 @@ func TestMemberTasks(t *testing.T) {
 		Channel:   order.ChannelWeb})
 	open, _ := h.submit("帮忙代缴水费", "errand")
 	h.act(w.steward, mine, order.Dispatch{Member: order.MemberRef{ID: "m-001"}})
+	// Another member's orders are not counted as this member's.
+	for _, title := range []string{"邻里调解", "心理疏导"} {
+		theirs, _ := h.submit(title, "errand")
+		h.act(w.steward, theirs, order.Dispatch{Member: order.MemberRef{ID: "m-002"}})
+	}
 	h.settle()
 
 	b := h.browser()
 	csrf := b.signIn(w.member)
-	p := must(t, b.get("/tasks"), http.StatusOK, "派给我的", "楼道灯不亮了", "本社区可领办", "帮忙代缴水费", "领办")
+	p := must(t, b.get("/tasks"), http.StatusOK, "派给我的", "楼道灯不亮了", "本社区可领办", "帮忙代缴水费", "领办",
+		`派给我的 · 我在办的 <span class="muted small">共 1 单</span>`)
 	if !strings.Contains(p.body, `action="/tasks/orders/`+mine+`/accept"`) || !strings.Contains(p.body, `action="/tasks/orders/`+open+`/claim"`) {
 		t.Fatal("the task list lacks the accept or claim form")
 	}
@@ -547,4 +553,26 @@ func TestStatic(t *testing.T) {
 	}
 	must(t, b.get("/static/app.css"), http.StatusOK, "@media")
 	must(t, b.get("/static/"), http.StatusNotFound)
+}
+
+// The order's number, which residents and the hotline quote and the auditor's lookup
+// takes, opens its page as its id does.
+func TestOrderPagesTakeTheNumber(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	id, _ := h.submit("楼道灯不亮了", "repair")
+	h.settle()
+	snap, err := h.svc.Order(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	number := snap.State.Number
+	a := h.browser()
+	a.signIn(w.auditor)
+	must(t, a.get("/audit/orders/"+number), http.StatusOK, "工单历史", number)
+	must(t, a.get("/audit/orders/"+strings.ToLower(number)), http.StatusOK, "工单历史", number)
+	s := h.browser()
+	s.signIn(w.steward)
+	must(t, s.get("/board/orders/"+number), http.StatusOK, "楼道灯不亮了", `action="/board/orders/`+id+`/dispatch"`)
+	must(t, a.get("/audit/orders/20991231-ZZZZZZ"), http.StatusNotFound)
 }

@@ -224,6 +224,18 @@ func telURL(phone string) template.URL {
 }
 
 // stewardSnap loads an order a steward may act on: one of their lanes'.
+// orderID is the order a page's path names: its id, or its number (20261130-G4HNJM),
+// which residents and the hotline quote, as the API takes it. A number is found while
+// the order is live or was placed within the search's window (--search-days).
+func (h *handler) orderID(id string) string {
+	if n := strings.ToUpper(id); order.IsNumber(n) && h.index != nil {
+		if found, ok := h.index.ByNumber(n); ok {
+			return found
+		}
+	}
+	return id
+}
+
 func (h *handler) stewardSnap(ctx context.Context, s session, id string) (domain.Snapshot[order.State], error) {
 	snap, err := h.svc.Order(ctx, id)
 	if err != nil {
@@ -240,7 +252,7 @@ func (h *handler) stewardOrder(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	snap, err := h.stewardSnap(r.Context(), s, r.PathValue("id"))
+	snap, err := h.stewardSnap(r.Context(), s, h.orderID(r.PathValue("id")))
 	var p orderPage
 	if err == nil {
 		p, err = h.stewardOrderPage(r.Context(), r, s, snap)

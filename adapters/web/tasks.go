@@ -131,8 +131,9 @@ func (h *handler) tasksData(ctx context.Context, s session, params url.Values) (
 		h.contact(ctx, &v, s, it)
 		d.Mine = append(d.Mine, v)
 	}
-	// The completed orders awaiting a rating past the working list are done too.
-	d.MineCount = mine.Counts.Dispatched + mine.Counts.Accepted + mine.Counts.Completed
+	// Counts are every member's in those lanes: the member's own are those matched. The
+	// completed orders awaiting a rating past the working list are done, and not matched.
+	d.MineCount = mine.Matched
 	if mine.Next != "" {
 		d.MineNext = "/tasks?mine=" + url.QueryEscape(mine.Next)
 	}
