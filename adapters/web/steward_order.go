@@ -223,7 +223,6 @@ func telURL(phone string) template.URL {
 	}, phone))
 }
 
-// stewardSnap loads an order a steward may act on: one of their lanes'.
 // orderID is the order a page's path names: its id, or its number (20261130-G4HNJM),
 // which residents and the hotline quote, as the API takes it. A number is found while
 // the order is live or was placed within the search's window (--search-days).
@@ -236,6 +235,7 @@ func (h *handler) orderID(id string) string {
 	return id
 }
 
+// stewardSnap loads an order a steward may act on: one of their lanes'.
 func (h *handler) stewardSnap(ctx context.Context, s session, id string) (domain.Snapshot[order.State], error) {
 	snap, err := h.svc.Order(ctx, id)
 	if err != nil {
