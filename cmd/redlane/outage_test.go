@@ -107,3 +107,16 @@ func TestANATSOutageIsToldAndOutlived(t *testing.T) {
 		t.Error("the log does not say the connection is back")
 	}
 }
+
+// A clean stop of serve with its embedded NATS ends the connection without an alarm.
+func TestACleanStopIsNoOutage(t *testing.T) {
+	logs := &syncBuffer{}
+	base, stop := startServe(t, t.TempDir(), logs)
+	waitReady(t, base)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "NATS connection lost") {
+		t.Errorf("a clean stop logged an outage:\n%s", logs.String())
+	}
+}

@@ -201,6 +201,9 @@ func (s *Server) open(ctx context.Context) error {
 	// A lost connection is told once, and its return: the client reconnects by itself,
 	// and /readyz and redlane_nats_connected say so meanwhile.
 	nc.SetDisconnectErrHandler(func(_ *nats.Conn, err error) {
+		if ctx.Err() != nil {
+			return // the server is stopping: the connection ends with it
+		}
 		log.Error("NATS connection lost: not ready, writes refused, until it is back", "err", err)
 	})
 	nc.SetReconnectHandler(func(c *nats.Conn) { log.Info("NATS connection back", "url", c.ConnectedUrl()) })
