@@ -520,22 +520,32 @@ func (s *Service) resolve(a domain.Actor, cmd order.Command) (order.Command, err
 
 // Order returns an order's current state.
 func (s *Service) Order(ctx context.Context, id string) (domain.Snapshot[order.State], error) {
+	snap, _, err := s.OrderFrom(ctx, id)
+	return snap, err
+}
+
+// OrderFrom is Order, and the earlier period's stream when the order was left behind
+// there by a roll ("" when the current period holds it): such an order is read-only.
+func (s *Service) OrderFrom(ctx context.Context, id string) (snap domain.Snapshot[order.State], earlier string, err error) {
 	if !domain.ValidID(id) {
-		return domain.Snapshot[order.State]{}, domain.Refuse(domain.KindNotFound, domain.CodeOrderNotFound, "no such order")
+		return snap, "", domain.Refuse(domain.KindNotFound, domain.CodeOrderNotFound, "no such order")
 	}
-	snap, err := s.Orders.Load(ctx, id)
+	snap, err = s.Orders.Load(ctx, id)
 	if err == nil && !snap.Exists() && s.cfg.Earlier != nil {
 		// Left behind by a roll, perhaps: folded, not kept (the runner's cache holds
 		// the current period's orders only, which commands start from).
 		var recs []domain.Recorded
-		if recs, _, err = s.cfg.Earlier.Load(ctx, order.AggregateType, id); err == nil {
+		if recs, earlier, err = s.cfg.Earlier.Load(ctx, order.AggregateType, id); err == nil {
 			snap, err = s.Orders.Fold(domain.Snapshot[order.State]{ID: id}, recs)
 		}
 	}
 	if err == nil && !snap.Exists() {
 		err = domain.Refuse(domain.KindNotFound, domain.CodeOrderNotFound, "no such order")
 	}
-	return snap, err
+	if err != nil {
+		earlier = ""
+	}
+	return snap, earlier, err
 }
 
 // History returns an order's stored events, oldest first. When the store can tell, the

@@ -109,6 +109,7 @@ type orderPage struct {
 	CanRate     bool
 	CanReopen   bool
 	CanNote     bool
+	LeftBehind  bool // in a period that has ended (redlane period roll): read-only
 	Next        string
 	Fragment    bool
 }
@@ -252,10 +253,19 @@ func (h *handler) stewardOrder(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	snap, err := h.stewardSnap(r.Context(), s, h.orderID(r.PathValue("id")))
+	snap, earlier, err := h.svc.OrderFrom(r.Context(), h.orderID(r.PathValue("id")))
+	if err == nil && !s.Actor.StewardOf(snap.State.Lane) {
+		err = domain.Refuse(domain.KindForbidden, domain.CodeLaneStewardOnly, "only a steward of lane %s may do this", snap.State.Lane)
+	}
 	var p orderPage
 	if err == nil {
 		p, err = h.stewardOrderPage(r.Context(), r, s, snap)
+	}
+	if err == nil && earlier != "" {
+		// Left behind by a roll: it is read, never acted on (the service refuses).
+		p.LeftBehind = true
+		p.Assign, p.Candidates = "", nil
+		p.CanCancel, p.CanEscalate, p.CanRate, p.CanReopen, p.CanNote = false, false, false, false, false
 	}
 	if err != nil {
 		h.failErr(w, r, &s, err)

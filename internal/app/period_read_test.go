@@ -160,6 +160,14 @@ func TestPeriodRollLeavesOrdersReadable(t *testing.T) {
 		t.Errorf("receipt lookup after the roll: %d %s, before: %s", code, got, found)
 	}
 
+	// The service says where each was read from: the steward's page shows a left-behind
+	// order read-only, without the forms the service would refuse.
+	for id, want := range map[string]string{w.orders["closed"]: jsstore.DefaultStream, w.orders["open"]: ""} {
+		if _, from, err := svc.OrderFrom(ctx, id); err != nil || from != want {
+			t.Errorf("order %s read from %q (%v), want %q", id, from, err, want)
+		}
+	}
+
 	// A command on it is refused and writes nothing, in either period.
 	counts := func() [2]uint64 {
 		t.Helper()
