@@ -273,7 +273,7 @@ func (g *GroupStore) leadAfter(expected int) {
 // costs the server a fixed few milliseconds however few it carries. Appends made while
 // nothing was in flight never wait: only a slot that has just committed a batch gathers.
 func (g *GroupStore) gather(expected int) {
-	wait := min(time.Duration(g.costs.batchCost()/4), maxGather)
+	wait := g.gatherWait()
 	if wait <= 0 {
 		return
 	}
@@ -296,6 +296,12 @@ func (g *GroupStore) gather(expected int) {
 
 // maxGather bounds gather's wait.
 const maxGather = 4 * time.Millisecond
+
+// gatherWait is how long a slot that has just committed a batch waits for the next:
+// a quarter of a batch's measured cost, at most maxGather (0 before one is measured).
+func (g *GroupStore) gatherWait() time.Duration {
+	return max(min(time.Duration(g.costs.batchCost()/4), maxGather), 0)
+}
 
 // take removes up to limit waiting appends, dropping those whose callers gave up.
 // g.mu is held.

@@ -31,12 +31,12 @@ const streamChunk = 32
 // appends is made again alone, as commit does. It returns how many appends the batch
 // carried (0: none came) and whether it was stored as one atomic batch.
 func (g *GroupStore) streamBatch(expected int) (int, bool) {
-	wait := min(time.Duration(g.costs.batchCost()/4), maxGather)
-	timer := time.NewTimer(max(wait, 0))
+	wait := g.gatherWait()
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	sb := &streamedBatch{g: g, id: uuid.NewString()}
 	defer sb.release()
-	expired := wait <= 0
+	expired := wait == 0
 	for !expired && sb.err == nil {
 		g.mu.Lock()
 		waiting := len(g.pending)

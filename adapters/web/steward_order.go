@@ -236,16 +236,16 @@ func (h *handler) orderID(id string) string {
 	return id
 }
 
-// stewardSnap loads an order a steward may act on: one of their lanes'.
-func (h *handler) stewardSnap(ctx context.Context, s session, id string) (domain.Snapshot[order.State], error) {
-	snap, err := h.svc.Order(ctx, id)
-	if err != nil {
-		return snap, err
+// stewardSnap loads an order a steward may act on: one of their lanes'. earlier names
+// the ended period it was read from, when a roll left it there (read-only).
+func (h *handler) stewardSnap(ctx context.Context, s session, id string) (snap domain.Snapshot[order.State], earlier string, err error) {
+	if snap, earlier, err = h.svc.OrderFrom(ctx, id); err != nil {
+		return snap, "", err
 	}
 	if !s.Actor.StewardOf(snap.State.Lane) {
-		return snap, domain.Refuse(domain.KindForbidden, domain.CodeLaneStewardOnly, "only a steward of lane %s may do this", snap.State.Lane)
+		return snap, "", domain.Refuse(domain.KindForbidden, domain.CodeLaneStewardOnly, "only a steward of lane %s may do this", snap.State.Lane)
 	}
-	return snap, nil
+	return snap, earlier, nil
 }
 
 func (h *handler) stewardOrder(w http.ResponseWriter, r *http.Request) {
@@ -253,10 +253,7 @@ func (h *handler) stewardOrder(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	snap, earlier, err := h.svc.OrderFrom(r.Context(), h.orderID(r.PathValue("id")))
-	if err == nil && !s.Actor.StewardOf(snap.State.Lane) {
-		err = domain.Refuse(domain.KindForbidden, domain.CodeLaneStewardOnly, "only a steward of lane %s may do this", snap.State.Lane)
-	}
+	snap, earlier, err := h.stewardSnap(r.Context(), s, h.orderID(r.PathValue("id")))
 	var p orderPage
 	if err == nil {
 		p, err = h.stewardOrderPage(r.Context(), r, s, snap)
@@ -293,7 +290,7 @@ func (h *handler) stewardAct(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &s, problem{Status: http.StatusNotFound, Title: "没有这个操作"})
 		return
 	}
-	snap, err := h.stewardSnap(r.Context(), s, id)
+	snap, _, err := h.stewardSnap(r.Context(), s, id)
 	if err == nil {
 		var cmd order.Command
 		if cmd, err = command(action, r.PostForm); err == nil {
