@@ -62,7 +62,18 @@ func TestPeriodRollWithTheBinary(t *testing.T) {
 	board("after the roll", open.ID, completed)
 	c.must(200, "POST", "/api/v1/orders/"+open.ID+"/dispatch", toks["王芳"], map[string]any{"member": "m-001"}, nil)
 	walk(t, c, toks)
-	_ = closed
+
+	// The auditor asks for the closed order, left behind in the ended period, by the
+	// number the resident quotes: found there, told so, the requester sealed (the
+	// auditor may not read the vault: told at once, with no refused request printed).
+	var left struct{ Number string }
+	c.must(200, "GET", "/api/v1/orders/"+closed, toks["王芳"], nil, &left)
+	out, err = b.cli("audit", "order", left.Number, "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, "auditor.nk"))
+	if err != nil || !strings.Contains(out, "order "+closed) || !strings.Contains(out, "read from the ended period REDLANE") ||
+		!strings.Contains(out, "status closed") || !strings.Contains(out, "may not read the privacy vault") ||
+		strings.Contains(out, "ermissions") || strings.Contains(out, "deadline") {
+		t.Errorf("audit order %s (left behind) as the auditor: %v\n%s", left.Number, err, out)
+	}
 
 	out, err = b.cli("audit", "verify", "--nats-url", b.natsURL(), "--nats-nkey", filepath.Join(b.dir, "auditor.nk"))
 	if err != nil || !strings.Contains(out, "OK:") || !strings.Contains(out, "period: follows REDLANE;") || !strings.Contains(out, "stream REDLANE_2027_01") {

@@ -25,6 +25,7 @@ import (
 
 	jsstore "github.com/redlane/redlane/adapters/jetstream"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/redlane/redlane/adapters/eventstoredb"
@@ -102,40 +103,105 @@ func runAudit(ctx context.Context, js jetstream.JetStream, store *jsstore.Store,
 // phone is masked unless unmask; when the privacy vault cannot be read (an auditor's
 // NATS account), the story is told without the requester, and warn says so.
 func OrderStory(ctx context.Context, lc *Log, replicas int, id string, asOf *time.Time, unmask bool, warn io.Writer) (*query.AuditStory, error) {
-	if n := strings.ToUpper(id); order.IsNumber(n) {
-		found, err := orderNumbered(ctx, lc.Store, n)
-		if err != nil {
-			return nil, err
-		}
-		if found == "" {
-			return nil, fmt.Errorf("no order is numbered %s", n)
-		}
-		id = found
-	}
-	if !domain.ValidID(id) {
-		return nil, fmt.Errorf("no order %q", id)
-	}
-	recs, err := lc.Store.History(ctx, order.AggregateType, id)
+	store, id, recs, err := findOrder(ctx, lc.Store, id)
 	if err != nil {
 		return nil, err
 	}
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("no order %q", id)
+	if store != lc.Store {
+		fmt.Fprintf(warn, "order %s is read from the ended period %s\n", id, store.StreamName())
 	}
 	// The resident's details are sealed with their own key (the privacy vault). An
 	// auditor whose NATS account cannot reach it still gets the story, without them.
-	cfg := service.Config{Store: lc.Store}
-	pepper, err := jsvault.SharedSecret(ctx, lc.JS, "resident-pepper", func() []byte { return RandomBytes(32) }, replicas)
-	if err == nil {
-		var vault *jsvault.Vault
-		if vault, err = jsvault.Open(ctx, lc.JS, pepper, replicas); err == nil {
-			cfg.Vault = vault
+	cfg := service.Config{Store: store}
+	if !readsSecrets(lc.JS.Conn()) {
+		fmt.Fprintln(warn, "this NATS user may not read the privacy vault (a reader's): the requester is shown as sealed")
+	} else {
+		pepper, err := jsvault.SharedSecret(ctx, lc.JS, "resident-pepper", func() []byte { return RandomBytes(32) }, replicas)
+		if err == nil {
+			var vault *jsvault.Vault
+			if vault, err = jsvault.Open(ctx, lc.JS, pepper, replicas); err == nil {
+				cfg.Vault = vault
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(warn, "the privacy vault cannot be read (%v): the requester is shown as sealed\n", err)
 		}
 	}
-	if err != nil {
-		fmt.Fprintf(warn, "the privacy vault cannot be read (%v): the requester is shown as sealed\n", err)
+	return buildStory(ctx, store, service.New(cfg), cfg.Vault != nil, id, recs, asOf, unmask)
+}
+
+// findOrder finds the order id (or numbered id) in the store's period, else in the
+// periods before it, the latest first (an order left behind when its period ended):
+// it returns the period's store, the order's id and its events.
+func findOrder(ctx context.Context, current *jsstore.Store, id string) (*jsstore.Store, string, []domain.Recorded, error) {
+	number := strings.ToUpper(id)
+	if !order.IsNumber(number) {
+		number = ""
+		if !domain.ValidID(id) {
+			return nil, "", nil, fmt.Errorf("no order %q", id)
+		}
 	}
-	return buildStory(ctx, lc.Store, service.New(cfg), cfg.Vault != nil, id, recs, asOf, unmask)
+	chain, _, err := current.Periods(ctx)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	store := current
+	for i := len(chain) - 1; i >= 0; i-- {
+		if i < len(chain)-1 {
+			if store, err = current.OpenPeriod(ctx, chain[i].Stream); err != nil {
+				return nil, "", nil, err
+			}
+		}
+		found := id
+		if number != "" {
+			if found, err = orderNumbered(ctx, store, number); err != nil {
+				return nil, "", nil, err
+			}
+			if found == "" {
+				continue
+			}
+		}
+		recs, err := store.History(ctx, order.AggregateType, found)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if len(recs) > 0 {
+			return store, found, recs, nil
+		}
+	}
+	if number != "" {
+		return nil, "", nil, fmt.Errorf("no order is numbered %s", number)
+	}
+	return nil, "", nil, fmt.Errorf("no order %q", id)
+}
+
+// readsSecrets reports whether nc's user may read the secrets bucket. A reader's may not
+// even subscribe to its subjects (natsserver.ReaderPermissions), which the server refuses
+// at once, where a request to the bucket would go unanswered until it timed out. The
+// refusal is expected here and not printed.
+func readsSecrets(nc *nats.Conn) bool {
+	subj := "$KV." + jsvault.SecretsBucket + ".probe"
+	prev := nc.ErrorHandler()
+	nc.SetErrorHandler(func(c *nats.Conn, sub *nats.Subscription, err error) {
+		if errors.Is(err, nats.ErrPermissionViolation) && strings.Contains(err.Error(), subj) {
+			return
+		}
+		if prev != nil {
+			prev(c, sub, err)
+		}
+	})
+	defer nc.SetErrorHandler(prev)
+	sub, err := nc.SubscribeSync(subj)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	// The server answers a subscription it refuses before the flush's pong.
+	if err := nc.FlushTimeout(5 * time.Second); err != nil {
+		return false
+	}
+	last := nc.LastError()
+	return !errors.Is(last, nats.ErrPermissionViolation) || !strings.Contains(last.Error(), subj)
 }
 
 // orderNumbered finds the id of the order numbered number by reading the log for its
