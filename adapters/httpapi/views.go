@@ -232,29 +232,62 @@ func (a *API) memberRecord(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if found {
-		// A busy month's earlier events stand in pages of their own: put them back.
-		pages, _ := doc["event_pages"].(float64)
-		events, _ := doc["events"].([]any)
-		for p := int(pages) - 2; p >= 0 && err == nil; p-- {
-			var page struct {
-				Events []any `json:"events"`
-			}
-			_, err = a.readDoc(r.Context(), viewRecords, record.ExplainKey(id, period, p), &page)
-			events = append(page.Events, events...)
-		}
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		doc["events"] = events
-		delete(doc, "event_pages")
+		err = a.recordEvents(r, id, period, doc)
 	} else {
 		m, _ := a.svc.Dir.Member(id)
 		doc = map[string]any{"member": id, "name": m.Name, "community": m.Community, "period": period,
 			"dispatched": 0, "accepted": 0, "declined": 0, "completed": 0, "minutes": 0, "ratings": 0,
-			"mean_stars": 0, "on_time_rate": 0, "points": 0, "events": []any{}}
+			"mean_stars": 0, "on_time_rate": 0, "points": 0, "events": []any{}, "event_pages": 1, "events_page": 0}
+		_, err = eventsPage(r, 1)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, doc)
+}
+
+// recordEvents puts one page of the record's events into doc: a busy month's earlier
+// events stand in pages of their own (record.PageSize each), and the record holds the
+// last. ?events_page=K (from 0, the earliest) picks one; the default is the last, the
+// newest. doc says which page it holds and how many there are.
+func (a *API) recordEvents(r *http.Request, id, period string, doc map[string]any) error {
+	pages := 1
+	if n, ok := doc["event_pages"].(float64); ok && n > 1 {
+		pages = int(n)
+	}
+	page, err := eventsPage(r, pages)
+	if err != nil {
+		return err
+	}
+	if page < pages-1 {
+		var earlier struct {
+			Events []any `json:"events"`
+		}
+		found, err := a.readDoc(r.Context(), viewRecords, record.ExplainKey(id, period, page), &earlier)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return domain.Errorf(domain.KindInternal, "record %s %s: page %d of its events is missing", id, period, page)
+		}
+		doc["events"] = earlier.Events
+	}
+	doc["event_pages"], doc["events_page"] = pages, page
+	return nil
+}
+
+// eventsPage reads ?events_page, which of pages it names (default the last).
+func eventsPage(r *http.Request, pages int) (int, error) {
+	v := r.URL.Query().Get("events_page")
+	if v == "" {
+		return pages - 1, nil
+	}
+	page, err := strconv.Atoi(v)
+	if err != nil || page < 0 || page >= pages {
+		return 0, domain.Invalid("events_page", fmt.Sprintf("must be a page from 0 to %d", pages-1))
+	}
+	return page, nil
 }
 
 func (a *API) evaluations(w http.ResponseWriter, r *http.Request) {

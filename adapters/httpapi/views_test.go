@@ -168,3 +168,47 @@ func toStrings(v any) []string {
 }
 
 func jsonNumber(f float64) string { b, _ := json.Marshal(f); return string(b) }
+
+// A busy member's month pages its events: the record answers with the newest page and
+// says how many there are; each earlier page is asked for by number, and every event of
+// the month comes once across them.
+func TestRecordEventsPage(t *testing.T) {
+	h := newHarness(t)
+	w := h.seed()
+	const orders = 205 // one page of 200 and five on the record
+	for range orders {
+		// Placed at the station by its steward: a resident's submits are limited per address.
+		id := h.must(201, h.do("POST", "/api/v1/orders", w.steward, request)).str("id")
+		h.must(200, h.do("POST", "/api/v1/orders/"+id+"/dispatch", w.steward, map[string]any{"member": "m-1"}))
+	}
+	h.settle()
+	period := projections.Period(time.Now())
+	path := "/api/v1/members/m-1/record?period=" + period
+	last := h.must(200, h.do("GET", path, w.member, nil))
+	if last.body["dispatched"] != float64(orders) || last.body["event_pages"] != 2.0 || last.body["events_page"] != 1.0 {
+		t.Fatalf("record: %s", last.raw)
+	}
+	seen := map[string]bool{}
+	count := func(r reply) int {
+		evs := r.body["events"].([]any)
+		for _, e := range evs {
+			seen[e.(map[string]any)["id"].(string)] = true
+		}
+		return len(evs)
+	}
+	first := h.must(200, h.do("GET", path+"&events_page=0", w.member, nil))
+	if n, m := count(first), count(last); n != 200 || m != orders-200 || len(seen) != orders || first.body["events_page"] != 0.0 {
+		t.Errorf("pages of %d and %d events, %d distinct, want 200, %d and %d", n, m, len(seen), orders-200, orders)
+	}
+	for _, bad := range []string{"2", "-1", "x"} {
+		r := h.do("GET", path+"&events_page="+bad, w.member, nil)
+		if r.status != 400 || !strings.Contains(string(r.raw), "events_page") {
+			t.Errorf("events_page=%s: %d %s", bad, r.status, r.raw)
+		}
+	}
+	// A member without a record this month has one empty page.
+	empty := h.must(200, h.do("GET", "/api/v1/members/m-2/record?period="+period+"&events_page=0", w.auditor, nil))
+	if empty.body["event_pages"] != 1.0 || len(empty.body["events"].([]any)) != 0 {
+		t.Errorf("empty record: %s", empty.raw)
+	}
+}
