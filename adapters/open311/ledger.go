@@ -183,6 +183,25 @@ func (l *ledger) put(r request) {
 	}
 }
 
+// adopt files the requests of rs that the ledger does not hold and that are over (left
+// behind in an earlier period), and returns how many.
+func (l *ledger) adopt(rs map[string]*request) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for id, r := range rs {
+		if _, held := l.requests[id]; held || live(r.Status) || r.Status == order.StatusNone {
+			continue
+		}
+		l.requests[id] = r
+		if r.Number != "" {
+			l.numbers[r.Number] = id
+		}
+		n++
+	}
+	return n
+}
+
 // prune drops the requests no longer live whose last change is before cut.
 func (l *ledger) prune(cut time.Time) int {
 	l.mu.Lock()

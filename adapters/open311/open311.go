@@ -55,6 +55,7 @@ import (
 	"time"
 
 	"github.com/redlane/redlane/domain"
+	"github.com/redlane/redlane/domain/order"
 	"github.com/redlane/redlane/service"
 )
 
@@ -98,6 +99,12 @@ type Config struct {
 	// hold it (an order closed long ago, or left behind in an earlier period by a
 	// roll): redlane serve passes the read side's index.
 	ByNumber func(number string) (id string, ok bool)
+	// Earlier, when set, reads the order events first stored in the periods before the
+	// log's, oldest first, leaving out periods that ended before since: the ledger takes
+	// from them the requests a period roll left behind (closed or cancelled), so that
+	// lists and updates go on showing them for Keep. redlane serve reads the chain of
+	// periods on the server.
+	Earlier func(ctx context.Context, since time.Time, fn func(domain.Recorded) error) error
 	// AllowRead, when set, is asked before every read: false answers 429 with
 	// Retry-After (anonymous callers are limited per address).
 	AllowRead func(*http.Request) (bool, time.Duration)
@@ -111,6 +118,7 @@ type Server struct {
 	ledger  *ledger
 	started time.Time
 	ready   atomic.Bool
+	earlier atomic.Bool // the earlier periods are read (see readEarlier)
 }
 
 // New returns the Open311 endpoint; Run keeps its ledger.
@@ -156,6 +164,7 @@ func (s *Server) Run(ctx context.Context) error {
 			s.ledger.apply(rec, s.log)
 			return nil
 		}, func() {
+			s.readEarlier(ctx)
 			s.ledger.prune(s.svc.Now().Add(-s.cfg.Keep))
 			s.ready.Store(true)
 		})
@@ -168,6 +177,41 @@ func (s *Server) Run(ctx context.Context) error {
 			return ctx.Err()
 		case <-time.After(time.Second):
 		}
+	}
+}
+
+// readEarlier files the requests left behind in earlier periods (Config.Earlier), once,
+// after the ledger has caught up with the log: those it does not hold and that are over.
+// An order still live at a roll was carried into the log the ledger follows.
+func (s *Server) readEarlier(ctx context.Context) {
+	if s.cfg.Earlier == nil || s.earlier.Load() {
+		return
+	}
+	found := map[string]*request{}
+	err := s.cfg.Earlier(ctx, s.svc.Now().Add(-s.cfg.Keep), func(rec domain.Recorded) error {
+		if rec.AggregateType != orderAggregate || rec.AggregateID == "" {
+			return nil
+		}
+		ev, err := order.Events.Decode(rec.Envelope)
+		if err != nil {
+			return nil
+		}
+		r := found[rec.AggregateID]
+		if r == nil {
+			r = &request{}
+			found[rec.AggregateID] = r
+		}
+		rec.Seq = 0 // positions of two periods do not compare: the events come in order
+		fold(r, rec, ev)
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("open311: reading the earlier periods failed: requests left in them are not listed until the ledger follows the log again", "err", err)
+		return
+	}
+	s.earlier.Store(true)
+	if n := s.ledger.adopt(found); n > 0 {
+		s.log.Info("open311: requests left in earlier periods", "requests", n)
 	}
 }
 

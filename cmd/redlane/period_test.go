@@ -60,6 +60,23 @@ func TestPeriodRollWithTheBinary(t *testing.T) {
 
 	b.launch()
 	board("after the roll", open.ID, completed)
+	// Open311 goes on listing the request the roll left behind, closed.
+	type listedRequest struct {
+		ID     string `json:"service_request_id"`
+		Status string `json:"status"`
+	}
+	var listed []listedRequest
+	if err := json.Unmarshal([]byte(get(t, b.base+"/open311/v2/requests.json")), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(listed, func(r listedRequest) bool { return r.ID == closed && r.Status == "closed" }) {
+		t.Errorf("Open311 after the roll does not list %s, closed: %+v", closed, listed)
+	}
+	// The open order, carried, is listed once, as the current period has it.
+	if n := slices.IndexFunc(listed, func(r listedRequest) bool { return r.ID == open.ID }); n < 0 || listed[n].Status != "open" ||
+		slices.ContainsFunc(listed[n+1:], func(r listedRequest) bool { return r.ID == open.ID }) {
+		t.Errorf("Open311 after the roll: the carried order %s not listed once, open: %+v", open.ID, listed)
+	}
 	c.must(200, "POST", "/api/v1/orders/"+open.ID+"/dispatch", toks["王芳"], map[string]any{"member": "m-001"}, nil)
 	walk(t, c, toks)
 
