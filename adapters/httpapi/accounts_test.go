@@ -111,3 +111,22 @@ func TestCommunityAndStreetAccounts(t *testing.T) {
 		t.Fatalf("sign-in answered %s", s.raw)
 	}
 }
+
+// TestUsernamesWithDots: the rule lets a username hold dots; such an account is opened,
+// signs in, has its password changed and is revoked like any other, and is not mistaken
+// for the account whose username has an underscore in the same place.
+func TestUsernamesWithDots(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	for _, u := range []string{"ouyang.taoyuan", "ouyang_taoyuan", "ouyang-taoyuan"} {
+		h.must(201, h.do("POST", "/api/v1/accounts", adminToken, map[string]any{"username": u, "password": "塔苑社区 2026 " + u, "name": "欧阳", "role": "auditor"}))
+	}
+	h.must(409, h.do("POST", "/api/v1/accounts", adminToken, map[string]any{"username": "ouyang.taoyuan", "password": "塔苑社区 2026 again", "name": "欧阳", "role": "auditor"}))
+	token := h.must(201, h.do("POST", "/api/v1/sessions", "", map[string]any{"username": "ouyang.taoyuan", "password": "塔苑社区 2026 ouyang.taoyuan"})).str("token")
+	h.must(200, h.do("GET", "/api/v1/lanes", token, nil))
+	h.must(204, h.do("PUT", "/api/v1/accounts/ouyang.taoyuan/password", adminToken, map[string]any{"password": "新的密码 5678 dotted"}))
+	h.must(201, h.do("POST", "/api/v1/sessions", "", map[string]any{"username": "ouyang.taoyuan", "password": "新的密码 5678 dotted"}))
+	h.must(204, h.do("DELETE", "/api/v1/accounts/ouyang.taoyuan", adminToken, nil))
+	h.must(401, h.do("POST", "/api/v1/sessions", "", map[string]any{"username": "ouyang.taoyuan", "password": "新的密码 5678 dotted"}))
+	h.must(201, h.do("POST", "/api/v1/sessions", "", map[string]any{"username": "ouyang_taoyuan", "password": "塔苑社区 2026 ouyang_taoyuan"}))
+}

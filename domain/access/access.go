@@ -63,8 +63,10 @@ func ValidUsername(u string) bool {
 }
 
 // AccountID is the id of the account named username: one account per username, for
-// good, because a second issue under the same id is refused (rule 5).
-func AccountID(username string) string { return "acct-" + username }
+// good, because a second issue under the same id is refused (rule 5). An id may not hold
+// '.' (it is a token of the account's subject), so a username's dots are written D:
+// usernames are lower-case, so the upper-case D names a dot and nothing else.
+func AccountID(username string) string { return "acct-" + strings.ReplaceAll(username, ".", "D") }
 
 // Revoked: an admin revoked a token.
 type Revoked struct{}

@@ -254,3 +254,21 @@ func TestEventsRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// Every valid username gives a valid aggregate id, and two usernames never the same one.
+func TestAccountID(t *testing.T) {
+	seen := map[string]string{}
+	for _, u := range []string{"wangfang", "ouyang.taoyuan", "ouyang_taoyuan", "ouyang-taoyuan", "a.b.c", "abd", "a.d", "a_d", "a-d"} {
+		if !access.ValidUsername(u) {
+			t.Fatalf("%s is not a valid username", u)
+		}
+		id := access.AccountID(u)
+		if !domain.ValidID(id) {
+			t.Errorf("%s gives the invalid id %q", u, id)
+		}
+		if other, dup := seen[id]; dup {
+			t.Errorf("%s and %s give the same id %q", u, other, id)
+		}
+		seen[id] = u
+	}
+}
